@@ -1,0 +1,102 @@
+// Package events is the in-process event bus that workflows subscribe to.
+// Events are published by a durable job (PublishArgs), enqueued in the same
+// transaction as the change they describe, so a crash between the commit and
+// the publication loses nothing. Handlers may see an event more than once (a
+// failed handler makes the job retry) and must be idempotent.
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// Event kinds.
+const (
+	TicketCreated  = "ticket.created"
+	ReplyCreated   = "reply.created"
+	TicketClosed   = "ticket.closed"
+	TicketReopened = "ticket.reopened"
+)
+
+// Event says what happened to which ticket.
+type Event struct {
+	Kind      string    `json:"kind"`
+	TicketID  int64     `json:"ticket_id"`
+	MessageID int64     `json:"message_id,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// Handler reacts to an event.
+type Handler func(ctx context.Context, e Event) error
+
+// Bus fans events out to subscribers.
+type Bus struct {
+	mu   sync.RWMutex
+	subs map[string][]Handler
+	log  *slog.Logger
+}
+
+// NewBus returns a bus with no subscribers.
+func NewBus(log *slog.Logger) *Bus {
+	return &Bus{subs: map[string][]Handler{}, log: log}
+}
+
+// Subscribe registers h for events of kind.
+func (b *Bus) Subscribe(kind string, h Handler) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.subs[kind] = append(b.subs[kind], h)
+}
+
+// Publish calls every subscriber of e.Kind in order and returns their errors
+// joined; one failing subscriber does not stop the others.
+func (b *Bus) Publish(ctx context.Context, e Event) error {
+	b.mu.RLock()
+	handlers := b.subs[e.Kind]
+	b.mu.RUnlock()
+	var errs []error
+	for _, h := range handlers {
+		if err := h(ctx, e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("events: %s for ticket %d: %w", e.Kind, e.TicketID, err)
+	}
+	b.log.DebugContext(ctx, "event published", "kind", e.Kind, "ticket_id", e.TicketID, "subscribers", len(handlers))
+	return nil
+}
+
+// PublishArgs is the durable job that publishes one event.
+type PublishArgs struct {
+	Event Event `json:"event"`
+}
+
+// Kind names the job for River.
+func (PublishArgs) Kind() string { return "events.publish" }
+
+// PublishWorker runs PublishArgs jobs.
+type PublishWorker struct {
+	river.WorkerDefaults[PublishArgs]
+	bus *Bus
+}
+
+// NewPublishWorker returns the worker that feeds the bus.
+func NewPublishWorker(bus *Bus) *PublishWorker { return &PublishWorker{bus: bus} }
+
+// Work publishes the job's event.
+func (w *PublishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) error {
+	return w.bus.Publish(ctx, job.Args.Event)
+}
+
+// Job returns the job that publishes e; enqueue it in the transaction that
+// made e happen.
+func Job(kind string, ticketID, messageID int64, at time.Time) PublishArgs {
+	return PublishArgs{Event: Event{Kind: kind, TicketID: ticketID, MessageID: messageID, At: at}}
+}

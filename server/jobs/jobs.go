@@ -1,0 +1,147 @@
+// Package jobs is the durable job queue (River on PostgreSQL or SQLite). A job
+// is inserted in the same transaction as the change that causes it, so a
+// rollback leaves no job and a commit leaves one that survives a crash.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// Workers collects the job workers before the queue starts.
+type Workers = river.Workers
+
+// NewWorkers returns an empty worker registry.
+func NewWorkers() *Workers { return river.NewWorkers() }
+
+// Options configures a Queue.
+type Options struct {
+	DB *sql.DB
+	// Dialect is "sqlite" or "postgres".
+	Dialect string
+	// Workers may be nil for an insert-only queue (tools, tests).
+	Workers *Workers
+	Logger  *slog.Logger
+	// MaxWorkers is the number of jobs run at once (default 10).
+	MaxWorkers int
+	// PollInterval is how often idle workers look for new jobs (default 1s;
+	// database/sql drivers have no LISTEN/NOTIFY, so workers poll).
+	PollInterval time.Duration
+}
+
+// Queue inserts and runs jobs.
+type Queue struct {
+	client  *river.Client[*sql.Tx]
+	working bool
+}
+
+func driverFor(db *sql.DB, dialect string) (riverdriver.Driver[*sql.Tx], error) {
+	switch dialect {
+	case "sqlite":
+		return riversqlite.New(db), nil
+	case "postgres":
+		return riverdatabasesql.New(db), nil
+	}
+	return nil, fmt.Errorf("jobs: unknown dialect %q", dialect)
+}
+
+// Migrate creates or updates River's own tables.
+func Migrate(ctx context.Context, db *sql.DB, dialect string, logger *slog.Logger) error {
+	driver, err := driverFor(db, dialect)
+	if err != nil {
+		return err
+	}
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("jobs: migrator: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("jobs: migrate: %w", err)
+	}
+	return nil
+}
+
+// New builds a queue; Start begins working it.
+func New(opts Options) (*Queue, error) {
+	driver, err := driverFor(opts.DB, opts.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxWorkers <= 0 {
+		opts.MaxWorkers = 10
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = time.Second
+	}
+	cfg := &river.Config{
+		Logger:            opts.Logger,
+		FetchPollInterval: opts.PollInterval,
+		FetchCooldown:     min(opts.PollInterval, river.FetchCooldownDefault),
+		// A job's side effect may be a remote call; one stuck for longer is
+		// cancelled and retried with backoff.
+		JobTimeout: 2 * time.Minute,
+	}
+	working := opts.Workers != nil
+	if working {
+		cfg.Workers = opts.Workers
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}}
+	}
+	client, err := river.NewClient(driver, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: client: %w", err)
+	}
+	return &Queue{client: client, working: working}, nil
+}
+
+// Enqueue inserts a job inside tx; it runs only if tx commits.
+func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs) error {
+	if _, err := q.client.InsertTx(ctx, tx, args, nil); err != nil {
+		return fmt.Errorf("jobs: enqueue %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// Start begins working jobs in the background.
+func (q *Queue) Start(ctx context.Context) error {
+	if !q.working {
+		return errors.New("jobs: queue has no workers")
+	}
+	if err := q.client.Start(ctx); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	return nil
+}
+
+// Stop waits for running jobs to finish; when ctx ends first, running jobs are
+// cancelled (and retried later, since they did not complete).
+func (q *Queue) Stop(ctx context.Context) error {
+	if !q.working {
+		return nil
+	}
+	err := q.client.Stop(ctx)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		hardCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if hardErr := q.client.StopAndCancel(hardCtx); hardErr != nil {
+			return fmt.Errorf("jobs: stop and cancel: %w", hardErr)
+		}
+		return nil
+	}
+	return fmt.Errorf("jobs: stop: %w", err)
+}

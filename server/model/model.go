@@ -1,0 +1,135 @@
+// Package model holds the plain types shared by the store, the services and
+// the handlers. It imports nothing of the project.
+package model
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrNotFound is returned by lookups that found nothing; callers test it with
+// errors.Is instead of checking for nil results.
+var ErrNotFound = errors.New("not found")
+
+// Contact is a person who wrote to support, with or without an account in the
+// host application (UserID).
+type Contact struct {
+	ID        int64     `db:"id" json:"id"`
+	Email     string    `db:"email" json:"email"`
+	Name      string    `db:"name" json:"name"`
+	UserID    *int64    `db:"user_id" json:"user_id"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
+}
+
+// Ticket statuses.
+const (
+	StatusOpen   = "open"
+	StatusClosed = "closed"
+)
+
+// Channels a ticket can arrive through.
+const (
+	ChannelWidget = "widget"
+	ChannelEmail  = "email"
+	ChannelPortal = "portal"
+)
+
+// Ticket is one support conversation.
+type Ticket struct {
+	ID                int64      `db:"id"`
+	Reference         string     `db:"reference"`
+	Subject           string     `db:"subject"`
+	Status            string     `db:"status"`
+	Priority          string     `db:"priority"`
+	Channel           string     `db:"channel"`
+	ContactID         *int64     `db:"contact_id"`
+	RequesterID       int64      `db:"requester_id"`
+	ClosedAt          *time.Time `db:"closed_at"`
+	GitHubIssueNumber *int64     `db:"github_issue_number"`
+	CreatedAt         time.Time  `db:"created_at"`
+	UpdatedAt         time.Time  `db:"updated_at"`
+}
+
+// Message directions on the timeline. Internal messages (agent notes) are
+// never shown to customers.
+const (
+	DirectionInbound  = "inbound"
+	DirectionOutbound = "outbound"
+	DirectionInternal = "internal"
+)
+
+// Message sources.
+const (
+	SourceWidget = "widget"
+	SourceEmail  = "email"
+	SourcePortal = "portal"
+	SourceGitHub = "github"
+)
+
+// Message is one entry of a ticket's timeline.
+type Message struct {
+	ID             int64     `db:"id"`
+	TicketID       int64     `db:"ticket_id"`
+	Direction      string    `db:"direction"`
+	Source         string    `db:"source"`
+	AuthorName     string    `db:"author_name"`
+	AuthorEmail    string    `db:"author_email"`
+	Body           string    `db:"body"`
+	EmailMessageID *string   `db:"email_message_id"`
+	CreatedAt      time.Time `db:"created_at"`
+}
+
+// PortalLink is the secret link of one (ticket, customer email) pair. Only the
+// SHA-256 of the token is stored.
+type PortalLink struct {
+	ID        int64      `db:"id"`
+	TicketID  int64      `db:"ticket_id"`
+	Email     string     `db:"email"`
+	TokenHash []byte     `db:"token_hash"`
+	RevokedAt *time.Time `db:"revoked_at"`
+	CreatedAt time.Time  `db:"created_at"`
+}
+
+// Admin is a person allowed into the admin pages.
+type Admin struct {
+	ID           int64     `db:"id"`
+	Email        string    `db:"email"`
+	PasswordHash string    `db:"password_hash"`
+	CreatedAt    time.Time `db:"created_at"`
+}
+
+// Session is a signed-in admin browser session; the token itself is only in
+// the cookie, the database keeps its SHA-256.
+type Session struct {
+	ID        int64     `db:"id"`
+	AdminID   int64     `db:"admin_id"`
+	TokenHash []byte    `db:"token_hash"`
+	CreatedAt time.Time `db:"created_at"`
+	ExpiresAt time.Time `db:"expires_at"`
+}
+
+// Reference formats a ticket id as its public reference, e.g. TK-42.
+func Reference(id int64) string { return "TK-" + strconv.FormatInt(id, 10) }
+
+// ParseReference accepts "TK-42", "tk-042" and "[TK-042]" and returns the id.
+func ParseReference(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	if len(s) < 4 || !strings.EqualFold(s[:3], "TK-") {
+		return 0, false
+	}
+	digits := s[3:]
+	for _, r := range digits {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+	}
+	id, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return id, true
+}

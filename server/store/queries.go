@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Every query of the store lives here, written once with ? placeholders for
+// both dialects and prepared at start-up on the pool it runs on.
+
+const (
+	contactCols = `id, email, name, user_id, created_at, updated_at`
+	ticketCols  = `id, reference, subject, status, priority, channel, contact_id, requester_id, closed_at, github_issue_number, created_at, updated_at`
+	messageCols = `id, ticket_id, direction, source, author_name, author_email, body, email_message_id, created_at`
+	linkCols    = `id, ticket_id, email, token_hash, revoked_at, created_at`
+)
+
+type statements struct {
+	// contacts
+	upsertContact   *sqlx.Stmt
+	contactByID     *sqlx.Stmt
+	setContactUser  *sqlx.Stmt
+	stampRequesters *sqlx.Stmt
+	// tickets and timeline
+	insertTicket  *sqlx.Stmt
+	ticketByID    *sqlx.Stmt
+	listTickets   *sqlx.Stmt
+	countTickets  *sqlx.Stmt
+	insertMessage *sqlx.Stmt
+	messagesOf    *sqlx.Stmt
+	portalLinksOf *sqlx.Stmt
+	// settings
+	settingByKey   *sqlx.Stmt
+	putSetting     *sqlx.Stmt
+	addSettingOnce *sqlx.Stmt
+	settingByKeyTx *sqlx.Stmt
+	// admins and sessions
+	countAdmins    *sqlx.Stmt
+	insertAdmin    *sqlx.Stmt
+	adminByEmail   *sqlx.Stmt
+	adminBySession *sqlx.Stmt
+	insertSession  *sqlx.Stmt
+	deleteSession  *sqlx.Stmt
+	deleteOldSess  *sqlx.Stmt
+}
+
+func prepare(ctx context.Context, s *Store) (*statements, error) {
+	q := &statements{}
+	w, r := s.write, s.read
+	list := []struct {
+		dst   **sqlx.Stmt
+		db    *sqlx.DB
+		query string
+	}{
+		{&q.upsertContact, w, `INSERT INTO contacts (email, name, created_at, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (email) DO UPDATE SET
+				name = CASE WHEN contacts.name = '' THEN excluded.name ELSE contacts.name END,
+				updated_at = CASE WHEN contacts.name = '' AND excluded.name <> '' THEN excluded.updated_at ELSE contacts.updated_at END
+			RETURNING ` + contactCols},
+		{&q.contactByID, r, `SELECT ` + contactCols + ` FROM contacts WHERE id = ?`},
+		{&q.setContactUser, w, `UPDATE contacts SET user_id = ?, updated_at = ? WHERE id = ? RETURNING ` + contactCols},
+		{&q.stampRequesters, w, `UPDATE tickets SET requester_id = ?, updated_at = ? WHERE contact_id = ?`},
+
+		{&q.insertTicket, w, `INSERT INTO tickets (subject, status, priority, channel, contact_id, requester_id, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ` + ticketCols},
+		{&q.ticketByID, r, `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`},
+		// Optional filters are written as (? = '' OR ...) so that the query
+		// stays static and can be prepared.
+		{&q.listTickets, r, `SELECT ` + prefixed("t.", ticketCols) + ` FROM tickets t LEFT JOIN contacts c ON c.id = t.contact_id
+			WHERE (? = '' OR t.status = ?)
+			  AND (? = '' OR lower(t.subject) LIKE ? ESCAPE '\' OR lower(t.reference) = ? OR c.email LIKE ? ESCAPE '\')
+			ORDER BY t.id DESC LIMIT ? OFFSET ?`},
+		{&q.countTickets, r, `SELECT count(*) FROM tickets t LEFT JOIN contacts c ON c.id = t.contact_id
+			WHERE (? = '' OR t.status = ?)
+			  AND (? = '' OR lower(t.subject) LIKE ? ESCAPE '\' OR lower(t.reference) = ? OR c.email LIKE ? ESCAPE '\')`},
+		{&q.insertMessage, w, `INSERT INTO messages (ticket_id, direction, source, author_name, author_email, body, email_message_id, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ` + messageCols},
+		{&q.messagesOf, r, `SELECT ` + messageCols + ` FROM messages WHERE ticket_id = ? ORDER BY id`},
+		{&q.portalLinksOf, r, `SELECT ` + linkCols + ` FROM portal_links WHERE ticket_id = ? ORDER BY id`},
+
+		{&q.settingByKey, r, `SELECT value FROM settings WHERE key = ?`},
+		{&q.settingByKeyTx, w, `SELECT value FROM settings WHERE key = ?`},
+		{&q.putSetting, w, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`},
+		{&q.addSettingOnce, w, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`},
+
+		{&q.countAdmins, r, `SELECT count(*) FROM admins`},
+		{&q.insertAdmin, w, `INSERT INTO admins (email, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING`},
+		{&q.adminByEmail, r, `SELECT id, email, password_hash, created_at FROM admins WHERE email = ?`},
+		{&q.adminBySession, r, `SELECT a.id, a.email, a.password_hash, a.created_at FROM sessions s JOIN admins a ON a.id = s.admin_id
+			WHERE s.token_hash = ? AND s.expires_at > ?`},
+		{&q.insertSession, w, `INSERT INTO sessions (admin_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)`},
+		{&q.deleteSession, w, `DELETE FROM sessions WHERE token_hash = ?`},
+		{&q.deleteOldSess, w, `DELETE FROM sessions WHERE expires_at <= ?`},
+	}
+	for _, p := range list {
+		st, err := p.db.PreparexContext(ctx, p.db.Rebind(p.query))
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("store: prepare %q: %w", firstLine(p.query), err), q.close())
+		}
+		*p.dst = st
+	}
+	return q, nil
+}
+
+func (q *statements) close() error {
+	var errs []error
+	for _, st := range []*sqlx.Stmt{q.upsertContact, q.contactByID, q.setContactUser, q.stampRequesters,
+		q.insertTicket, q.ticketByID, q.listTickets, q.countTickets, q.insertMessage, q.messagesOf, q.portalLinksOf,
+		q.settingByKey, q.settingByKeyTx, q.putSetting, q.addSettingOnce,
+		q.countAdmins, q.insertAdmin, q.adminByEmail, q.adminBySession, q.insertSession, q.deleteSession, q.deleteOldSess} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// prefixed qualifies each column of a column list with a table alias.
+func prefixed(prefix, cols string) string {
+	return prefix + strings.ReplaceAll(cols, ", ", ", "+prefix)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

@@ -1,0 +1,41 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// Setting returns the stored value of a runtime setting, model.ErrNotFound if
+// it was never set.
+func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+	var v string
+	if err := s.q.settingByKey.GetContext(ctx, &v, key); err != nil {
+		return "", notFound(err, "setting "+key)
+	}
+	return v, nil
+}
+
+// PutSetting stores a runtime setting, replacing any earlier value.
+func (tx *Tx) PutSetting(ctx context.Context, key, value string) error {
+	if _, err := tx.stmt(ctx, tx.s.q.putSetting).ExecContext(ctx, key, value, tx.now); err != nil {
+		return fmt.Errorf("store: put setting %s: %w", key, err)
+	}
+	return nil
+}
+
+// SettingOnce stores value under key unless a value is already there, and
+// returns whichever value is stored afterwards. Several instances starting at
+// once agree on one value (the generated secret key).
+func (s *Store) SettingOnce(ctx context.Context, key, value string) (string, error) {
+	var stored string
+	err := s.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.stmt(ctx, s.q.addSettingOnce).ExecContext(ctx, key, value, tx.now); err != nil {
+			return fmt.Errorf("store: add setting %s: %w", key, err)
+		}
+		if err := tx.stmt(ctx, s.q.settingByKeyTx).GetContext(ctx, &stored, key); err != nil {
+			return fmt.Errorf("store: read setting %s: %w", key, err)
+		}
+		return nil
+	})
+	return stored, err
+}
