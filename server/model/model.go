@@ -4,6 +4,7 @@ package model
 
 import (
 	"errors"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -132,4 +133,21 @@ func ParseReference(s string) (int64, bool) {
 		return 0, false
 	}
 	return id, true
+}
+
+// FieldErrors reports invalid input field by field; handlers answer it with
+// 422 and {"errors": {field: message}}.
+type FieldErrors map[string]string
+
+func (e FieldErrors) Error() string {
+	keys := make([]string, 0, len(e))
+	for k := range e {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + e[k]
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
 }

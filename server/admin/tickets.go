@@ -1,0 +1,153 @@
+package admin
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/tickets"
+)
+
+type ticketSummary struct {
+	ID                int64      `json:"id"`
+	Reference         string     `json:"reference"`
+	Subject           string     `json:"subject"`
+	Status            string     `json:"status"`
+	Priority          string     `json:"priority"`
+	Channel           string     `json:"channel"`
+	ContactID         *int64     `json:"contact_id"`
+	RequesterID       int64      `json:"requester_id"`
+	ClosedAt          *time.Time `json:"closed_at"`
+	GitHubIssueNumber *int64     `json:"github_issue_number"`
+	CreatedAt         time.Time  `json:"created_at"`
+	UpdatedAt         time.Time  `json:"updated_at"`
+}
+
+func summary(t model.Ticket) ticketSummary {
+	return ticketSummary{
+		ID: t.ID, Reference: t.Reference, Subject: t.Subject, Status: t.Status, Priority: t.Priority, Channel: t.Channel,
+		ContactID: t.ContactID, RequesterID: t.RequesterID, ClosedAt: t.ClosedAt, GitHubIssueNumber: t.GitHubIssueNumber,
+		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+	}
+}
+
+// ListTickets answers GET /support/admin/tickets?q=&status=&page=.
+func (h *Handler) ListTickets(c *fiber.Ctx) error {
+	page := 1
+	if p := c.Query("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 {
+			return fiber.NewError(fiber.StatusBadRequest, "page must be a positive integer")
+		}
+		page = n
+	}
+	list, total, err := h.tickets.List(c.UserContext(), tickets.ListQuery{Query: c.Query("q"), Status: c.Query("status"), Page: page})
+	if err != nil {
+		return err
+	}
+	out := make([]ticketSummary, len(list))
+	for i, t := range list {
+		out[i] = summary(t)
+	}
+	return c.JSON(fiber.Map{"tickets": out, "total": total, "page": page, "page_size": tickets.PageSize})
+}
+
+type contactView struct {
+	ID     int64  `json:"id"`
+	Email  string `json:"email"`
+	Name   string `json:"name"`
+	UserID *int64 `json:"user_id"`
+}
+
+type messageView struct {
+	ID          int64     `json:"id"`
+	Direction   string    `json:"direction"`
+	Source      string    `json:"source"`
+	AuthorName  string    `json:"author_name"`
+	AuthorEmail string    `json:"author_email"`
+	Body        string    `json:"body"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+type linkView struct {
+	ID        int64      `json:"id"`
+	Email     string     `json:"email"`
+	State     string     `json:"state"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+type ticketDetail struct {
+	ID                int64         `json:"id"`
+	Reference         string        `json:"reference"`
+	Subject           string        `json:"subject"`
+	Status            string        `json:"status"`
+	Priority          string        `json:"priority"`
+	Channel           string        `json:"channel"`
+	RequesterID       int64         `json:"requester_id"`
+	ClosedAt          *time.Time    `json:"closed_at"`
+	GitHubIssueNumber *int64        `json:"github_issue_number"`
+	CreatedAt         time.Time     `json:"created_at"`
+	Contact           *contactView  `json:"contact"`
+	Messages          []messageView `json:"messages"`
+	PortalLinks       []linkView    `json:"portal_links"`
+}
+
+// GetTicket answers GET /support/admin/tickets/:reference.
+func (h *Handler) GetTicket(c *fiber.Ctx) error {
+	d, err := h.tickets.Get(c.UserContext(), c.Params("reference"))
+	if errors.Is(err, model.ErrNotFound) {
+		return fiber.NewError(fiber.StatusNotFound, "no ticket "+c.Params("reference"))
+	}
+	if err != nil {
+		return err
+	}
+	t := d.Ticket
+	out := ticketDetail{
+		ID: t.ID, Reference: t.Reference, Subject: t.Subject, Status: t.Status, Priority: t.Priority, Channel: t.Channel,
+		RequesterID: t.RequesterID, ClosedAt: t.ClosedAt, GitHubIssueNumber: t.GitHubIssueNumber, CreatedAt: t.CreatedAt,
+		Messages: make([]messageView, len(d.Messages)), PortalLinks: make([]linkView, len(d.Links)),
+	}
+	if d.Contact != nil {
+		out.Contact = &contactView{ID: d.Contact.ID, Email: d.Contact.Email, Name: d.Contact.Name, UserID: d.Contact.UserID}
+	}
+	for i, m := range d.Messages {
+		out.Messages[i] = messageView{ID: m.ID, Direction: m.Direction, Source: m.Source, AuthorName: m.AuthorName,
+			AuthorEmail: m.AuthorEmail, Body: m.Body, CreatedAt: m.CreatedAt}
+	}
+	for i, l := range d.Links {
+		out.PortalLinks[i] = linkView{ID: l.ID, Email: l.Email, State: l.State, ExpiresAt: l.ExpiresAt, RevokedAt: l.RevokedAt, CreatedAt: l.CreatedAt}
+	}
+	return c.JSON(out)
+}
+
+type promoteBody struct {
+	UserID int64 `json:"user_id"`
+}
+
+// PromoteContact answers POST /support/admin/contacts/:id/promote.
+func (h *Handler) PromoteContact(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return fiber.NewError(fiber.StatusNotFound, "no contact "+c.Params("id"))
+	}
+	var in promoteBody
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	contact, n, err := h.contacts.PromoteToUser(c.UserContext(), id, in.UserID)
+	if errors.Is(err, model.ErrNotFound) {
+		return fiber.NewError(fiber.StatusNotFound, "no contact "+c.Params("id"))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{
+		"contact":         contactView{ID: contact.ID, Email: contact.Email, Name: contact.Name, UserID: contact.UserID},
+		"tickets_updated": n,
+	})
+}

@@ -1,0 +1,199 @@
+// Package adminauth signs admins in: the first admin from the environment,
+// argon2id password hashes, session tokens stored only as SHA-256, and the
+// host app's bearer token compared in constant time.
+package adminauth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/portico/portico/server/contacts"
+	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/ratelimit"
+	"github.com/portico/portico/server/store"
+)
+
+// SessionTTL is how long an admin stays signed in.
+const SessionTTL = 7 * 24 * time.Hour
+
+// ErrInvalidCredentials is returned for a wrong email or password alike, so
+// that a caller cannot tell which was wrong.
+var ErrInvalidCredentials = errors.New("invalid email or password")
+
+// LoginLimit is how many sign-in attempts one client address may make.
+var LoginLimit = ratelimit.Limit{Count: 10, Period: 10 * time.Minute}
+
+// Service authenticates admins.
+type Service struct {
+	store    *store.Store
+	limiter  ratelimit.Limiter
+	apiToken string
+	// dummyHash is verified against when the email is unknown, so that a
+	// login takes as long whether or not the admin exists.
+	dummyHash string
+}
+
+// New returns the service; apiToken may be empty (bearer access off).
+func New(s *store.Store, limiter ratelimit.Limiter, apiToken string) (*Service, error) {
+	dummy, err := HashPassword("portico-dummy-password")
+	if err != nil {
+		return nil, err
+	}
+	return &Service{store: s, limiter: limiter, apiToken: apiToken, dummyHash: dummy}, nil
+}
+
+// AllowLogin charges one sign-in attempt to the client address and returns
+// how long it must wait when it has tried too often.
+func (s *Service) AllowLogin(ctx context.Context, clientIP string) (time.Duration, error) {
+	res, err := s.limiter.Allow(ctx, "login:ip:"+clientIP, LoginLimit)
+	if err != nil {
+		return 0, fmt.Errorf("adminauth: %w", err)
+	}
+	if res.Allowed {
+		return 0, nil
+	}
+	return res.RetryAfter, nil
+}
+
+// Bootstrap creates the first admin if there is none yet.
+func (s *Service) Bootstrap(ctx context.Context, email, password string) (bool, error) {
+	if email == "" {
+		return false, nil
+	}
+	n, err := s.store.CountAdmins(ctx)
+	if err != nil || n > 0 {
+		return false, err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return false, err
+	}
+	var created bool
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		created, err = tx.AddAdmin(ctx, contacts.Normalize(email), hash)
+		return err
+	})
+	return created, err
+}
+
+// Login checks the credentials and returns a new session token for the cookie.
+func (s *Service) Login(ctx context.Context, email, password string) (string, model.Admin, error) {
+	admin, err := s.store.AdminByEmail(ctx, contacts.Normalize(email))
+	if errors.Is(err, model.ErrNotFound) {
+		_ = VerifyPassword(s.dummyHash, password)
+		return "", model.Admin{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return "", model.Admin{}, err
+	}
+	if !VerifyPassword(admin.PasswordHash, password) {
+		return "", model.Admin{}, ErrInvalidCredentials
+	}
+	token, err := randomToken()
+	if err != nil {
+		return "", model.Admin{}, err
+	}
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		return tx.AddSession(ctx, admin.ID, hashToken(token), SessionTTL)
+	})
+	if err != nil {
+		return "", model.Admin{}, err
+	}
+	return token, admin, nil
+}
+
+// Session returns the admin signed in with this session token.
+func (s *Service) Session(ctx context.Context, token string) (model.Admin, error) {
+	if token == "" {
+		return model.Admin{}, fmt.Errorf("session: %w", model.ErrNotFound)
+	}
+	return s.store.AdminBySession(ctx, hashToken(token))
+}
+
+// Logout ends a session.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.store.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteSession(ctx, hashToken(token)) })
+}
+
+// BearerValid reports whether token is the configured admin API token,
+// compared in constant time. With no token configured nothing is valid.
+func (s *Service) BearerValid(token string) bool {
+	if s.apiToken == "" || token == "" {
+		return false
+	}
+	a := sha256.Sum256([]byte(token))
+	b := sha256.Sum256([]byte(s.apiToken))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+func randomToken() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("adminauth: random token: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// argon2id parameters (OWASP's minimum: 19 MiB, 2 passes, 1 lane).
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+)
+
+// HashPassword returns an argon2id hash in the PHC string format.
+func HashPassword(password string) (string, error) {
+	var salt [16]byte
+	if _, err := rand.Read(salt[:]); err != nil {
+		return "", fmt.Errorf("adminauth: salt: %w", err)
+	}
+	key := argon2.IDKey([]byte(password), salt[:], argonTime, argonMemory, argonThreads, argonKeyLen)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, argonMemory, argonTime, argonThreads, enc.EncodeToString(salt[:]), enc.EncodeToString(key)), nil
+}
+
+// VerifyPassword checks a password against a PHC argon2id hash in constant time.
+func VerifyPassword(hash, password string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false
+	}
+	var m uint32
+	var t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || p == 0 || t == 0 {
+		return false
+	}
+	enc := base64.RawStdEncoding
+	salt, err := enc.DecodeString(parts[4])
+	if err != nil {
+		return false
+	}
+	want, err := enc.DecodeString(parts[5])
+	if err != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}

@@ -1,0 +1,237 @@
+// Package app wires portico together: configuration, store, job queue,
+// services and HTTP routes. Everything is built here and passed in
+// explicitly; there are no globals.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"github.com/riverqueue/river"
+
+	"github.com/portico/portico/server/admin"
+	"github.com/portico/portico/server/adminauth"
+	"github.com/portico/portico/server/config"
+	"github.com/portico/portico/server/contacts"
+	"github.com/portico/portico/server/events"
+	"github.com/portico/portico/server/httpserver"
+	"github.com/portico/portico/server/jobs"
+	"github.com/portico/portico/server/ratelimit"
+	"github.com/portico/portico/server/settings"
+	"github.com/portico/portico/server/store"
+	"github.com/portico/portico/server/tickets"
+	"github.com/portico/portico/server/widget"
+)
+
+// Deps are the parts that come from outside the configuration.
+type Deps struct {
+	Logger     *slog.Logger
+	Migrations fs.FS
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Limiter replaces the limiter the configuration asks for (tests).
+	Limiter ratelimit.Limiter
+	// JobPollInterval is how often idle job workers poll (default 1s).
+	JobPollInterval time.Duration
+}
+
+// App is a running portico instance.
+type App struct {
+	cfg     config.Config
+	log     *slog.Logger
+	store   *store.Store
+	queue   *jobs.Queue
+	bus     *events.Bus
+	redis   *redis.Client
+	http    *fiber.App
+	Tickets *tickets.Service
+}
+
+// secretKeySetting stores the generated secret when PORTICO_SECRET_KEY is unset.
+const secretKeySetting = "secret_key"
+
+// New builds every part of the app; Serve starts it.
+func New(ctx context.Context, cfg config.Config, d Deps) (*App, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	a := &App{cfg: cfg, log: d.Logger, bus: events.NewBus(d.Logger)}
+	var err error
+	a.store, err = store.Open(ctx, store.Options{
+		Dialect: store.Dialect(cfg.Database.Dialect), DSN: cfg.Database.DSN, Migrations: d.Migrations, Now: d.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.build(ctx, d); err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
+	return a, nil
+}
+
+func (a *App) build(ctx context.Context, d Deps) error {
+	cfg := a.cfg
+	if err := jobs.Migrate(ctx, a.store.WriteDB(), cfg.Database.Dialect, a.log); err != nil {
+		return err
+	}
+	secret, err := a.secretKey(ctx)
+	if err != nil {
+		return err
+	}
+
+	limiter := d.Limiter
+	if limiter == nil {
+		if limiter, err = a.limiter(ctx, d.Now); err != nil {
+			return err
+		}
+	}
+
+	workers := jobs.NewWorkers()
+	river.AddWorker(workers, events.NewPublishWorker(a.bus))
+	a.queue, err = jobs.New(jobs.Options{
+		DB: a.store.WriteDB(), Dialect: cfg.Database.Dialect, Workers: workers, Logger: a.log, PollInterval: d.JobPollInterval,
+	})
+	if err != nil {
+		return err
+	}
+
+	settingsSvc := settings.New(a.store)
+	contactsSvc := contacts.New(a.store)
+	a.Tickets = tickets.New(a.store, a.queue, settingsSvc, limiter, tickets.Limits{
+		PerEmail: ratelimit.Limit(cfg.WidgetLimitPerEmail),
+		PerIP:    ratelimit.Limit(cfg.WidgetLimitPerIP),
+	}, d.Now)
+	auth, err := adminauth.New(a.store, limiter, cfg.AdminAPIToken)
+	if err != nil {
+		return err
+	}
+	if created, err := auth.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+		return fmt.Errorf("create first admin: %w", err)
+	} else if created {
+		a.log.Info("created the first admin", "email", cfg.AdminEmail)
+	}
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.http = httpserver.New(httpserver.Options{
+		Logger:         a.log,
+		Registry:       registry,
+		TrustedProxies: cfg.TrustedProxies,
+		Ready:          a.store.Ping,
+		Widget:         widget.New(a.Tickets, settingsSvc, secret, cfg.TurnstileSiteKey, a.log),
+		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc,
+			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
+	})
+	return nil
+}
+
+// secretKey returns PORTICO_SECRET_KEY, or a key generated on the first
+// start and kept in the database so that every instance signs alike.
+func (a *App) secretKey(ctx context.Context) ([]byte, error) {
+	if a.cfg.SecretKey != "" {
+		return []byte(a.cfg.SecretKey), nil
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("generate secret key: %w", err)
+	}
+	key, err := a.store.SettingOnce(ctx, secretKeySetting, hex.EncodeToString(b[:]))
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	return []byte(key), nil
+}
+
+// limiter is in memory, or in Redis when PORTICO_REDIS_URL is set so that
+// every instance shares one budget.
+func (a *App) limiter(ctx context.Context, now func() time.Time) (ratelimit.Limiter, error) {
+	if a.cfg.RedisURL == "" {
+		return ratelimit.NewMemory(now), nil
+	}
+	opts, err := redis.ParseURL(a.cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("PORTICO_REDIS_URL: %w", err)
+	}
+	a.redis = redis.NewClient(opts)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := a.redis.Ping(pingCtx).Err(); err != nil {
+		return nil, fmt.Errorf("connect to redis: %w", err)
+	}
+	return ratelimit.NewRedis(a.redis, "portico:rl:"), nil
+}
+
+// HTTP is the HTTP handler, for tests that call it in memory.
+func (a *App) HTTP() *fiber.App { return a.http }
+
+// Bus is the event bus that workflows subscribe to.
+func (a *App) Bus() *events.Bus { return a.bus }
+
+// Serve works jobs and answers HTTP on ln until ctx ends, then shuts down
+// gracefully: requests in flight finish, running jobs finish (or are
+// cancelled and retried later once ShutdownTimeout passes).
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	// The queue gets a context of its own: cancelling ctx must not kill
+	// running jobs, Stop below ends them in order.
+	if err := a.queue.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	served := make(chan error, 1)
+	go func() { served <- a.http.Listener(ln) }()
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
+	case serveErr = <-served:
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	httpErr := a.http.ShutdownWithContext(stopCtx)
+	jobsErr := a.queue.Stop(stopCtx)
+	return errors.Join(serveErr, httpErr, jobsErr)
+}
+
+// Close releases the database and Redis connections.
+func (a *App) Close() error {
+	var errs []error
+	if a.redis != nil {
+		errs = append(errs, a.redis.Close())
+	}
+	if a.store != nil {
+		errs = append(errs, a.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Run builds the app, listens on PORTICO_ADDR and serves until ctx ends.
+func Run(ctx context.Context, cfg config.Config, d Deps) error {
+	a, err := New(ctx, cfg, d)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (PORTICO_ADDR): %w", cfg.Addr, err)
+	}
+	base := cfg.BaseURL.String()
+	a.log.Info("portico is running",
+		"listen", ln.Addr().String(),
+		"widget_api", base+"/support/widget/tickets",
+		"admin_api", base+"/support/admin/settings/public-tickets",
+		"health", base+"/healthz",
+		"database", cfg.Database.Dialect)
+	return a.Serve(ctx, ln)
+}

@@ -1,0 +1,217 @@
+// Package httpserver builds the HTTP server: the one route table and the
+// middleware every request goes through (request id, panic recovery, access
+// log, metrics, security headers, JSON errors).
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/portico/portico/server/admin"
+	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/widget"
+)
+
+// BodyLimit is the largest request body read at all; routes that need less
+// (the widget API: 64 KiB) check their own limit.
+const BodyLimit = 1 << 20
+
+// Options holds what the server needs.
+type Options struct {
+	Logger         *slog.Logger
+	Registry       *prometheus.Registry
+	TrustedProxies []string
+	// Ready reports whether the server can do its work (the database answers).
+	Ready  func(ctx context.Context) error
+	Widget *widget.Handler
+	Admin  *admin.Handler
+}
+
+// New returns the Fiber app with every route.
+func New(o Options) *fiber.App {
+	app := fiber.New(fiber.Config{
+		AppName:                 "portico",
+		BodyLimit:               BodyLimit,
+		ReadTimeout:             15 * time.Second,
+		WriteTimeout:            30 * time.Second,
+		IdleTimeout:             2 * time.Minute,
+		DisableStartupMessage:   true,
+		ErrorHandler:            errorHandler(o.Logger),
+		EnableTrustedProxyCheck: len(o.TrustedProxies) > 0,
+		TrustedProxies:          o.TrustedProxies,
+		ProxyHeader:             proxyHeader(o.TrustedProxies),
+	})
+	metrics := newMetrics(o.Registry)
+	app.Use(requestid.New())
+	app.Use(accessLog(o.Logger, metrics))
+	app.Use(recoverPanic(o.Logger))
+	app.Use(func(c *fiber.Ctx) error {
+		c.Set("X-Content-Type-Options", "nosniff")
+		return c.Next()
+	})
+	routes(app, o)
+	return app
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
+}
+
+// routes is the route table: every URL the server answers is here.
+func routes(app *fiber.App, o Options) {
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", func(c *fiber.Ctx) error {
+		ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+		defer cancel()
+		if err := o.Ready(ctx); err != nil {
+			o.Logger.WarnContext(ctx, "not ready", "err", err)
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "error": "database unreachable"})
+		}
+		return c.JSON(fiber.Map{"status": "ready"})
+	})
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{})))
+
+	w := o.Widget
+	app.Get("/support/widget/config", w.Config)
+	app.Options("/support/widget/config", w.Preflight)
+	app.Post("/support/widget/tickets", w.CreateTicket)
+	app.Options("/support/widget/tickets", w.Preflight)
+
+	a := o.Admin
+	api := app.Group("/support/admin", adminHeaders)
+	api.Post("/api/session", a.Login)
+	api.Get("/api/session", a.Me)
+	api.Delete("/api/session", a.Logout)
+	authed := api.Group("", a.RequireAdmin)
+	authed.Get("/settings/public-tickets", a.GetGuestPolicy)
+	authed.Put("/settings/public-tickets", a.PutGuestPolicy)
+	authed.Get("/settings/portal", a.GetPortal)
+	authed.Put("/settings/portal", a.PutPortal)
+	authed.Get("/settings/widget", a.GetWidget)
+	authed.Put("/settings/widget", a.PutWidget)
+	authed.Get("/tickets", a.ListTickets)
+	authed.Get("/tickets/:reference", a.GetTicket)
+	authed.Post("/contacts/:id/promote", a.PromoteContact)
+
+	app.Use(func(c *fiber.Ctx) error {
+		return fiber.NewError(fiber.StatusNotFound, "no such page: "+c.Method()+" "+c.Path())
+	})
+}
+
+// adminHeaders are the headers DESIGN.md asks of every admin response.
+func adminHeaders(c *fiber.Ctx) error {
+	c.Set("Referrer-Policy", "no-referrer")
+	c.Set("X-Robots-Tag", "noindex")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	c.Set("X-Frame-Options", "DENY")
+	return c.Next()
+}
+
+// errorHandler answers every error as JSON {"error": "..."} (or
+// {"errors": {...}} for field errors); unexpected errors are logged with the
+// request id and answered 500 without details.
+func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		var fe *fiber.Error
+		var fields model.FieldErrors
+		switch {
+		case errors.As(err, &fields):
+			return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"errors": fields})
+		case errors.As(err, &fe):
+			msg := fe.Message
+			if fe.Code == fiber.StatusRequestEntityTooLarge {
+				msg = "the request body is too large"
+			}
+			return c.Status(fe.Code).JSON(fiber.Map{"error": msg})
+		case errors.Is(err, model.ErrNotFound):
+			return c.Status(fiber.StatusNotFound).JSON(fiber.Map{"error": err.Error()})
+		}
+		log.ErrorContext(c.UserContext(), "request failed", "err", err, "request_id", requestID(c),
+			"method", c.Method(), "path", c.Path())
+		return c.Status(fiber.StatusInternalServerError).JSON(fiber.Map{
+			"error": "internal error; quote request id " + requestID(c) + " when reporting it", "request_id": requestID(c),
+		})
+	}
+}
+
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(requestid.ConfigDefault.ContextKey).(string)
+	return id
+}
+
+// recoverPanic turns a panic into a logged 500; the client never sees a stack.
+func recoverPanic(log *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				log.ErrorContext(c.UserContext(), "panic", "panic", fmt.Sprint(r), "request_id", requestID(c),
+					"stack", string(debug.Stack()))
+				err = errors.New("panic recovered")
+			}
+		}()
+		return c.Next()
+	}
+}
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_http_requests_total", Help: "HTTP requests by route and status.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "portico_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"method", "route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+// accessLog logs one structured line per request and records its metrics.
+// It runs outside recoverPanic so that a panicking request is logged too.
+func accessLog(log *slog.Logger, m *metrics) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		if err != nil {
+			// Let the error handler write the response now so that the
+			// status logged is the one sent.
+			if herr := c.App().ErrorHandler(c, err); herr != nil {
+				_ = c.SendStatus(fiber.StatusInternalServerError)
+			}
+			err = nil
+		}
+		elapsed := time.Since(start)
+		status := c.Response().StatusCode()
+		route := c.Route().Path
+		m.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
+		m.duration.WithLabelValues(c.Method(), route).Observe(elapsed.Seconds())
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		log.Log(c.UserContext(), level, "http", "method", c.Method(), "path", c.Path(), "route", route,
+			"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "ip", c.IP(), "request_id", requestID(c))
+		return err
+	}
+}

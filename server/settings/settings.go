@@ -1,0 +1,346 @@
+// Package settings holds the runtime settings that admins change while
+// portico runs (guest policy, portal, widget). They are stored in the
+// database, read on every use so that every instance sees a change at once,
+// and validated or coerced here, never in a handler.
+package settings
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/store"
+	"github.com/portico/portico/server/validate"
+)
+
+// Guest policy modes.
+const (
+	ModeUnassigned   = "unassigned"
+	ModeGuestUser    = "guest_user"
+	ModePromptSignup = "prompt_signup"
+)
+
+// MaxSignupURLTemplate is the longest signup URL template kept, in characters.
+const MaxSignupURLTemplate = 500
+
+const (
+	keyGuestPolicy = "guest_policy"
+	keyPortal      = "portal"
+	keyWidget      = "widget"
+)
+
+// GuestPolicy decides who a ticket filed without an account belongs to.
+type GuestPolicy struct {
+	Mode string `json:"guest_policy_mode"`
+	// UserID is the host-app user that guest tickets are filed under in
+	// guest_user mode.
+	UserID *int64 `json:"guest_policy_user_id"`
+	// SignupURLTemplate is the invitation link of prompt_signup mode; {token}
+	// is replaced by a signup token.
+	SignupURLTemplate *string `json:"guest_policy_signup_url_template"`
+}
+
+// GuestPolicyInput is what an admin sent, before coercion. UserID is the raw
+// text of the JSON value (a number, a string, or empty).
+type GuestPolicyInput struct {
+	Mode              string
+	UserID            string
+	SignupURLTemplate string
+}
+
+// Portal configures the customer portal.
+type Portal struct {
+	Enabled             bool   `json:"enabled"`
+	AllowReply          bool   `json:"allow_reply"`
+	RetentionAfterClose string `json:"retention_after_close"`
+}
+
+// PortalInput carries the fields an admin sent; nil keeps the current value.
+type PortalInput struct {
+	Enabled             *bool
+	AllowReply          *bool
+	RetentionAfterClose *string
+}
+
+// Widget configures the support widget.
+type Widget struct {
+	Color          string   `json:"color"`
+	Position       string   `json:"position"`
+	Title          string   `json:"title"`
+	Greeting       string   `json:"greeting"`
+	AllowedOrigins []string `json:"allowed_origins"`
+	Priorities     []string `json:"priorities"`
+}
+
+// WidgetInput carries the fields an admin sent; nil keeps the current value.
+type WidgetInput struct {
+	Color          *string
+	Position       *string
+	Title          *string
+	Greeting       *string
+	AllowedOrigins []string
+	Priorities     []string
+}
+
+// Limits of the widget's free texts, in characters.
+const (
+	MaxWidgetTitle    = 80
+	MaxWidgetGreeting = 500
+)
+
+// Defaults are the settings before an admin changes anything.
+var (
+	DefaultPortal = Portal{Enabled: true, AllowReply: true, RetentionAfterClose: "30d"}
+	DefaultWidget = Widget{
+		Color:          "#4F46E5",
+		Position:       "bottom-right",
+		Title:          "Contact support",
+		Greeting:       "Hi! How can we help? We usually answer within a day.",
+		AllowedOrigins: []string{"*"},
+		Priorities:     []string{"low", "medium", "high", "urgent"},
+	}
+)
+
+// Service reads and writes runtime settings.
+type Service struct {
+	store *store.Store
+}
+
+// New returns the settings service.
+func New(s *store.Store) *Service { return &Service{store: s} }
+
+func (s *Service) load(ctx context.Context, key string, into any) (bool, error) {
+	raw, err := s.store.Setting(ctx, key)
+	if errors.Is(err, model.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal([]byte(raw), into); err != nil {
+		return false, fmt.Errorf("settings: stored %s is not valid JSON: %w", key, err)
+	}
+	return true, nil
+}
+
+func (s *Service) save(ctx context.Context, key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("settings: encode %s: %w", key, err)
+	}
+	return s.store.InTx(ctx, func(tx *store.Tx) error { return tx.PutSetting(ctx, key, string(raw)) })
+}
+
+// GuestPolicy returns the current guest policy (unassigned if never set).
+func (s *Service) GuestPolicy(ctx context.Context) (GuestPolicy, error) {
+	p := GuestPolicy{Mode: ModeUnassigned}
+	if _, err := s.load(ctx, keyGuestPolicy, &p); err != nil {
+		return GuestPolicy{}, err
+	}
+	return coerceGuestPolicy(p), nil
+}
+
+// SetGuestPolicy coerces and stores a guest policy. It never fails on the
+// admin's values: an unknown mode becomes unassigned, a user id that is not a
+// positive integer becomes empty, the template is trimmed and cut to 500
+// characters, and the fields of the other modes are cleared.
+func (s *Service) SetGuestPolicy(ctx context.Context, in GuestPolicyInput) (GuestPolicy, error) {
+	p := GuestPolicy{Mode: strings.TrimSpace(in.Mode)}
+	if id, ok := positiveInt(in.UserID); ok {
+		p.UserID = &id
+	}
+	if tpl := truncateRunes(strings.TrimSpace(in.SignupURLTemplate), MaxSignupURLTemplate); tpl != "" {
+		p.SignupURLTemplate = &tpl
+	}
+	p = coerceGuestPolicy(p)
+	if err := s.save(ctx, keyGuestPolicy, p); err != nil {
+		return GuestPolicy{}, err
+	}
+	return p, nil
+}
+
+func coerceGuestPolicy(p GuestPolicy) GuestPolicy {
+	switch p.Mode {
+	case ModeGuestUser:
+		p.SignupURLTemplate = nil
+	case ModePromptSignup:
+		p.UserID = nil
+	default:
+		p = GuestPolicy{Mode: ModeUnassigned}
+	}
+	if p.UserID != nil && *p.UserID <= 0 {
+		p.UserID = nil
+	}
+	return p
+}
+
+// positiveInt reads a JSON number or a quoted number; anything else (text,
+// fractions, zero, negatives, overflow) is not a user id.
+func positiveInt(raw string) (int64, bool) {
+	raw = strings.TrimSpace(raw)
+	if unq, err := strconv.Unquote(raw); err == nil {
+		raw = strings.TrimSpace(unq)
+	}
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return id, true
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos]
+		}
+		i++
+	}
+	return s
+}
+
+// Portal returns the portal settings.
+func (s *Service) Portal(ctx context.Context) (Portal, error) {
+	p := DefaultPortal
+	if _, err := s.load(ctx, keyPortal, &p); err != nil {
+		return Portal{}, err
+	}
+	return p, nil
+}
+
+// SetPortal validates and stores the portal settings; invalid fields come
+// back as model.FieldErrors and nothing is stored.
+func (s *Service) SetPortal(ctx context.Context, in PortalInput) (Portal, error) {
+	p, err := s.Portal(ctx)
+	if err != nil {
+		return Portal{}, err
+	}
+	if in.Enabled != nil {
+		p.Enabled = *in.Enabled
+	}
+	if in.AllowReply != nil {
+		p.AllowReply = *in.AllowReply
+	}
+	if in.RetentionAfterClose != nil {
+		d, msg := validate.Retention(strings.TrimSpace(*in.RetentionAfterClose))
+		if msg != "" {
+			return Portal{}, model.FieldErrors{"retention_after_close": msg}
+		}
+		p.RetentionAfterClose = validate.FormatRetention(d)
+	}
+	if err := s.save(ctx, keyPortal, p); err != nil {
+		return Portal{}, err
+	}
+	return p, nil
+}
+
+// Widget returns the widget settings.
+func (s *Service) Widget(ctx context.Context) (Widget, error) {
+	w := DefaultWidget
+	if _, err := s.load(ctx, keyWidget, &w); err != nil {
+		return Widget{}, err
+	}
+	return w, nil
+}
+
+// SetWidget validates and stores the widget settings.
+func (s *Service) SetWidget(ctx context.Context, in WidgetInput) (Widget, error) {
+	w, err := s.Widget(ctx)
+	if err != nil {
+		return Widget{}, err
+	}
+	errs := model.FieldErrors{}
+	if in.Color != nil {
+		c := strings.TrimSpace(*in.Color)
+		if msg := validate.Color(c); msg != "" {
+			errs["color"] = msg
+		}
+		w.Color = strings.ToUpper(c)
+	}
+	if in.Position != nil {
+		p := strings.TrimSpace(*in.Position)
+		if msg := validate.Position(p); msg != "" {
+			errs["position"] = msg
+		}
+		w.Position = p
+	}
+	if in.Title != nil {
+		w.Title = strings.TrimSpace(*in.Title)
+		if n := utf8.RuneCountInString(w.Title); n == 0 || n > MaxWidgetTitle {
+			errs["title"] = "must be 1 to " + strconv.Itoa(MaxWidgetTitle) + " characters"
+		}
+	}
+	if in.Greeting != nil {
+		w.Greeting = strings.TrimSpace(*in.Greeting)
+		if utf8.RuneCountInString(w.Greeting) > MaxWidgetGreeting {
+			errs["greeting"] = "must be at most " + strconv.Itoa(MaxWidgetGreeting) + " characters"
+		}
+	}
+	if in.AllowedOrigins != nil {
+		w.AllowedOrigins = trimAll(in.AllowedOrigins)
+		if len(w.AllowedOrigins) == 0 {
+			errs["allowed_origins"] = `must list at least one origin, or "*" for any`
+		}
+		for _, o := range w.AllowedOrigins {
+			if msg := validate.Origin(o); msg != "" {
+				errs["allowed_origins"] = strconv.Quote(o) + " " + msg
+				break
+			}
+		}
+	}
+	if in.Priorities != nil {
+		w.Priorities = trimAll(in.Priorities)
+		if msg := validate.Priorities(w.Priorities); msg != "" {
+			errs["priorities"] = msg
+		}
+	}
+	if len(errs) > 0 {
+		return Widget{}, errs
+	}
+	if err := s.save(ctx, keyWidget, w); err != nil {
+		return Widget{}, err
+	}
+	return w, nil
+}
+
+func trimAll(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// OriginAllowed reports whether a browser origin may use the widget API.
+func (w Widget) OriginAllowed(origin string) bool {
+	for _, o := range w.AllowedOrigins {
+		if o == "*" || strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultPriority is the priority of a ticket filed without one: medium if
+// offered, else the first offered.
+func (w Widget) DefaultPriority() string {
+	for _, p := range w.Priorities {
+		if p == "medium" {
+			return p
+		}
+	}
+	if len(w.Priorities) > 0 {
+		return w.Priorities[0]
+	}
+	return "medium"
+}

@@ -1,0 +1,277 @@
+// Package tickets is the core service: it files tickets, appends replies and
+// lists them, applying the runtime guest policy, and enqueues what follows
+// from each change in the same transaction.
+package tickets
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/portico/portico/server/contacts"
+	"github.com/portico/portico/server/events"
+	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/ratelimit"
+	"github.com/portico/portico/server/settings"
+	"github.com/portico/portico/server/store"
+	"github.com/portico/portico/server/validate"
+)
+
+// Enqueuer inserts a durable job inside a transaction.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs) error
+}
+
+// Limits are the widget submission budgets.
+type Limits struct {
+	PerEmail ratelimit.Limit
+	PerIP    ratelimit.Limit
+}
+
+// Service files and reads tickets.
+type Service struct {
+	store    *store.Store
+	jobs     Enqueuer
+	settings *settings.Service
+	limiter  ratelimit.Limiter
+	limits   Limits
+	now      func() time.Time
+}
+
+// New returns the tickets service.
+func New(s *store.Store, jobs Enqueuer, st *settings.Service, limiter ratelimit.Limiter, limits Limits, now func() time.Time) *Service {
+	return &Service{store: s, jobs: jobs, settings: st, limiter: limiter, limits: limits, now: now}
+}
+
+// RateLimitedError says a submission was over budget; nothing was written.
+type RateLimitedError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitedError) Error() string {
+	return "too many submissions; retry after " + e.RetryAfter.Round(time.Second).String()
+}
+
+// WidgetSubmission is a ticket filed through the widget API. Either Email is
+// set (a guest), or RequesterID (a host-app user whose id the host app signed).
+type WidgetSubmission struct {
+	Email       string
+	Name        string
+	Subject     string
+	Description string
+	Priority    string
+	// RequesterID is set only after the caller verified its signature.
+	RequesterID *int64
+	// ClientIP is the submitter's address, for the per-IP budget.
+	ClientIP string
+}
+
+// CreateFromWidget validates and files a widget ticket. Invalid fields come
+// back as model.FieldErrors, an exhausted budget as *RateLimitedError; either
+// way nothing is written. Only valid submissions count against the budgets,
+// so a visitor fixing a typo does not lose a try. The ticket, its contact,
+// its first message and the ticket.created job commit together.
+func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (model.Ticket, error) {
+	widget, err := s.settings.Widget(ctx)
+	if err != nil {
+		return model.Ticket{}, err
+	}
+	in.Email = contacts.Normalize(in.Email)
+	in.Name = validate.Trim(in.Name)
+	in.Subject = validate.Trim(in.Subject)
+	in.Description = validate.Trim(in.Description)
+	in.Priority = validate.Trim(in.Priority)
+	fields := validate.Ticket(validate.TicketInput{
+		Email: in.Email, Name: in.Name, Subject: in.Subject, Description: in.Description, Priority: in.Priority,
+		RequireEmail: in.RequesterID == nil,
+	}, widget.Priorities)
+	if len(fields) > 0 {
+		return model.Ticket{}, model.FieldErrors(fields)
+	}
+	if in.Priority == "" {
+		in.Priority = widget.DefaultPriority()
+	}
+	if err := s.admit(ctx, in); err != nil {
+		return model.Ticket{}, err
+	}
+	policy, err := s.settings.GuestPolicy(ctx)
+	if err != nil {
+		return model.Ticket{}, err
+	}
+
+	var ticket model.Ticket
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		var contact *model.Contact
+		if in.Email != "" {
+			c, err := contacts.FindOrCreateInTx(ctx, tx, in.Email, in.Name)
+			if err != nil {
+				return err
+			}
+			contact = &c
+		}
+		nt := store.NewTicket{
+			Subject:     in.Subject,
+			Priority:    in.Priority,
+			Channel:     model.ChannelWidget,
+			RequesterID: requesterFor(policy, contact, in.RequesterID),
+		}
+		if contact != nil {
+			nt.ContactID = &contact.ID
+		}
+		var err error
+		if ticket, err = tx.CreateTicket(ctx, nt); err != nil {
+			return err
+		}
+		msg, err := tx.AddMessage(ctx, store.NewMessage{
+			TicketID:    ticket.ID,
+			Direction:   model.DirectionInbound,
+			Source:      model.SourceWidget,
+			AuthorName:  in.Name,
+			AuthorEmail: in.Email,
+			Body:        in.Description,
+		})
+		if err != nil {
+			return err
+		}
+		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketCreated, ticket.ID, msg.ID, tx.Now()))
+	})
+	if err != nil {
+		return model.Ticket{}, fmt.Errorf("tickets: create from widget: %w", err)
+	}
+	return ticket, nil
+}
+
+// admit charges the per-IP and the per-sender budgets together: when one is
+// exhausted neither is charged.
+func (s *Service) admit(ctx context.Context, in WidgetSubmission) error {
+	checks := []ratelimit.Check{{Key: "widget:ip:" + in.ClientIP, Limit: s.limits.PerIP}}
+	if in.Email != "" {
+		checks = append(checks, ratelimit.Check{Key: "widget:email:" + in.Email, Limit: s.limits.PerEmail})
+	} else if in.RequesterID != nil {
+		checks = append(checks, ratelimit.Check{Key: "widget:user:" + strconv.FormatInt(*in.RequesterID, 10), Limit: s.limits.PerEmail})
+	}
+	res, err := s.limiter.AllowAll(ctx, checks...)
+	if err != nil {
+		return fmt.Errorf("tickets: rate limit: %w", err)
+	}
+	if !res.Allowed {
+		return &RateLimitedError{RetryAfter: res.RetryAfter}
+	}
+	return nil
+}
+
+// requesterFor applies the guest policy. A signed requester id wins; a
+// contact already promoted to a user files under that user; otherwise
+// guest_user files under the configured user and the other modes leave the
+// ticket unassigned (0).
+func requesterFor(policy settings.GuestPolicy, contact *model.Contact, signed *int64) int64 {
+	switch {
+	case signed != nil:
+		return *signed
+	case contact != nil && contact.UserID != nil:
+		return *contact.UserID
+	case policy.Mode == settings.ModeGuestUser && policy.UserID != nil:
+		return *policy.UserID
+	}
+	return 0
+}
+
+// PageSize is the number of tickets in one page of List.
+const PageSize = 25
+
+// ListQuery selects a page of tickets.
+type ListQuery struct {
+	Query  string
+	Status string
+	Page   int // 1-based
+}
+
+// List returns one page of tickets and the total number that match.
+func (s *Service) List(ctx context.Context, q ListQuery) ([]model.Ticket, int64, error) {
+	if q.Status != "" && q.Status != model.StatusOpen && q.Status != model.StatusClosed {
+		return nil, 0, model.FieldErrors{"status": "must be open or closed"}
+	}
+	if q.Page < 1 {
+		q.Page = 1
+	}
+	return s.store.ListTickets(ctx, store.TicketFilter{
+		Query: validate.Trim(q.Query), Status: q.Status, Limit: PageSize, Offset: (q.Page - 1) * PageSize,
+	})
+}
+
+// Portal link states.
+const (
+	LinkActive  = "active"
+	LinkExpired = "expired"
+	LinkRevoked = "revoked"
+)
+
+// LinkView is a portal link as admins see it.
+type LinkView struct {
+	model.PortalLink
+	State     string
+	ExpiresAt *time.Time
+}
+
+// Detail is a ticket with everything an admin needs to see.
+type Detail struct {
+	Ticket   model.Ticket
+	Contact  *model.Contact
+	Messages []model.Message
+	Links    []LinkView
+}
+
+// Get returns the detail of the ticket with this reference (TK-42, [tk-042]).
+func (s *Service) Get(ctx context.Context, reference string) (Detail, error) {
+	id, ok := model.ParseReference(reference)
+	if !ok {
+		return Detail{}, fmt.Errorf("ticket %q: %w", reference, model.ErrNotFound)
+	}
+	t, err := s.store.Ticket(ctx, id)
+	if err != nil {
+		return Detail{}, err
+	}
+	d := Detail{Ticket: t}
+	if t.ContactID != nil {
+		c, err := s.store.Contact(ctx, *t.ContactID)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return Detail{}, err
+		}
+		if err == nil {
+			d.Contact = &c
+		}
+	}
+	if d.Messages, err = s.store.Messages(ctx, id); err != nil {
+		return Detail{}, err
+	}
+	links, err := s.store.PortalLinks(ctx, id)
+	if err != nil {
+		return Detail{}, err
+	}
+	portal, err := s.settings.Portal(ctx)
+	if err != nil {
+		return Detail{}, err
+	}
+	retention, _ := validate.Retention(portal.RetentionAfterClose)
+	now := s.now()
+	for _, l := range links {
+		v := LinkView{PortalLink: l, State: LinkActive}
+		if t.ClosedAt != nil {
+			exp := t.ClosedAt.Add(retention)
+			v.ExpiresAt = &exp
+			if !now.Before(exp) {
+				v.State = LinkExpired
+			}
+		}
+		if l.RevokedAt != nil {
+			v.State = LinkRevoked
+		}
+		d.Links = append(d.Links, v)
+	}
+	return d, nil
+}

@@ -1,0 +1,208 @@
+// Package widget serves the widget's public API: its configuration and the
+// ticket intake. It parses and answers; the tickets service decides.
+package widget
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/settings"
+	"github.com/portico/portico/server/tickets"
+)
+
+// MaxBody is the largest ticket submission accepted.
+const MaxBody = 64 << 10
+
+// TicketCreator files widget tickets.
+type TicketCreator interface {
+	CreateFromWidget(ctx context.Context, in tickets.WidgetSubmission) (model.Ticket, error)
+}
+
+// SettingsReader gives the runtime widget settings.
+type SettingsReader interface {
+	Widget(ctx context.Context) (settings.Widget, error)
+}
+
+// Handler serves /support/widget/*.
+type Handler struct {
+	tickets          TicketCreator
+	settings         SettingsReader
+	secret           []byte
+	turnstileSiteKey string
+	log              *slog.Logger
+}
+
+// New returns the widget API handler. secret signs host-app requester ids.
+func New(t TicketCreator, s SettingsReader, secret []byte, turnstileSiteKey string, log *slog.Logger) *Handler {
+	return &Handler{tickets: t, settings: s, secret: secret, turnstileSiteKey: turnstileSiteKey, log: log}
+}
+
+type configResponse struct {
+	Color            string   `json:"color"`
+	Position         string   `json:"position"`
+	Title            string   `json:"title"`
+	Greeting         string   `json:"greeting"`
+	Priorities       []string `json:"priorities"`
+	TurnstileSiteKey string   `json:"turnstile_site_key"`
+}
+
+// Config answers GET /support/widget/config.
+func (h *Handler) Config(c *fiber.Ctx) error {
+	w, err := h.settings.Widget(c.UserContext())
+	if err != nil {
+		return err
+	}
+	if !h.cors(c, w) {
+		return fiber.NewError(fiber.StatusForbidden, "this site is not allowed to use the support widget")
+	}
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	return c.JSON(configResponse{
+		Color: w.Color, Position: w.Position, Title: w.Title, Greeting: w.Greeting,
+		Priorities: w.Priorities, TurnstileSiteKey: h.turnstileSiteKey,
+	})
+}
+
+// Preflight answers CORS preflight requests of the widget API.
+func (h *Handler) Preflight(c *fiber.Ctx) error {
+	w, err := h.settings.Widget(c.UserContext())
+	if err != nil {
+		return err
+	}
+	if !h.cors(c, w) {
+		return c.SendStatus(fiber.StatusForbidden)
+	}
+	c.Set(fiber.HeaderAccessControlAllowMethods, "GET, POST, OPTIONS")
+	c.Set(fiber.HeaderAccessControlAllowHeaders, "Content-Type")
+	c.Set(fiber.HeaderAccessControlMaxAge, "600")
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// cors sets Access-Control-Allow-Origin to the caller's origin when it is
+// allowed, and reports whether the request may go on. Requests without an
+// Origin (servers, curl) are not cross-origin and pass.
+func (h *Handler) cors(c *fiber.Ctx, w settings.Widget) bool {
+	c.Vary(fiber.HeaderOrigin)
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return true
+	}
+	if !w.OriginAllowed(origin) {
+		return false
+	}
+	c.Set(fiber.HeaderAccessControlAllowOrigin, origin)
+	return true
+}
+
+type submission struct {
+	Email              *string         `json:"email"`
+	Name               string          `json:"name"`
+	Subject            string          `json:"subject"`
+	Description        string          `json:"description"`
+	Priority           string          `json:"priority"`
+	RequesterID        json.RawMessage `json:"requester_id"`
+	RequesterSignature string          `json:"requester_signature"`
+}
+
+type createdResponse struct {
+	Reference string `json:"reference"`
+	Status    string `json:"status"`
+}
+
+// CreateTicket answers POST /support/widget/tickets. The answer never holds
+// a portal link: that goes only to the mailbox, which proves ownership.
+func (h *Handler) CreateTicket(c *fiber.Ctx) error {
+	w, err := h.settings.Widget(c.UserContext())
+	if err != nil {
+		return err
+	}
+	if !h.cors(c, w) {
+		return fiber.NewError(fiber.StatusForbidden, "this site is not allowed to use the support widget")
+	}
+	body := c.Body()
+	if len(body) > MaxBody {
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "the request is larger than 64 KiB")
+	}
+	var in submission
+	if err := json.Unmarshal(body, &in); err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, jsonProblem(err))
+	}
+	sub := tickets.WidgetSubmission{
+		Name: in.Name, Subject: in.Subject, Description: in.Description, Priority: in.Priority, ClientIP: c.IP(),
+	}
+	if in.Email != nil {
+		sub.Email = *in.Email
+	}
+	hasRequester := len(in.RequesterID) > 0 && string(in.RequesterID) != "null"
+	switch {
+	case hasRequester:
+		id, ok := parseRequesterID(in.RequesterID)
+		if !ok {
+			return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"errors": fiber.Map{"requester_id": "must be a positive integer"}})
+		}
+		if !h.signatureValid(id, in.RequesterSignature) {
+			return fiber.NewError(fiber.StatusUnauthorized, "requester_signature is missing or does not match requester_id")
+		}
+		sub.RequesterID = &id
+	case strings.TrimSpace(sub.Email) == "":
+		return fiber.NewError(fiber.StatusBadRequest, "email is required (or requester_id with requester_signature)")
+	}
+
+	t, err := h.tickets.CreateFromWidget(c.UserContext(), sub)
+	var fields model.FieldErrors
+	var limited *tickets.RateLimitedError
+	switch {
+	case errors.As(err, &fields):
+		return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"errors": fields})
+	case errors.As(err, &limited):
+		secs := int(math.Ceil(limited.RetryAfter.Seconds()))
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(secs, 1)))
+		return c.Status(fiber.StatusTooManyRequests).JSON(fiber.Map{
+			"error": "too many tickets from you in a short time; please try again later", "retry_after": max(secs, 1),
+		})
+	case err != nil:
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(createdResponse{Reference: t.Reference, Status: t.Status})
+}
+
+// signatureValid checks the host app's hex HMAC-SHA256(secret, requester_id)
+// in constant time.
+func (h *Handler) signatureValid(id int64, signature string) bool {
+	got, err := hex.DecodeString(strings.TrimSpace(signature))
+	if err != nil || len(got) != sha256.Size {
+		return false
+	}
+	mac := hmac.New(sha256.New, h.secret)
+	mac.Write([]byte(strconv.FormatInt(id, 10)))
+	return hmac.Equal(got, mac.Sum(nil))
+}
+
+// parseRequesterID accepts a JSON number or a string of digits.
+func parseRequesterID(raw json.RawMessage) (int64, bool) {
+	s := string(raw)
+	if unq, err := strconv.Unquote(s); err == nil {
+		s = unq
+	}
+	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	return id, err == nil && id > 0
+}
+
+// jsonProblem turns a decoding error into a sentence for the caller.
+func jsonProblem(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		return typeErr.Field + " must be a " + typeErr.Type.String()
+	}
+	return "the body is not valid JSON: " + err.Error()
+}
