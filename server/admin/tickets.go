@@ -2,6 +2,7 @@ package admin
 
 import (
 	"errors"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -99,9 +100,13 @@ type ticketDetail struct {
 
 // GetTicket answers GET /support/admin/tickets/:reference.
 func (h *Handler) GetTicket(c *fiber.Ctx) error {
-	d, err := h.tickets.Get(c.UserContext(), c.Params("reference"))
-	if errors.Is(err, model.ErrNotFound) {
+	ref, err := url.PathUnescape(c.Params("reference"))
+	if err != nil {
 		return fiber.NewError(fiber.StatusNotFound, "no ticket "+c.Params("reference"))
+	}
+	d, err := h.tickets.Get(c.UserContext(), ref)
+	if errors.Is(err, model.ErrNotFound) {
+		return fiber.NewError(fiber.StatusNotFound, "no ticket "+ref)
 	}
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -204,8 +205,11 @@ func accessLog(log *slog.Logger, m *metrics) fiber.Handler {
 		elapsed := time.Since(start)
 		status := c.Response().StatusCode()
 		route := c.Route().Path
-		m.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
-		m.duration.WithLabelValues(c.Method(), route).Observe(elapsed.Seconds())
+		// Fiber reuses the buffers behind c.Method(); metric labels outlive
+		// the request, so they get their own copy.
+		method := strings.Clone(c.Method())
+		m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+		m.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError

@@ -93,10 +93,16 @@ const (
 	MaxWidgetGreeting = 500
 )
 
-// Defaults are the settings before an admin changes anything.
-var (
-	DefaultPortal = Portal{Enabled: true, AllowReply: true, RetentionAfterClose: "30d"}
-	DefaultWidget = Widget{
+// DefaultPortal is the portal before an admin changes anything.
+func DefaultPortal() Portal {
+	return Portal{Enabled: true, AllowReply: true, RetentionAfterClose: "30d"}
+}
+
+// DefaultWidget is the widget before an admin changes anything. It is a
+// function because json.Unmarshal reuses a slice's backing array: a shared
+// default would be overwritten by the first stored value.
+func DefaultWidget() Widget {
+	return Widget{
 		Color:          "#4F46E5",
 		Position:       "bottom-right",
 		Title:          "Contact support",
@@ -104,7 +110,7 @@ var (
 		AllowedOrigins: []string{"*"},
 		Priorities:     []string{"low", "medium", "high", "urgent"},
 	}
-)
+}
 
 // Service reads and writes runtime settings.
 type Service struct {
@@ -209,7 +215,7 @@ func truncateRunes(s string, n int) string {
 
 // Portal returns the portal settings.
 func (s *Service) Portal(ctx context.Context) (Portal, error) {
-	p := DefaultPortal
+	p := DefaultPortal()
 	if _, err := s.load(ctx, keyPortal, &p); err != nil {
 		return Portal{}, err
 	}
@@ -244,7 +250,7 @@ func (s *Service) SetPortal(ctx context.Context, in PortalInput) (Portal, error)
 
 // Widget returns the widget settings.
 func (s *Service) Widget(ctx context.Context) (Widget, error) {
-	w := DefaultWidget
+	w := DefaultWidget()
 	if _, err := s.load(ctx, keyWidget, &w); err != nil {
 		return Widget{}, err
 	}

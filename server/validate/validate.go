@@ -213,13 +213,12 @@ func Origin(s string) string {
 		}
 	}
 
-	host, port, hasPort := rest, "", false
+	port, hasPort := "", false
 	if strings.HasPrefix(rest, "[") { // IPv6 literal
 		end := strings.IndexByte(rest, ']')
 		if end < 0 || !validIPv6(rest[1:end]) {
 			return msgOrigin
 		}
-		host = rest[:end+1]
 		if after := rest[end+1:]; after != "" {
 			if after[0] != ':' {
 				return msgOrigin
@@ -227,6 +226,7 @@ func Origin(s string) string {
 			port, hasPort = after[1:], true
 		}
 	} else {
+		host := rest
 		if i := strings.LastIndexByte(rest, ':'); i >= 0 {
 			host, port, hasPort = rest[:i], rest[i+1:], true
 		}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// requestTimeout bounds one request, and so how long the load can run past
+// its measured time while the last requests finish.
+const requestTimeout = 10 * time.Second
+
+// target is a running server the load is aimed at.
+type target struct {
+	base       string // http://127.0.0.1:PORT, no trailing slash
+	adminToken string // PORTICO_ADMIN_API_TOKEN; empty for -url
+	runID      string // tells this run's data apart from earlier runs'
+	client     *http.Client
+}
+
+func newTarget(base, adminToken string, concurrency int) *target {
+	return &target{base: base, adminToken: adminToken, runID: randomHex(4), client: newClient(concurrency)}
+}
+
+// newClient is shared by all workers. Idle connections are kept for every
+// worker, so that the load measures requests and not TCP handshakes.
+func newClient(concurrency int) *http.Client {
+	return &http.Client{
+		Timeout: requestTimeout,
+		Transport: &http.Transport{
+			Proxy:               nil, // straight to the loopback server, whatever HTTP_PROXY says
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        concurrency,
+			MaxIdleConnsPerHost: concurrency,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+		},
+		// A redirect is a result to count, and could lead off this machine.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// result is what one scenario measured.
+type result struct {
+	concurrency int
+	duration    time.Duration
+	latencies   []time.Duration // of every counted request, sorted
+	accept      int             // the status that counts as accepted
+	statuses    map[int]int     // responses by status
+	transport   int             // requests that got no response
+	firstErr    error           // the first transport error, for the report
+}
+
+func (r result) requests() int { return len(r.latencies) }
+func (r result) accepted() int { return r.statuses[r.accept] }
+func (r result) errors() int   { return r.requests() - r.accepted() }
+
+func (r result) acceptedPerSecond() float64 {
+	return float64(r.accepted()) / r.duration.Seconds()
+}
+
+func (r result) errorRate() float64 {
+	if r.requests() == 0 {
+		return 0
+	}
+	return float64(r.errors()) / float64(r.requests())
+}
+
+// percentile is the nearest-rank p-th percentile (0 < p ≤ 100) of the
+// latencies: the smallest value at least p% of requests did not exceed.
+func (r result) percentile(p float64) time.Duration {
+	return percentile(r.latencies, p)
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	return sorted[min(max(rank, 1), len(sorted))-1]
+}
+
+// breakdown lists the errors by status, e.g. "429:12 500:3 transport:1".
+func (r result) breakdown() string {
+	var parts []string
+	for _, status := range slices.Sorted(maps.Keys(r.statuses)) {
+		if status != r.accept {
+			parts = append(parts, strconv.Itoa(status)+":"+strconv.Itoa(r.statuses[status]))
+		}
+	}
+	if r.transport > 0 {
+		parts = append(parts, "transport:"+strconv.Itoa(r.transport))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
+}
+
+// problem says why the result fails the run, or "" when it passes.
+func (r result) problem() string {
+	switch {
+	case r.requests() == 0:
+		return "no request completed within the measured time"
+	case r.errorRate() > maxErrorRate:
+		msg := fmt.Sprintf("%.2f%% errors (%s), more than %.0f%%", 100*r.errorRate(), r.breakdown(), 100*maxErrorRate)
+		if r.firstErr != nil {
+			msg += "; first transport error: " + r.firstErr.Error()
+		}
+		return msg
+	}
+	return ""
+}
+
+// runLoad runs s with concurrency workers in a closed loop for warmup plus
+// duration and counts the requests that both started and finished within the
+// measured duration: warm-up requests, and those still in flight when the
+// duration ends, are not counted.
+func runLoad(ctx context.Context, t *target, s scenario, concurrency int, warmup, duration time.Duration) (result, error) {
+	from := time.Now().Add(warmup)
+	to := from.Add(duration)
+	// Workers send no request after to, and each request times out, so this
+	// deadline is never reached unless something is badly wrong.
+	loadCtx, cancel := context.WithDeadline(ctx, to.Add(requestTimeout+time.Second))
+	defer cancel()
+
+	stats := make([]workerStats, concurrency)
+	var wg sync.WaitGroup
+	for w := range concurrency {
+		wg.Go(func() { stats[w] = work(loadCtx, t, s, w, from, to) })
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return result{}, fmt.Errorf("interrupted: %w", err)
+	}
+
+	res := result{concurrency: concurrency, duration: duration, accept: s.accept, statuses: map[int]int{}}
+	for _, st := range stats {
+		if st.buildErr != nil {
+			return result{}, fmt.Errorf("build request: %w", st.buildErr)
+		}
+		res.latencies = append(res.latencies, st.latencies...)
+		for status, n := range st.statuses {
+			res.statuses[status] += n
+		}
+		res.transport += st.transport
+		if res.firstErr == nil {
+			res.firstErr = st.firstErr
+		}
+	}
+	slices.Sort(res.latencies)
+	return res, nil
+}
+
+// workerStats is one worker's share of a result; each worker has its own so
+// that recording needs no lock.
+type workerStats struct {
+	latencies []time.Duration
+	statuses  map[int]int
+	transport int
+	firstErr  error
+	buildErr  error
+}
+
+func work(ctx context.Context, t *target, s scenario, worker int, from, to time.Time) workerStats {
+	st := workerStats{statuses: map[int]int{}}
+	for seq := 0; ctx.Err() == nil && time.Now().Before(to); seq++ {
+		req, err := s.request(ctx, t, worker, seq)
+		if err != nil {
+			st.buildErr = err
+			return st
+		}
+		start := time.Now()
+		status, err := send(t.client, req)
+		end := time.Now()
+		if start.Before(from) || end.After(to) {
+			continue
+		}
+		st.latencies = append(st.latencies, end.Sub(start))
+		if err != nil {
+			st.transport++
+			if st.firstErr == nil {
+				st.firstErr = err
+			}
+			continue
+		}
+		st.statuses[status]++
+	}
+	return st
+}
+
+// send does req and reads the whole answer, which lets the connection be
+// reused and makes the latency include the body.
+func send(c *http.Client, req *http.Request) (status int, err error) {
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return 0, err
+	}
+	return resp.StatusCode, nil
+}

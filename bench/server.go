@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "github.com/lib/pq" // creates and drops the benchmark database
+)
+
+const (
+	readyTimeout = 60 * time.Second
+	stopTimeout  = 20 * time.Second
+	// hugeLimit keeps the widget rate limits out of the measurement: every
+	// request comes from 127.0.0.1.
+	hugeLimit = "1000000000/1h"
+)
+
+// errUnavailable marks a database that cannot be reached, as opposed to one
+// that failed while in use.
+var errUnavailable = errors.New("unavailable")
+
+// runLocal builds the server and runs every scenario on each database.
+// Notes are lines for the report, such as a database that was skipped.
+func runLocal(ctx context.Context, o options, logf func(string, ...any)) (rows []row, notes []string, err error) {
+	dir, err := os.MkdirTemp("", "portico-bench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(dir)
+
+	logf("building the server")
+	bin, err := buildServer(ctx, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	var errs []error
+	for _, name := range o.databases {
+		r, err := runDatabase(ctx, name, bin, dir, o, logf)
+		rows = append(rows, r...)
+		switch {
+		case errors.Is(err, errUnavailable) && os.Getenv("CI") != "true":
+			notes = append(notes, fmt.Sprintf("SKIPPED %s: %v; its figures are missing (with CI=true this fails)", name, err))
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return rows, notes, errors.Join(errs...)
+}
+
+// buildServer compiles the module's main package into dir.
+func buildServer(ctx context.Context, dir string) (string, error) {
+	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	if root == "." || root == "" {
+		return "", errors.New("run from inside the portico module (go run ./bench)")
+	}
+	bin := filepath.Join(dir, "portico")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the server: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// runDatabase starts the server on a fresh database of the named kind, runs
+// the scenarios, then stops the server and removes the database.
+func runDatabase(ctx context.Context, name, bin, dir string, o options, logf func(string, ...any)) (rows []row, err error) {
+	var dbURL string
+	var drop func() error
+	switch name {
+	case "sqlite":
+		dbDir, err := os.MkdirTemp(dir, "sqlite-")
+		if err != nil {
+			return nil, err
+		}
+		dbURL = "sqlite://" + filepath.Join(dbDir, "portico.db")
+		drop = func() error { return os.RemoveAll(dbDir) }
+	case "postgres":
+		if dbURL, drop, err = createPostgres(ctx); err != nil {
+			return nil, err
+		}
+	}
+	defer func() {
+		if dropErr := drop(); dropErr != nil {
+			err = errors.Join(err, fmt.Errorf("remove the database: %w", dropErr))
+		}
+	}()
+
+	logf("%s: starting the server", name)
+	srv, err := startServer(ctx, bin, dir, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if stopErr := srv.stop(); stopErr != nil {
+			err = errors.Join(err, stopErr)
+		}
+	}()
+	t := newTarget(srv.base, srv.adminToken, o.concurrency)
+	defer t.client.CloseIdleConnections()
+	return runScenarios(ctx, name, t, o, logf)
+}
+
+// postgresAdminURL is the server the benchmark database is created on.
+func postgresAdminURL() string {
+	if u := os.Getenv("PORTICO_TEST_POSTGRES_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// createPostgres creates a database with a random name, so that runs never
+// see each other's data, and returns its URL and a func that drops it.
+func createPostgres(ctx context.Context) (dbURL string, drop func() error, err error) {
+	adminURL := postgresAdminURL()
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("PORTICO_TEST_POSTGRES_URL: %w", err)
+	}
+	admin, err := sql.Open("postgres", adminURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: %v", errUnavailable, err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := admin.PingContext(pingCtx); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("%w: PostgreSQL at %s: %v", errUnavailable, u.Redacted(), err)
+	}
+	name := "portico_bench_" + randomHex(6)
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create database: %w", err)
+	}
+	drop = func() error {
+		defer admin.Close()
+		// Not ctx: the database must go even after an interrupt. FORCE ends
+		// connections a server that was killed may have left behind.
+		dropCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, err := admin.ExecContext(dropCtx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		return err
+	}
+	u.Path = "/" + name
+	return u.String(), drop, nil
+}
+
+// server is a portico process started by the benchmark.
+type server struct {
+	cmd        *exec.Cmd
+	base       string
+	adminToken string
+	exited     chan struct{} // closed once the process has exited
+	waitErr    error         // the exit status, set before exited closes
+}
+
+// startServer runs bin on a free loopback port and waits until it is ready.
+func startServer(ctx context.Context, bin, dir, dbURL string) (*server, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{base: "http://" + addr, adminToken: randomHex(16), exited: make(chan struct{})}
+	// Not CommandContext: stop sends SIGTERM and waits, as an orchestrator would.
+	s.cmd = exec.Command(bin)
+	s.cmd.Dir = dir // away from any portico.yaml in the working directory
+	s.cmd.Env = append(environWithout("PORTICO_"),
+		"PORTICO_ADDR="+addr,
+		"PORTICO_BASE_URL="+s.base,
+		"PORTICO_DATABASE_URL="+dbURL,
+		"PORTICO_WIDGET_LIMIT_PER_EMAIL="+hugeLimit,
+		"PORTICO_WIDGET_LIMIT_PER_IP="+hugeLimit,
+		"PORTICO_LOG_LEVEL=warn",
+		"PORTICO_ADMIN_API_TOKEN="+s.adminToken,
+	)
+	// Warnings and errors go with our progress lines, not into the table.
+	s.cmd.Stdout, s.cmd.Stderr = os.Stderr, os.Stderr
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the server: %w", err)
+	}
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		close(s.exited)
+	}()
+	if err := waitReady(ctx, s.base, readyTimeout, s.exited); err != nil {
+		return nil, errors.Join(err, s.stop())
+	}
+	return s, nil
+}
+
+// stop asks the server to shut down gracefully and kills it if it is still
+// running after stopTimeout.
+func (s *server) stop() error {
+	select {
+	case <-s.exited:
+		return fmt.Errorf("the server exited early: %v", s.waitErr)
+	default:
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		_ = s.cmd.Process.Kill()
+	}
+	timer := time.NewTimer(stopTimeout)
+	defer timer.Stop()
+	select {
+	case <-s.exited:
+		if s.waitErr != nil {
+			return fmt.Errorf("the server did not shut down cleanly: %w", s.waitErr)
+		}
+		return nil
+	case <-timer.C:
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+		return fmt.Errorf("the server did not stop within %s of SIGTERM and was killed", stopTimeout)
+	}
+}
+
+// waitReady polls GET /readyz until it answers 200, the timeout passes or
+// exited (nil for a server we did not start) closes.
+func waitReady(ctx context.Context, base string, timeout time.Duration, exited <-chan struct{}) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil}}
+	defer client.CloseIdleConnections()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var last error
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+		if err != nil {
+			return err
+		}
+		status, err := send(client, req)
+		if err == nil && status == http.StatusOK {
+			return nil
+		}
+		if last = err; err == nil {
+			last = fmt.Errorf("status %d", status)
+		}
+		select {
+		case <-exited:
+			return errors.New("the server exited before it was ready (see its output above)")
+		case <-ctx.Done():
+			return fmt.Errorf("%s/readyz did not answer 200 within %s: %v", base, timeout, last)
+		case <-tick.C:
+		}
+	}
+}
+
+// freeAddr returns a loopback address with a port that was free a moment
+// ago; the server binds it right after.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// environWithout is the environment minus variables with the prefix, so a
+// developer's own PORTICO_* settings (say a Redis URL) do not change what is
+// measured.
+func environWithout(prefix string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, prefix) {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails
+	return hex.EncodeToString(b)
+}

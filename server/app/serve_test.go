@@ -1,0 +1,110 @@
+package app_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portico/portico/server/app"
+	"github.com/portico/portico/server/ratelimit"
+	"github.com/portico/portico/server/store"
+)
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// slowLimiter holds every submission for a while, so that a test can shut
+// the server down while a request is in flight.
+type slowLimiter struct {
+	ratelimit.Limiter
+	entered chan struct{}
+	delay   time.Duration
+}
+
+func (s slowLimiter) AllowAll(ctx context.Context, checks ...ratelimit.Check) (ratelimit.Result, error) {
+	s.entered <- struct{}{}
+	time.Sleep(s.delay)
+	return s.Limiter.AllowAll(ctx, checks...)
+}
+
+// Shutting down (SIGTERM in production cancels the context) lets a request in
+// flight finish and then returns cleanly.
+func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	limiter := slowLimiter{Limiter: ratelimit.NewMemory(time.Now), entered: make(chan struct{}, 1), delay: 500 * time.Millisecond}
+	a := newApp(t, env(t, store.SQLite), app.Deps{Limiter: limiter})
+	ln := listen(t)
+	url := "http://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(ctx, ln) }()
+
+	status := make(chan int, 1)
+	go func() {
+		res, err := http.Post(url+"/support/widget/tickets", "application/json", strings.NewReader(ticketBody("inflight@example.com")))
+		if err != nil {
+			t.Error(err)
+			status <- 0
+			return
+		}
+		res.Body.Close()
+		status <- res.StatusCode
+	}()
+	<-limiter.entered
+	cancel()
+	if s := <-status; s != 201 {
+		t.Fatalf("request in flight during shutdown: %d, want 201", s)
+	}
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Serve did not return after shutdown")
+	}
+	if _, err := http.Get(url + "/healthz"); err == nil {
+		t.Error("server still answers after shutdown")
+	}
+}
+
+// A body over the server-wide limit is refused by the HTTP server itself,
+// still with a JSON answer.
+func TestHugeBody(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, env(t, store.SQLite), app.Deps{})
+	ln := listen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go a.Serve(ctx, ln)
+	// Announce a 2 MiB body and wait for the answer before sending it: the
+	// server refuses from the Content-Length alone.
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /support/widget/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", 2<<20)
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	msg, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 413 || !json.Valid(msg) {
+		t.Fatalf("2 MiB body: %d %q", res.StatusCode, msg)
+	}
+}
