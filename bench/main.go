@@ -182,7 +182,11 @@ func runExternal(ctx context.Context, o options, logf func(string, ...any)) ([]r
 	if err := waitReady(ctx, t.base, readyTimeout, nil); err != nil {
 		return nil, err
 	}
-	return runScenarios(ctx, "external", t, o, logf)
+	rows, err := runScenarios(ctx, "external", t, o, logf)
+	if err != nil {
+		return rows, fmt.Errorf("external: %w", err)
+	}
+	return rows, nil
 }
 
 // runScenarios runs o.scenarios one after another against t.
@@ -191,13 +195,13 @@ func runScenarios(ctx context.Context, database string, t *target, o options, lo
 	for _, s := range o.scenarios {
 		if s.setup != nil {
 			if err := s.setup(ctx, t); err != nil {
-				return rows, fmt.Errorf("%s/%s: setup: %w", database, s.name, err)
+				return rows, fmt.Errorf("%s: setup: %w", s.name, err)
 			}
 		}
 		logf("%s/%s: %d clients, %s warm-up + %s measured", database, s.name, o.concurrency, o.warmup, o.duration)
 		res, err := runLoad(ctx, t, s, o.concurrency, o.warmup, o.duration)
 		if err != nil {
-			return rows, fmt.Errorf("%s/%s: %w", database, s.name, err)
+			return rows, fmt.Errorf("%s: %w", s.name, err)
 		}
 		rows = append(rows, row{database: database, scenario: s, result: res})
 	}

@@ -28,9 +28,12 @@ const (
 	hugeLimit = "1000000000/1h"
 )
 
-// errUnavailable marks a database that cannot be reached, as opposed to one
-// that failed while in use.
-var errUnavailable = errors.New("unavailable")
+// unavailableError is a database that cannot be reached, as opposed to one
+// that failed while in use: outside CI its figures are skipped.
+type unavailableError struct{ err error }
+
+func (e unavailableError) Error() string { return e.err.Error() }
+func (e unavailableError) Unwrap() error { return e.err }
 
 // runLocal builds the server and runs every scenario on each database.
 // Notes are lines for the report, such as a database that was skipped.
@@ -50,9 +53,10 @@ func runLocal(ctx context.Context, o options, logf func(string, ...any)) (rows [
 	for _, name := range o.databases {
 		r, err := runDatabase(ctx, name, bin, dir, o, logf)
 		rows = append(rows, r...)
+		var unavailable unavailableError
 		switch {
-		case errors.Is(err, errUnavailable) && os.Getenv("CI") != "true":
-			notes = append(notes, fmt.Sprintf("SKIPPED %s: %v; its figures are missing (with CI=true this fails)", name, err))
+		case errors.As(err, &unavailable) && os.Getenv("CI") != "true":
+			notes = append(notes, fmt.Sprintf("SKIPPED the %s figures: %v (with CI=true this is a failure)", name, err))
 		case err != nil:
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
@@ -139,13 +143,13 @@ func createPostgres(ctx context.Context) (dbURL string, drop func() error, err e
 	}
 	admin, err := sql.Open("postgres", adminURL)
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: %v", errUnavailable, err)
+		return "", nil, unavailableError{err}
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := admin.PingContext(pingCtx); err != nil {
 		admin.Close()
-		return "", nil, fmt.Errorf("%w: PostgreSQL at %s: %v", errUnavailable, u.Redacted(), err)
+		return "", nil, unavailableError{fmt.Errorf("PostgreSQL at %s is not reachable: %w", u.Redacted(), err)}
 	}
 	name := "portico_bench_" + randomHex(6)
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
@@ -213,7 +217,12 @@ func startServer(ctx context.Context, bin, dir, dbURL string) (*server, error) {
 func (s *server) stop() error {
 	select {
 	case <-s.exited:
-		return fmt.Errorf("the server exited early: %v", s.waitErr)
+		// Gone already: on Ctrl-C the terminal signals it too. An exit
+		// that was not clean is still worth reporting.
+		if s.waitErr != nil {
+			return fmt.Errorf("the server exited early: %w", s.waitErr)
+		}
+		return nil
 	default:
 	}
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
