@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -106,5 +107,26 @@ func TestHugeBody(t *testing.T) {
 	msg, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 413 || !json.Valid(msg) {
 		t.Fatalf("2 MiB body: %d %q", res.StatusCode, msg)
+	}
+}
+
+// brokenLimiter stands for an unreachable Redis.
+type brokenLimiter struct{ ratelimit.Limiter }
+
+func (brokenLimiter) AllowAll(ctx context.Context, checks ...ratelimit.Check) (ratelimit.Result, error) {
+	return ratelimit.Result{}, errors.New("dial tcp 127.0.0.1:6379: connection refused")
+}
+
+// With the rate limiter down, submissions are refused (503) and nothing is stored.
+func TestLimiterDown(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, env(t, store.SQLite), app.Deps{Limiter: brokenLimiter{ratelimit.NewMemory(time.Now)}})
+	r := fileTicket(t, a, ticketBody("down@example.com"))
+	if r.Status != 503 || r.Header.Get("Retry-After") == "" || strings.Contains(string(r.Body), "6379") {
+		t.Fatalf("limiter down: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	list := do(t, a, req{method: "GET", path: "/support/admin/tickets", header: bearer()}).json(t)
+	if list["total"].(float64) != 0 {
+		t.Fatalf("tickets stored while the limiter was down: %v", list["total"])
 	}
 }

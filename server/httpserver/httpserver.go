@@ -138,6 +138,9 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 			if fe.Code == fiber.StatusRequestEntityTooLarge {
 				msg = "the request body is too large"
 			}
+			if fe.Code >= 500 {
+				log.ErrorContext(c.UserContext(), "request failed", "err", err, "status", fe.Code, "request_id", requestID(c))
+			}
 			return c.Status(fe.Code).JSON(fiber.Map{"error": msg})
 		case errors.Is(err, model.ErrNotFound):
 			return c.Status(fiber.StatusNotFound).JSON(fiber.Map{"error": err.Error()})

@@ -118,7 +118,11 @@ func Reference(id int64) string { return "TK-" + strconv.FormatInt(id, 10) }
 // ParseReference accepts "TK-42", "tk-042" and "[TK-042]" and returns the id.
 func ParseReference(s string) (int64, bool) {
 	s = strings.TrimSpace(s)
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	if inner, ok := strings.CutPrefix(s, "["); ok {
+		if s, ok = strings.CutSuffix(inner, "]"); !ok {
+			return 0, false
+		}
+	}
 	if len(s) < 4 || !strings.EqualFold(s[:3], "TK-") {
 		return 0, false
 	}

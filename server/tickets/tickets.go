@@ -48,6 +48,10 @@ func New(s *store.Store, jobs Enqueuer, st *settings.Service, limiter ratelimit.
 	return &Service{store: s, jobs: jobs, settings: st, limiter: limiter, limits: limits, now: now}
 }
 
+// ErrLimiterUnavailable means the rate limiter could not be asked (Redis
+// down); submissions are refused rather than let through unlimited.
+var ErrLimiterUnavailable = errors.New("rate limiter unavailable")
+
 // RateLimitedError says a submission was over budget; nothing was written.
 type RateLimitedError struct {
 	RetryAfter time.Duration
@@ -157,7 +161,7 @@ func (s *Service) admit(ctx context.Context, in WidgetSubmission) error {
 	}
 	res, err := s.limiter.AllowAll(ctx, checks...)
 	if err != nil {
-		return fmt.Errorf("tickets: rate limit: %w", err)
+		return fmt.Errorf("tickets: %w: %w", ErrLimiterUnavailable, err)
 	}
 	if !res.Allowed {
 		return &RateLimitedError{RetryAfter: res.RetryAfter}

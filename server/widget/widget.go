@@ -170,10 +170,18 @@ func (h *Handler) CreateTicket(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusTooManyRequests).JSON(fiber.Map{
 			"error": "too many tickets from you in a short time; please try again later", "retry_after": max(secs, 1),
 		})
+	case errors.Is(err, tickets.ErrLimiterUnavailable):
+		c.Set(fiber.HeaderRetryAfter, "30")
+		return err503(err)
 	case err != nil:
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(createdResponse{Reference: t.Reference, Status: t.Status})
+}
+
+// err503 answers 503 and keeps the cause for the log.
+func err503(cause error) error {
+	return errors.Join(fiber.NewError(fiber.StatusServiceUnavailable, "submissions are paused for a moment; please try again shortly"), cause)
 }
 
 // signatureValid checks the host app's hex HMAC-SHA256(secret, requester_id)
