@@ -68,23 +68,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	var rows []row
 	var notes []string
-	failed := false
+	var failed bool
 	if o.url != "" {
-		rows, err = runExternal(ctx, o, logf)
-		if err != nil {
-			logf("%v", err)
-			failed = true
-		}
+		rows, notes, failed = runExternal(ctx, o, logf)
 	} else {
-		rows, notes, err = runLocal(ctx, o, logf)
-		if err != nil {
-			logf("%v", err)
-			failed = true
-		}
+		rows, notes, failed = runLocal(ctx, o, logf)
 	}
 
 	printEnvironment(stdout, o)
-	printTable(stdout, rows)
+	if len(rows) > 0 {
+		printTable(stdout, rows)
+	}
 	for _, n := range notes {
 		fmt.Fprintln(stdout, n)
 	}
@@ -175,18 +169,22 @@ func splitList(s string) []string {
 	return out
 }
 
-// runExternal runs every scenario against the server at o.url.
-func runExternal(ctx context.Context, o options, logf func(string, ...any)) ([]row, error) {
+// runExternal runs every scenario against the server at o.url. Like
+// runLocal it returns the rows, report lines about what went wrong, and
+// whether anything failed.
+func runExternal(ctx context.Context, o options, logf func(string, ...any)) ([]row, []string, bool) {
 	t := newTarget(o.url, "", o.concurrency)
 	defer t.client.CloseIdleConnections()
-	if err := waitReady(ctx, t.base, readyTimeout, nil); err != nil {
-		return nil, err
+	err := waitReady(ctx, t.base, readyTimeout, nil)
+	var rows []row
+	if err == nil {
+		rows, err = runScenarios(ctx, "external", t, o, logf)
 	}
-	rows, err := runScenarios(ctx, "external", t, o, logf)
 	if err != nil {
-		return rows, fmt.Errorf("external: %w", err)
+		logf("external: %v", err)
+		return rows, []string{"FAIL external: " + err.Error()}, true
 	}
-	return rows, nil
+	return rows, nil, false
 }
 
 // runScenarios runs o.scenarios one after another against t.

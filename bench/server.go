@@ -35,36 +35,44 @@ type unavailableError struct{ err error }
 func (e unavailableError) Error() string { return e.err.Error() }
 func (e unavailableError) Unwrap() error { return e.err }
 
-// runLocal builds the server and runs every scenario on each database.
-// Notes are lines for the report, such as a database that was skipped.
-func runLocal(ctx context.Context, o options, logf func(string, ...any)) (rows []row, notes []string, err error) {
+// runLocal builds the server and runs every scenario on each database. It
+// returns the rows, report lines about databases that were skipped or
+// failed, and whether anything failed.
+func runLocal(ctx context.Context, o options, logf func(string, ...any)) (rows []row, notes []string, failed bool) {
+	fail := func(what string, err error) {
+		logf("%s: %v", what, err)
+		notes = append(notes, fmt.Sprintf("FAIL %s: %v", what, err))
+		failed = true
+	}
 	dir, err := os.MkdirTemp("", "portico-bench-")
 	if err != nil {
-		return nil, nil, err
+		fail("setup", err)
+		return
 	}
 	defer os.RemoveAll(dir)
 
 	logf("building the server")
 	bin, err := buildServer(ctx, dir)
 	if err != nil {
-		return nil, nil, err
+		fail("build", err)
+		return
 	}
-	var errs []error
 	for _, name := range o.databases {
 		r, err := runDatabase(ctx, name, bin, dir, o, logf)
 		rows = append(rows, r...)
 		var unavailable unavailableError
 		switch {
 		case errors.As(err, &unavailable) && os.Getenv("CI") != "true":
+			logf("%s: %v", name, err)
 			notes = append(notes, fmt.Sprintf("SKIPPED the %s figures: %v (with CI=true this is a failure)", name, err))
 		case err != nil:
-			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			fail(name, err)
 		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return rows, notes, errors.Join(errs...)
+	return rows, notes, failed
 }
 
 // buildServer compiles the module's main package into dir.
@@ -207,7 +215,13 @@ func startServer(ctx context.Context, bin, dir, dbURL string) (*server, error) {
 		close(s.exited)
 	}()
 	if err := waitReady(ctx, s.base, readyTimeout, s.exited); err != nil {
-		return nil, errors.Join(err, s.stop())
+		select {
+		case <-s.exited:
+			// Typically a build of a tree that is mid-edit, or a bad setting.
+			return nil, fmt.Errorf("the server exited before it was ready (%v; its output is above)", s.waitErr)
+		default:
+			return nil, errors.Join(err, s.stop())
+		}
 	}
 	return s, nil
 }
@@ -267,7 +281,7 @@ func waitReady(ctx context.Context, base string, timeout time.Duration, exited <
 		}
 		select {
 		case <-exited:
-			return errors.New("the server exited before it was ready (see its output above)")
+			return errors.New("the server exited")
 		case <-ctx.Done():
 			return fmt.Errorf("%s/readyz did not answer 200 within %s: %v", base, timeout, last)
 		case <-tick.C:

@@ -44,7 +44,6 @@ CREATE TABLE portal_links (
     id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     ticket_id  BIGINT NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
     email      TEXT NOT NULL CHECK (email = lower(email)),
-    token_hash BYTEA NOT NULL UNIQUE,
     revoked_at TIMESTAMPTZ,
     created_at TIMESTAMPTZ NOT NULL,
     UNIQUE (ticket_id, email)

@@ -44,7 +44,6 @@ CREATE TABLE portal_links (
     id         INTEGER PRIMARY KEY,
     ticket_id  INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
     email      TEXT NOT NULL CHECK (email = lower(email)),
-    token_hash BLOB NOT NULL UNIQUE,
     revoked_at TIMESTAMP,
     created_at TIMESTAMP NOT NULL,
     UNIQUE (ticket_id, email)

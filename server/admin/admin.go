@@ -47,6 +47,12 @@ type Settings interface {
 type Tickets interface {
 	List(ctx context.Context, q tickets.ListQuery) ([]model.Ticket, int64, error)
 	Get(ctx context.Context, reference string) (tickets.Detail, error)
+	RevokePortalLinks(ctx context.Context, reference string) (int64, error)
+}
+
+// Signups verifies signup tokens.
+type Signups interface {
+	Verify(ctx context.Context, token string) (model.Contact, error)
 }
 
 // Contacts promotes contacts to host-app users.
@@ -60,6 +66,7 @@ type Handler struct {
 	settings Settings
 	tickets  Tickets
 	contacts Contacts
+	signups  Signups
 	// origin is scheme://host of PORTICO_BASE_URL: the only Origin allowed
 	// to change anything with a session cookie.
 	origin string
@@ -67,8 +74,8 @@ type Handler struct {
 }
 
 // New returns the admin handler.
-func New(auth Authenticator, s Settings, t Tickets, c Contacts, origin string, secureCookie bool) *Handler {
-	return &Handler{auth: auth, settings: s, tickets: t, contacts: c, origin: origin, secure: secureCookie}
+func New(auth Authenticator, s Settings, t Tickets, c Contacts, signups Signups, origin string, secureCookie bool) *Handler {
+	return &Handler{auth: auth, settings: s, tickets: t, contacts: c, signups: signups, origin: origin, secure: secureCookie}
 }
 
 const adminLocal = "admin"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/tickets"
 )
@@ -155,4 +156,46 @@ func (h *Handler) PromoteContact(c *fiber.Ctx) error {
 		"contact":         contactView{ID: contact.ID, Email: contact.Email, Name: contact.Name, UserID: contact.UserID},
 		"tickets_updated": n,
 	})
+}
+
+// RevokePortalLinks answers POST /support/admin/tickets/:reference/portal-links/revoke.
+func (h *Handler) RevokePortalLinks(c *fiber.Ctx) error {
+	ref, err := url.PathUnescape(c.Params("reference"))
+	if err != nil {
+		return fiber.NewError(fiber.StatusNotFound, "no ticket "+c.Params("reference"))
+	}
+	n, err := h.tickets.RevokePortalLinks(c.UserContext(), ref)
+	if errors.Is(err, model.ErrNotFound) {
+		return fiber.NewError(fiber.StatusNotFound, "no ticket "+ref)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"revoked": n})
+}
+
+type signupTokenBody struct {
+	Token string `json:"token"`
+}
+
+// VerifySignupToken answers POST /support/admin/signup-tokens/verify: the
+// host app exchanges the token from a signup invitation for the contact. A
+// token works once.
+func (h *Handler) VerifySignupToken(c *fiber.Ctx) error {
+	var in signupTokenBody
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	contact, err := h.signups.Verify(c.UserContext(), in.Token)
+	switch {
+	case errors.Is(err, contacts.ErrSignupTokenInvalid), errors.Is(err, model.ErrNotFound):
+		return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"errors": fiber.Map{"token": "is not a valid signup token"}})
+	case errors.Is(err, contacts.ErrSignupTokenExpired):
+		return fiber.NewError(fiber.StatusGone, "the signup token has expired")
+	case errors.Is(err, contacts.ErrSignupTokenUsed):
+		return fiber.NewError(fiber.StatusConflict, "the signup token was already used")
+	case err != nil:
+		return err
+	}
+	return c.JSON(fiber.Map{"contact_id": contact.ID, "email": contact.Email})
 }

@@ -6,12 +6,17 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
+	netmail "net/mail"
+	"os"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -27,10 +32,13 @@ import (
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/httpserver"
 	"github.com/portico/portico/server/jobs"
+	"github.com/portico/portico/server/mail"
+	"github.com/portico/portico/server/portal"
 	"github.com/portico/portico/server/ratelimit"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/store"
 	"github.com/portico/portico/server/tickets"
+	"github.com/portico/portico/server/turnstile"
 	"github.com/portico/portico/server/widget"
 )
 
@@ -44,6 +52,15 @@ type Deps struct {
 	Limiter ratelimit.Limiter
 	// JobPollInterval is how often idle job workers poll (default 1s).
 	JobPollInterval time.Duration
+	// JobRetryPolicy replaces River's backoff (tests).
+	JobRetryPolicy river.ClientRetryPolicy
+	// MailLog receives the mails of the log:// transport (default stdout).
+	MailLog io.Writer
+	// MailTLS is the TLS configuration of SMTP connections (tests trust
+	// their own certificate with it; nil means the system's roots).
+	MailTLS *tls.Config
+	// HTTPClient calls third parties (Turnstile); nil means a 10 s timeout client.
+	HTTPClient *http.Client
 }
 
 // App is a running portico instance.
@@ -97,10 +114,25 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		}
 	}
 
+	from, err := netmail.ParseAddress(cfg.MailFrom)
+	if err != nil {
+		return fmt.Errorf("PORTICO_MAIL_FROM: %w", err)
+	}
+	if d.MailLog == nil {
+		d.MailLog = os.Stdout
+	}
+	sender, err := mail.NewSender(cfg.MailURL, mail.Options{TLSConfig: d.MailTLS, Log: d.MailLog})
+	if err != nil {
+		return fmt.Errorf("PORTICO_MAIL_URL: %w", err)
+	}
+
+	// The queue is built before the services that enqueue into it, and its
+	// workers are registered before it starts; workers reach services
+	// through this registry.
 	workers := jobs.NewWorkers()
-	river.AddWorker(workers, events.NewPublishWorker(a.bus))
 	a.queue, err = jobs.New(jobs.Options{
-		DB: a.store.WriteDB(), Dialect: cfg.Database.Dialect, Workers: workers, Logger: a.log, PollInterval: d.JobPollInterval,
+		DB: a.store.WriteDB(), Dialect: cfg.Database.Dialect, Workers: workers, Logger: riverLogger(a.log), PollInterval: d.JobPollInterval,
+		RetryPolicy: d.JobRetryPolicy,
 	})
 	if err != nil {
 		return err
@@ -108,10 +140,24 @@ func (a *App) build(ctx context.Context, d Deps) error {
 
 	settingsSvc := settings.New(a.store)
 	contactsSvc := contacts.New(a.store)
-	a.Tickets = tickets.New(a.store, a.queue, settingsSvc, limiter, tickets.Limits{
-		PerEmail: ratelimit.Limit(cfg.WidgetLimitPerEmail),
-		PerIP:    ratelimit.Limit(cfg.WidgetLimitPerIP),
-	}, d.Now)
+	signups := contacts.NewSignups(a.store, secret, d.Now)
+	a.Tickets = tickets.New(tickets.Deps{
+		Store: a.store, Jobs: a.queue, Settings: settingsSvc, Limiter: limiter,
+		Limits: tickets.Limits{
+			PerEmail: ratelimit.Limit(cfg.WidgetLimitPerEmail),
+			PerIP:    ratelimit.Limit(cfg.WidgetLimitPerIP),
+		},
+		Turnstile:   turnstile.New(cfg.TurnstileSecretKey, cfg.TurnstileVerifyURL, d.HTTPClient, a.log),
+		BaseURL:     cfg.BaseURL.String(),
+		ReplyDomain: cfg.ReplyDomain,
+		Now:         d.Now,
+	})
+	river.AddWorker(workers, events.NewPublishWorker(a.bus))
+	river.AddWorker(workers, mail.NewWorker(mail.WorkerDeps{
+		Store: a.store, Sender: sender, Links: a.Tickets, Signups: signups,
+		From: mail.Address{Name: from.Name, Email: from.Address}, Secret: secret, ReplyDomain: cfg.ReplyDomain,
+		Log: a.log, Now: d.Now,
+	}))
 	auth, err := adminauth.New(a.store, limiter, cfg.AdminAPIToken)
 	if err != nil {
 		return err
@@ -130,10 +176,37 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		TrustedProxies: cfg.TrustedProxies,
 		Ready:          a.store.Ping,
 		Widget:         widget.New(a.Tickets, settingsSvc, secret, cfg.TurnstileSiteKey, a.log),
-		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc,
+		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc, signups,
 			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
+		Portal: portal.New(a.Tickets, cfg.TurnstileSiteKey),
 	})
 	return nil
+}
+
+// riverLogger keeps River's routine chatter (job counts every few seconds)
+// out of the log unless debug logging is on.
+func riverLogger(log *slog.Logger) *slog.Logger {
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		return log
+	}
+	return slog.New(minLevel{log.Handler(), slog.LevelWarn})
+}
+
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.level && m.Handler.Enabled(ctx, l)
+}
+
+func (m minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{m.Handler.WithAttrs(attrs), m.level}
+}
+
+func (m minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{m.Handler.WithGroup(name), m.level}
 }
 
 // secretKey returns PORTICO_SECRET_KEY, or a key generated on the first

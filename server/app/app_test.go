@@ -62,6 +62,9 @@ func newApp(t *testing.T, vars map[string]string, deps app.Deps) *app.App {
 	if deps.JobPollInterval == 0 {
 		deps.JobPollInterval = 20 * time.Millisecond
 	}
+	if deps.MailLog == nil {
+		deps.MailLog = io.Discard
+	}
 	a, err := app.New(context.Background(), cfg, deps)
 	if err != nil {
 		t.Fatalf("app.New: %v", err)

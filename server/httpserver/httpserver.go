@@ -21,6 +21,7 @@ import (
 
 	"github.com/portico/portico/server/admin"
 	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/portal"
 	"github.com/portico/portico/server/widget"
 )
 
@@ -37,6 +38,7 @@ type Options struct {
 	Ready  func(ctx context.Context) error
 	Widget *widget.Handler
 	Admin  *admin.Handler
+	Portal *portal.Handler
 }
 
 // New returns the Fiber app with every route.
@@ -106,7 +108,13 @@ func routes(app *fiber.App, o Options) {
 	authed.Put("/settings/widget", a.PutWidget)
 	authed.Get("/tickets", a.ListTickets)
 	authed.Get("/tickets/:reference", a.GetTicket)
+	authed.Post("/tickets/:reference/portal-links/revoke", a.RevokePortalLinks)
 	authed.Post("/contacts/:id/promote", a.PromoteContact)
+	authed.Post("/signup-tokens/verify", a.VerifySignupToken)
+
+	p := o.Portal
+	app.Get("/portal/:token", portal.Headers, p.Page)
+	app.Post("/portal/:token/replies", portal.Headers, p.Reply)
 
 	app.Use(func(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, "no such page: "+c.Method()+" "+c.Path())

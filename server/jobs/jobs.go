@@ -37,6 +37,9 @@ type Options struct {
 	// PollInterval is how often idle workers look for new jobs (default 1s;
 	// database/sql drivers have no LISTEN/NOTIFY, so workers poll).
 	PollInterval time.Duration
+	// RetryPolicy overrides River's backoff (attempt⁴ seconds); tests use a
+	// fast one.
+	RetryPolicy river.ClientRetryPolicy
 }
 
 // Queue inserts and runs jobs.
@@ -92,7 +95,8 @@ func New(opts Options) (*Queue, error) {
 		FetchCooldown:     min(opts.PollInterval, river.FetchCooldownDefault),
 		// A job's side effect may be a remote call; one stuck for longer is
 		// cancelled and retried with backoff.
-		JobTimeout: 2 * time.Minute,
+		JobTimeout:  2 * time.Minute,
+		RetryPolicy: opts.RetryPolicy,
 	}
 	working := opts.Workers != nil
 	if working {

@@ -83,15 +83,48 @@ type Message struct {
 	CreatedAt      time.Time `db:"created_at"`
 }
 
-// PortalLink is the secret link of one (ticket, customer email) pair. Only the
-// SHA-256 of the token is stored.
+// PortalLink is the portal access of one (ticket, customer email) pair. Each
+// mail to that customer carries a token of its own; the store keeps only the
+// tokens' SHA-256, and revoking the link ends all of them.
 type PortalLink struct {
 	ID        int64      `db:"id"`
 	TicketID  int64      `db:"ticket_id"`
 	Email     string     `db:"email"`
-	TokenHash []byte     `db:"token_hash"`
 	RevokedAt *time.Time `db:"revoked_at"`
 	CreatedAt time.Time  `db:"created_at"`
+}
+
+// Outbound mail kinds.
+const (
+	MailConfirmation = "confirmation"
+	MailAgentReply   = "agent_reply"
+)
+
+// Outbound mail statuses.
+const (
+	MailPending = "pending"
+	MailSent    = "sent"
+	MailFailed  = "failed"
+)
+
+// OutboundMail is one mail to one recipient, queued in the transaction that
+// caused it and composed when its delivery job runs.
+type OutboundMail struct {
+	ID             int64      `db:"id"`
+	TicketID       int64      `db:"ticket_id"`
+	MessageID      *int64     `db:"message_id"`
+	Kind           string     `db:"kind"`
+	ToEmail        string     `db:"to_email"`
+	ToName         string     `db:"to_name"`
+	EmailMessageID string     `db:"email_message_id"`
+	InReplyTo      string     `db:"in_reply_to"`
+	Refs           string     `db:"refs"`
+	Payload        string     `db:"payload"`
+	Status         string     `db:"status"`
+	Attempts       int        `db:"attempts"`
+	LastError      string     `db:"last_error"`
+	SentAt         *time.Time `db:"sent_at"`
+	CreatedAt      time.Time  `db:"created_at"`
 }
 
 // Admin is a person allowed into the admin pages.

@@ -16,7 +16,8 @@ const (
 	contactCols = `id, email, name, user_id, created_at, updated_at`
 	ticketCols  = `id, reference, subject, status, priority, channel, contact_id, requester_id, closed_at, github_issue_number, created_at, updated_at`
 	messageCols = `id, ticket_id, direction, source, author_name, author_email, body, email_message_id, created_at`
-	linkCols    = `id, ticket_id, email, token_hash, revoked_at, created_at`
+	linkCols    = `id, ticket_id, email, revoked_at, created_at`
+	mailCols    = `id, ticket_id, message_id, kind, to_email, to_name, email_message_id, in_reply_to, refs, payload, status, attempts, last_error, sent_at, created_at`
 )
 
 type statements struct {
@@ -33,6 +34,23 @@ type statements struct {
 	insertMessage *sqlx.Stmt
 	messagesOf    *sqlx.Stmt
 	portalLinksOf *sqlx.Stmt
+	closeTicket   *sqlx.Stmt
+	reopenTicket  *sqlx.Stmt
+	setMessageMID *sqlx.Stmt
+	threadIDs     *sqlx.Stmt
+	// portal
+	upsertLink     *sqlx.Stmt
+	insertToken    *sqlx.Stmt
+	linkByToken    *sqlx.Stmt
+	revokeLinks    *sqlx.Stmt
+	portalMessages *sqlx.Stmt
+	// outbound mail
+	insertMail     *sqlx.Stmt
+	mailByID       *sqlx.Stmt
+	markMailSent   *sqlx.Stmt
+	markMailTried  *sqlx.Stmt
+	mailsOfTicket  *sqlx.Stmt
+	useSignupToken *sqlx.Stmt
 	// settings
 	settingByKey   *sqlx.Stmt
 	putSetting     *sqlx.Stmt
@@ -82,6 +100,31 @@ func prepare(ctx context.Context, s *Store) (*statements, error) {
 		{&q.messagesOf, r, `SELECT ` + messageCols + ` FROM messages WHERE ticket_id = ? ORDER BY id`},
 		{&q.portalLinksOf, r, `SELECT ` + linkCols + ` FROM portal_links WHERE ticket_id = ? ORDER BY id`},
 
+		{&q.closeTicket, w, `UPDATE tickets SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ? RETURNING ` + ticketCols},
+		{&q.reopenTicket, w, `UPDATE tickets SET status = 'open', closed_at = NULL, updated_at = ? WHERE id = ? RETURNING ` + ticketCols},
+		{&q.setMessageMID, w, `UPDATE messages SET email_message_id = ? WHERE id = ?`},
+		{&q.threadIDs, w, `SELECT email_message_id FROM messages WHERE ticket_id = ? AND email_message_id IS NOT NULL ORDER BY id`},
+
+		{&q.upsertLink, w, `INSERT INTO portal_links (ticket_id, email, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (ticket_id, email) DO UPDATE SET email = excluded.email RETURNING ` + linkCols},
+		{&q.insertToken, w, `INSERT INTO portal_tokens (link_id, token_hash, created_at) VALUES (?, ?, ?)`},
+		{&q.linkByToken, r, `SELECT ` + prefixed("l.", linkCols) + ` FROM portal_tokens t JOIN portal_links l ON l.id = t.link_id WHERE t.token_hash = ?`},
+		{&q.revokeLinks, w, `UPDATE portal_links SET revoked_at = ? WHERE ticket_id = ? AND revoked_at IS NULL`},
+		// A customer sees what they sent and what was mailed to them; agent
+		// notes and mails to other participants stay out.
+		{&q.portalMessages, r, `SELECT ` + prefixed("m.", messageCols) + ` FROM messages m WHERE m.ticket_id = ?
+			AND ((m.direction = 'inbound' AND m.author_email = ?)
+			  OR (m.direction = 'outbound' AND EXISTS (SELECT 1 FROM outbound_mails o WHERE o.message_id = m.id AND o.to_email = ?)))
+			ORDER BY m.id`},
+
+		{&q.insertMail, w, `INSERT INTO outbound_mails (ticket_id, message_id, kind, to_email, to_name, email_message_id, in_reply_to, refs, payload, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ` + mailCols},
+		{&q.mailByID, w, `SELECT ` + mailCols + ` FROM outbound_mails WHERE id = ?`},
+		{&q.markMailSent, w, `UPDATE outbound_mails SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ? AND status = 'pending'`},
+		{&q.markMailTried, w, `UPDATE outbound_mails SET status = ?, attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'`},
+		{&q.mailsOfTicket, r, `SELECT ` + mailCols + ` FROM outbound_mails WHERE ticket_id = ? ORDER BY id`},
+		{&q.useSignupToken, w, `INSERT INTO signup_tokens_used (nonce_hash, contact_id, used_at) VALUES (?, ?, ?) ON CONFLICT (nonce_hash) DO NOTHING`},
+
 		{&q.settingByKey, r, `SELECT value FROM settings WHERE key = ?`},
 		{&q.settingByKeyTx, w, `SELECT value FROM settings WHERE key = ?`},
 		{&q.putSetting, w, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
@@ -111,6 +154,9 @@ func (q *statements) close() error {
 	var errs []error
 	for _, st := range []*sqlx.Stmt{q.upsertContact, q.contactByID, q.setContactUser, q.stampRequesters,
 		q.insertTicket, q.ticketByID, q.listTickets, q.countTickets, q.insertMessage, q.messagesOf, q.portalLinksOf,
+		q.closeTicket, q.reopenTicket, q.setMessageMID, q.threadIDs,
+		q.upsertLink, q.insertToken, q.linkByToken, q.revokeLinks, q.portalMessages,
+		q.insertMail, q.mailByID, q.markMailSent, q.markMailTried, q.mailsOfTicket, q.useSignupToken,
 		q.settingByKey, q.settingByKeyTx, q.putSetting, q.addSettingOnce,
 		q.countAdmins, q.insertAdmin, q.adminByEmail, q.adminBySession, q.insertSession, q.deleteSession, q.deleteOldSess} {
 		if st != nil {

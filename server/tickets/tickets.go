@@ -33,19 +33,43 @@ type Limits struct {
 	PerIP    ratelimit.Limit
 }
 
+// HumanVerifier checks a Turnstile response.
+type HumanVerifier interface {
+	Verify(ctx context.Context, response, remoteIP string) (bool, error)
+}
+
+// Deps are what the service works with.
+type Deps struct {
+	Store     *store.Store
+	Jobs      Enqueuer
+	Settings  *settings.Service
+	Limiter   ratelimit.Limiter
+	Limits    Limits
+	Turnstile HumanVerifier
+	// BaseURL is PORTICO_BASE_URL without a trailing slash; portal links start with it.
+	BaseURL string
+	// ReplyDomain is the domain of our Message-IDs.
+	ReplyDomain string
+	Now         func() time.Time
+}
+
 // Service files and reads tickets.
 type Service struct {
-	store    *store.Store
-	jobs     Enqueuer
-	settings *settings.Service
-	limiter  ratelimit.Limiter
-	limits   Limits
-	now      func() time.Time
+	store       *store.Store
+	jobs        Enqueuer
+	settings    *settings.Service
+	limiter     ratelimit.Limiter
+	limits      Limits
+	turnstile   HumanVerifier
+	baseURL     string
+	replyDomain string
+	now         func() time.Time
 }
 
 // New returns the tickets service.
-func New(s *store.Store, jobs Enqueuer, st *settings.Service, limiter ratelimit.Limiter, limits Limits, now func() time.Time) *Service {
-	return &Service{store: s, jobs: jobs, settings: st, limiter: limiter, limits: limits, now: now}
+func New(d Deps) *Service {
+	return &Service{store: d.Store, jobs: d.Jobs, settings: d.Settings, limiter: d.Limiter, limits: d.Limits,
+		turnstile: d.Turnstile, baseURL: d.BaseURL, replyDomain: d.ReplyDomain, now: d.Now}
 }
 
 // ErrLimiterUnavailable means the rate limiter could not be asked (Redis
@@ -141,6 +165,11 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 		})
 		if err != nil {
 			return err
+		}
+		if contact != nil {
+			if err := s.queueConfirmation(ctx, tx, ticket, *contact, in.Description, policy); err != nil {
+				return err
+			}
 		}
 		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketCreated, ticket.ID, msg.ID, tx.Now()))
 	})

@@ -1,0 +1,304 @@
+package mail
+
+import (
+	"fmt"
+	htmltemplate "html/template"
+	"net/url"
+	"strings"
+	texttemplate "text/template"
+)
+
+// Confirmation is the automatic mail that acknowledges a new ticket.
+type Confirmation struct {
+	Reference, Subject, CustomerName, Body string // Body = the customer's original description (plain text)
+	PortalURL                              string // empty: portal disabled, no link
+	SignupURL                              string // empty unless the guest policy is prompt_signup
+	ProductName                            string // e.g. "Support"; empty: texts.Product
+}
+
+// AgentReply is an agent's answer sent to a customer.
+type AgentReply struct {
+	Reference, Subject, CustomerName, AgentName string
+	BodyText                                    string // plain text of the agent's reply
+	// BodyHTML is the agent's reply as HTML that the caller has already
+	// sanitized (bluemonday); it is inserted as is. Empty: BodyText is shown
+	// escaped, with its line breaks.
+	BodyHTML  string
+	PortalURL string // empty: portal disabled, no link
+}
+
+// texts holds every sentence of the mails in one place, ready for
+// translation. A %s is filled in by the template.
+type texts struct {
+	Lang         string
+	Hello        string // %s = customer name
+	HelloNoName  string
+	Received     string // %s = product name
+	Reference    string
+	Subject      string
+	YourMessage  string
+	Signup       string
+	SignupLink   string
+	Team         string // %s = product name
+	Product      string // default product name
+	Replied      string // %s = agent name, %s = reference
+	SomeoneAgent string // default agent name
+	View         string // link text; the text part says "View this conversation: URL"
+	OrOpen       string
+	Personal     string
+	ReplyHint    string
+}
+
+var english = texts{
+	Lang:         "en",
+	Hello:        "Hello %s,",
+	HelloNoName:  "Hello,",
+	Received:     "Thank you for contacting %s. We received your request and will get back to you as soon as possible.",
+	Reference:    "Reference",
+	Subject:      "Subject",
+	YourMessage:  "Your message:",
+	Signup:       "Create an account to follow all your requests in one place:",
+	SignupLink:   "Create an account",
+	Team:         "The %s team",
+	Product:      "Support",
+	Replied:      "%s replied to your request %s:",
+	SomeoneAgent: "Our team",
+	View:         "View this conversation",
+	OrOpen:       "Or open this link:",
+	Personal:     "This link is personal: anyone who has it can read this conversation. Please do not forward this email.",
+	ReplyHint:    "You can also reply to this email directly.",
+}
+
+// view is what the templates see: the escaping is done by html/template for
+// every string field; only Body is trusted HTML.
+type view struct {
+	T                    texts
+	Greeting             string
+	Reference, Subject   string
+	Product, Agent       string
+	BodyText             string
+	Body                 htmltemplate.HTML // trusted: escaped here or sanitized by the caller
+	PortalURL, SignupURL string
+}
+
+// ComposeConfirmation renders the text and HTML bodies of the mail that
+// confirms a new ticket, footer with the portal link included.
+func ComposeConfirmation(c Confirmation) (text, html string, err error) {
+	if err := checkURLs(c.PortalURL, c.SignupURL); err != nil {
+		return "", "", err
+	}
+	v := view{
+		T:         english,
+		Greeting:  greeting(english, c.CustomerName),
+		Reference: c.Reference,
+		Subject:   c.Subject,
+		Product:   orDefault(c.ProductName, english.Product),
+		BodyText:  normalize(c.Body),
+		Body:      escapeLines(c.Body),
+		PortalURL: c.PortalURL,
+		SignupURL: c.SignupURL,
+	}
+	return render("confirmation", v)
+}
+
+// ComposeAgentReply renders the text and HTML bodies of an agent's reply,
+// footer with the portal link included.
+func ComposeAgentReply(r AgentReply) (text, html string, err error) {
+	if err := checkURLs(r.PortalURL); err != nil {
+		return "", "", err
+	}
+	v := view{
+		T:         english,
+		Greeting:  greeting(english, r.CustomerName),
+		Reference: r.Reference,
+		Subject:   r.Subject,
+		Agent:     orDefault(r.AgentName, english.SomeoneAgent),
+		BodyText:  normalize(r.BodyText),
+		Body:      htmltemplate.HTML(r.BodyHTML), // #nosec: sanitized by the caller, see AgentReply
+		PortalURL: r.PortalURL,
+	}
+	if r.BodyHTML == "" {
+		v.Body = escapeLines(r.BodyText)
+	}
+	return render("reply", v)
+}
+
+func render(name string, v view) (text, html string, err error) {
+	var tb, hb strings.Builder
+	if err := textTemplates.ExecuteTemplate(&tb, name, v); err != nil {
+		return "", "", fmt.Errorf("mail: render %s text: %w", name, err)
+	}
+	if err := htmlTemplates.ExecuteTemplate(&hb, name, v); err != nil {
+		return "", "", fmt.Errorf("mail: render %s html: %w", name, err)
+	}
+	return tb.String(), hb.String(), nil
+}
+
+// checkURLs accepts empty or absolute http(s) links: html/template would turn
+// anything else into "#ZgotmplZ" in the HTML while the text part kept it.
+func checkURLs(urls ...string) error {
+	for _, s := range urls {
+		if s == "" {
+			continue
+		}
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+			strings.ContainsAny(s, " \t\r\n<>\"") {
+			return fmt.Errorf("mail: link %q is not an absolute http(s) URL", s)
+		}
+	}
+	return nil
+}
+
+func greeting(t texts, name string) string {
+	name = strings.TrimSpace(strings.Join(strings.FieldsFunc(name, isBreak), " "))
+	if name == "" {
+		return t.HelloNoName
+	}
+	return fmt.Sprintf(t.Hello, name)
+}
+
+func orDefault(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
+}
+
+// normalize turns CRLF and CR into LF and drops trailing blank lines.
+func normalize(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	return strings.TrimRight(s, " \t\n")
+}
+
+// escapeLines escapes plain text for HTML and keeps its line breaks as <br>
+// (Outlook ignores white-space: pre-wrap).
+func escapeLines(s string) htmltemplate.HTML {
+	lines := strings.Split(normalize(s), "\n")
+	for i, l := range lines {
+		lines[i] = htmltemplate.HTMLEscapeString(l)
+	}
+	return htmltemplate.HTML(strings.Join(lines, "<br>\n")) // #nosec: every line escaped above
+}
+
+// quote prefixes every line with "> " for the text part.
+func quote(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l == "" {
+			lines[i] = ">"
+		} else {
+			lines[i] = "> " + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// The text part. "-- " starts a signature, which mail clients leave out
+// when quoting, so the personal portal link is less likely to travel on in
+// a reply.
+const textTemplate = `
+{{- define "footer"}}
+-- 
+{{if .PortalURL}}{{.T.View}}: {{.PortalURL}}
+{{.T.Personal}}
+{{end}}{{.T.ReplyHint}}
+{{end}}
+
+{{- define "confirmation" -}}
+{{.Greeting}}
+
+{{printf .T.Received .Product}}
+
+{{.T.Reference}}: {{.Reference}}
+{{.T.Subject}}: {{.Subject}}
+{{- if .BodyText}}
+
+{{.T.YourMessage}}
+
+{{quote .BodyText}}
+{{- end}}
+{{- if .SignupURL}}
+
+{{.T.Signup}}
+{{.SignupURL}}
+{{- end}}
+
+{{printf .T.Team .Product}}
+{{template "footer" .}}
+{{- end}}
+
+{{- define "reply" -}}
+{{.Greeting}}
+
+{{printf .T.Replied .Agent .Reference}}
+
+{{.BodyText}}
+{{template "footer" .}}
+{{- end}}`
+
+// The HTML part: tables and inline styles only, which Gmail and Outlook
+// render alike; no external resources, no scripts.
+const htmlTemplate = `
+{{- define "top" -}}
+<!DOCTYPE html>
+<html lang="{{.T.Lang}}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Subject}}</title>
+</head>
+<body style="margin:0;padding:0;background-color:#f4f4f5;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f4f4f5;">
+<tr><td align="center" style="padding:24px 12px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:600px;background-color:#ffffff;border:1px solid #e4e4e7;border-radius:6px;">
+<tr><td style="padding:24px;font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.5;color:#18181b;">
+<p style="margin:0 0 16px;">{{.Greeting}}</p>
+{{- end}}
+
+{{- define "bottom" -}}
+</td></tr>
+<tr><td style="padding:16px 24px 24px;border-top:1px solid #e4e4e7;font-family:Arial,Helvetica,sans-serif;font-size:13px;line-height:1.5;color:#52525b;">
+{{- if .PortalURL}}
+<p style="margin:0 0 12px;"><a href="{{.PortalURL}}" style="display:inline-block;padding:10px 18px;background-color:#4f46e5;color:#ffffff;text-decoration:none;border-radius:4px;font-weight:bold;">{{.T.View}}</a></p>
+<p style="margin:0 0 12px;">{{.T.OrOpen}} <a href="{{.PortalURL}}" style="color:#4f46e5;word-break:break-all;">{{.PortalURL}}</a></p>
+<p style="margin:0 0 12px;">{{.T.Personal}}</p>
+{{- end}}
+<p style="margin:0;">{{.T.ReplyHint}}</p>
+</td></tr>
+</table>
+</td></tr>
+</table>
+</body>
+</html>
+{{end}}
+
+{{- define "confirmation" -}}
+{{template "top" .}}
+<p style="margin:0 0 16px;">{{printf .T.Received .Product}}</p>
+<p style="margin:0 0 16px;"><strong>{{.T.Reference}}:</strong> {{.Reference}}<br>
+<strong>{{.T.Subject}}:</strong> {{.Subject}}</p>
+{{- if .BodyText}}
+<p style="margin:0 0 8px;">{{.T.YourMessage}}</p>
+<div style="margin:0 0 16px;padding:8px 12px;border-left:3px solid #d4d4d8;color:#3f3f46;">{{.Body}}</div>
+{{- end}}
+{{- if .SignupURL}}
+<p style="margin:0 0 16px;">{{.T.Signup}} <a href="{{.SignupURL}}" style="color:#4f46e5;">{{.T.SignupLink}}</a></p>
+{{- end}}
+<p style="margin:0 0 8px;">{{printf .T.Team .Product}}</p>
+{{template "bottom" .}}
+{{- end}}
+
+{{- define "reply" -}}
+{{template "top" .}}
+<p style="margin:0 0 16px;color:#52525b;">{{printf .T.Replied .Agent .Reference}}</p>
+<div style="margin:0 0 8px;padding:8px 12px;border-left:3px solid #4f46e5;">{{.Body}}</div>
+{{template "bottom" .}}
+{{- end}}`
+
+var (
+	textTemplates = texttemplate.Must(texttemplate.New("text").
+			Funcs(texttemplate.FuncMap{"quote": quote}).Parse(textTemplate))
+	htmlTemplates = htmltemplate.Must(htmltemplate.New("html").Parse(htmlTemplate))
+)

@@ -1,0 +1,29 @@
+package mail
+
+// DeliverArgs is the durable job that sends one queued outbound mail (a row of
+// outbound_mails). It is enqueued in the transaction that queued the mail.
+type DeliverArgs struct {
+	OutboundID int64 `json:"outbound_id"`
+}
+
+// Kind names the job for River.
+func (DeliverArgs) Kind() string { return "mail.deliver" }
+
+// ConfirmationPayload is what a confirmation mail says, stored with the
+// queued mail; the portal and signup links are minted when it is sent, so no
+// usable token ever rests in the database.
+type ConfirmationPayload struct {
+	ContactID    int64  `json:"contact_id"`
+	CustomerName string `json:"customer_name"`
+	Body         string `json:"body"`
+	// SignupURLTemplate is set under the prompt_signup guest policy.
+	SignupURLTemplate string `json:"signup_url_template,omitempty"`
+}
+
+// AgentReplyPayload is what an agent's reply mail says.
+type AgentReplyPayload struct {
+	CustomerName string `json:"customer_name"`
+	AgentName    string `json:"agent_name"`
+	BodyText     string `json:"body_text"`
+	BodyHTML     string `json:"body_html,omitempty"`
+}

@@ -1,0 +1,325 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+)
+
+// Sender delivers messages.
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// Options tune NewSender.
+type Options struct {
+	// TLSConfig is used for STARTTLS and implicit TLS. nil: system roots.
+	// Without a ServerName, the host of the URL is verified.
+	TLSConfig *tls.Config
+	// Timeout bounds dialing and each exchange with the server; default 30s.
+	Timeout time.Duration
+	// Log receives the messages of log://; default os.Stdout.
+	Log io.Writer
+	// HelloName is the EHLO name; default the machine's host name.
+	HelloName string
+}
+
+// Default ports: submission with STARTTLS and submissions (RFC 8314).
+const (
+	defaultSMTPPort  = 587
+	defaultSMTPSPort = 465
+	defaultTimeout   = 30 * time.Second
+)
+
+// NewSender builds a sender from PORTICO_MAIL_URL:
+//
+//	log://                        print every message (development)
+//	smtp://user:pass@host:port    STARTTLS when offered; ?tls=required insists, ?tls=none never; port 587
+//	smtps://user:pass@host:port   implicit TLS; port 465
+//
+// User and password are URL-decoded; with a user, PLAIN or LOGIN auth is
+// used. Over a connection that is not encrypted, the password is sent only
+// with ?tls=none (an explicit choice) or to the loopback address, so a
+// STARTTLS stripped by an attacker cannot leak it.
+func NewSender(mailURL string, opts Options) (Sender, error) {
+	u, err := url.Parse(mailURL)
+	if err != nil {
+		return nil, fmt.Errorf("mail: PORTICO_MAIL_URL: %w", err)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "log":
+		w := opts.Log
+		if w == nil {
+			w = os.Stdout
+		}
+		return &logSender{w: w}, nil
+	case "smtp", "smtps":
+		return newSMTPSender(u, opts)
+	default:
+		return nil, fmt.Errorf("mail: PORTICO_MAIL_URL: unsupported scheme %q (want log, smtp or smtps)", u.Scheme)
+	}
+}
+
+// logSender prints messages instead of sending them.
+type logSender struct {
+	mu sync.Mutex // one message at a time, never interleaved
+	w  io.Writer
+}
+
+// urlPattern finds links in a text body; trailing punctuation is trimmed
+// afterwards.
+var urlPattern = regexp.MustCompile(`https?://[^\s<>"]+`)
+
+func (s *logSender) Send(_ context.Context, m Message) error {
+	raw, err := m.Bytes(time.Now())
+	if err != nil {
+		return err
+	}
+	// The body is quoted-printable, which breaks long links with soft line
+	// breaks: list them once more, whole, so the portal link can be copied.
+	var links []string
+	for _, l := range urlPattern.FindAllString(m.Text, -1) {
+		l = strings.TrimRight(l, ".,;:!?)]}'")
+		if !contains(links, l) {
+			links = append(links, l)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err = fmt.Fprintf(s.w, "%s\r\nportico mail: to=%s subject=%q links: %s\n",
+		raw, m.To.Email, m.Subject, strings.Join(links, " "))
+	if err != nil {
+		return fmt.Errorf("mail: log: %w", err)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// tlsMode is the ?tls= setting of smtp://.
+type tlsMode int
+
+const (
+	tlsOpportunistic tlsMode = iota
+	tlsRequired
+	tlsNone
+	tlsImplicit // smtps://
+)
+
+// smtpSender dials a new connection per message: mail volume is low and a
+// fresh go-mail client per call avoids sharing its mutable state between
+// concurrent jobs.
+type smtpSender struct {
+	host, user, pass string
+	port             int
+	mode             tlsMode
+	auth             bool
+	tlsConfig        *tls.Config
+	timeout          time.Duration
+	helo             string
+}
+
+func newSMTPSender(u *url.URL, opts Options) (*smtpSender, error) {
+	s := &smtpSender{host: u.Hostname(), timeout: opts.Timeout, helo: opts.HelloName}
+	if s.host == "" {
+		return nil, errors.New("mail: PORTICO_MAIL_URL: missing host")
+	}
+	if u.Path != "" && u.Path != "/" {
+		return nil, fmt.Errorf("mail: PORTICO_MAIL_URL: unexpected path %q", u.Path)
+	}
+	implicit := strings.EqualFold(u.Scheme, "smtps")
+	s.port = defaultSMTPPort
+	if implicit {
+		s.port, s.mode = defaultSMTPSPort, tlsImplicit
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("mail: PORTICO_MAIL_URL: bad port %q", p)
+		}
+		s.port = n
+	}
+	q := u.Query()
+	for k := range q {
+		if k != "tls" { // a typo must not silently weaken TLS
+			return nil, fmt.Errorf("mail: PORTICO_MAIL_URL: unknown parameter %q", k)
+		}
+	}
+	switch v := strings.ToLower(q.Get("tls")); {
+	case v == "" || v == "opportunistic":
+	case v == "required" && !implicit:
+		s.mode = tlsRequired
+	case v == "none" && !implicit:
+		s.mode = tlsNone
+	case v == "required" && implicit: // smtps is always TLS
+	default:
+		return nil, fmt.Errorf("mail: PORTICO_MAIL_URL: bad tls=%q for %s (want required or none)", v, u.Scheme)
+	}
+	if u.User != nil && u.User.Username() != "" {
+		s.auth = true
+		s.user = u.User.Username()
+		s.pass, _ = u.User.Password()
+	}
+	if s.timeout <= 0 {
+		s.timeout = defaultTimeout
+	}
+	if opts.TLSConfig != nil {
+		s.tlsConfig = opts.TLSConfig.Clone()
+	} else {
+		s.tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if s.tlsConfig.ServerName == "" {
+		s.tlsConfig.ServerName = s.host
+	}
+	return s, nil
+}
+
+// Send delivers m over one SMTP session. Cancelling ctx closes the
+// connection, so a stopping worker does not wait for the timeout.
+func (s *smtpSender) Send(ctx context.Context, m Message) error {
+	msg, err := m.build(time.Now())
+	if err != nil {
+		return err
+	}
+	var (
+		mu    sync.Mutex
+		stops []func() bool
+	)
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	dial := func(dctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := s.dial(dctx, network, addr)
+		if err == nil {
+			mu.Lock()
+			stops = append(stops, context.AfterFunc(ctx, func() { conn.Close() }))
+			mu.Unlock()
+		}
+		return conn, err
+	}
+	client, err := gomail.NewClient(s.host, s.clientOptions(dial)...)
+	if err != nil {
+		return fmt.Errorf("mail: smtp client: %w", err)
+	}
+	err = client.DialAndSendWithContext(ctx, msg)
+	switch {
+	case err == nil:
+		return nil
+	case msg.IsDelivered():
+		// The server accepted the message (250 after DATA); only RSET or
+		// QUIT failed. Reporting an error would make the worker send twice.
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("mail: send to %s via %s: %w (%w)", m.To.Email, s.addr(), ctx.Err(), err)
+	default:
+		return fmt.Errorf("mail: send to %s via %s: %w", m.To.Email, s.addr(), err)
+	}
+}
+
+func (s *smtpSender) addr() string {
+	return net.JoinHostPort(s.host, strconv.Itoa(s.port))
+}
+
+// dial connects, with TLS first for smtps://. go-mail skips its own TLS
+// dialer when given a dial function, so this one does it.
+func (s *smtpSender) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: s.timeout}
+	if s.mode == tlsImplicit {
+		td := &tls.Dialer{NetDialer: d, Config: s.tlsConfig}
+		return td.DialContext(ctx, network, addr)
+	}
+	return d.DialContext(ctx, network, addr)
+}
+
+func (s *smtpSender) clientOptions(dial gomail.DialContextFunc) []gomail.Option {
+	opts := []gomail.Option{
+		gomail.WithPort(s.port),
+		gomail.WithTimeout(s.timeout),
+		gomail.WithTLSConfig(s.tlsConfig),
+		gomail.WithDialContextFunc(dial),
+	}
+	switch s.mode {
+	case tlsImplicit:
+		opts = append(opts, gomail.WithSSL())
+	case tlsRequired:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case tlsNone:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	default:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	}
+	if s.helo != "" {
+		opts = append(opts, gomail.WithHELO(s.helo))
+	}
+	if s.auth {
+		mechs := []gomail.SMTPAuthType{gomail.SMTPAuthPlain, gomail.SMTPAuthLogin}
+		if s.mode == tlsNone {
+			// The operator chose a plaintext link (a relay on a private
+			// network); go-mail otherwise refuses passwords in clear.
+			mechs = []gomail.SMTPAuthType{gomail.SMTPAuthPlainNoEnc, gomail.SMTPAuthLoginNoEnc}
+		}
+		opts = append(opts,
+			gomail.WithOpportunisticSMTPAuth(mechs...),
+			gomail.WithUsername(s.user),
+			gomail.WithPassword(s.pass),
+		)
+	}
+	return opts
+}
+
+// IsPermanent reports whether retrying err is pointless: the server answered
+// 5xx (bad credentials, unknown recipient, message refused) or the message
+// itself is invalid (ErrInvalidMessage, e.g. a bad recipient address).
+// Network failures, timeouts, 4xx answers and anything unknown are
+// temporary, so a job retries them.
+func IsPermanent(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrInvalidMessage) {
+		return true
+	}
+	// Replies during EHLO, STARTTLS and AUTH arrive as textproto errors.
+	var tpErr *textproto.Error
+	if errors.As(err, &tpErr) {
+		return tpErr.Code >= 500 && tpErr.Code < 600
+	}
+	// Replies during MAIL, RCPT and DATA arrive wrapped in a SendError, which
+	// does not unwrap but keeps the reply code. Its own IsTemp is not used:
+	// it calls a network error (no code) permanent.
+	var sendErr *gomail.SendError
+	if errors.As(err, &sendErr) {
+		if code := sendErr.ErrorCode(); code != 0 {
+			return code >= 500 && code < 600
+		}
+		switch sendErr.Reason {
+		case gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded:
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,225 @@
+package mail
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// received is one message as the test server saw it.
+type received struct {
+	from string
+	to   []string
+	data []byte
+	user string // authenticated user, "" if none
+	tls  bool   // the session was encrypted (STARTTLS or implicit)
+}
+
+// serverConfig shapes a test SMTP server.
+type serverConfig struct {
+	tls          string // "": plaintext only; "starttls": offers STARTTLS; "implicit": TLS from the first byte
+	user, pass   string // set: AUTH PLAIN required before MAIL
+	insecureAuth bool   // offer AUTH before TLS
+	mailErr      *smtp.SMTPError
+	rcptErr      *smtp.SMTPError
+	dataErr      *smtp.SMTPError
+}
+
+// testServer is a go-smtp server on 127.0.0.1:0 that records every message.
+type testServer struct {
+	port int
+	cfg  serverConfig
+
+	mu   sync.Mutex
+	msgs []received
+}
+
+// startServer runs a server for the duration of the test.
+func startServer(t *testing.T, cfg serverConfig) *testServer {
+	t.Helper()
+	ts := &testServer{cfg: cfg}
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &session{ts: ts, conn: c}, nil
+	}))
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = cfg.insecureAuth
+	srv.ReadTimeout = 10 * time.Second
+	srv.WriteTimeout = 10 * time.Second
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch cfg.tls {
+	case "starttls":
+		srv.TLSConfig = serverTLS(t)
+	case "implicit":
+		ln = tls.NewListener(ln, serverTLS(t))
+	}
+	ts.port = ln.Addr().(*net.TCPAddr).Port
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+			t.Errorf("smtp server: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		srv.Close()
+		<-done
+	})
+	return ts
+}
+
+// url builds the PORTICO_MAIL_URL that reaches this server.
+func (ts *testServer) url(scheme, userinfo, query string) string {
+	u := scheme + "://"
+	if userinfo != "" {
+		u += userinfo + "@"
+	}
+	u += "127.0.0.1:" + strconv.Itoa(ts.port)
+	if query != "" {
+		u += "?" + query
+	}
+	return u
+}
+
+func (ts *testServer) received() []received {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]received(nil), ts.msgs...)
+}
+
+// session records one SMTP conversation; it implements smtp.AuthSession.
+type session struct {
+	ts   *testServer
+	conn *smtp.Conn
+	user string
+	from string
+	to   []string
+}
+
+func (s *session) AuthMechanisms() []string {
+	if s.ts.cfg.user == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	if mech != sasl.Plain {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != s.ts.cfg.user || pass != s.ts.cfg.pass {
+			return smtp.ErrAuthFailed
+		}
+		s.user = user
+		return nil
+	}), nil
+}
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	if s.ts.cfg.user != "" && s.user == "" {
+		return smtp.ErrAuthRequired
+	}
+	if e := s.ts.cfg.mailErr; e != nil {
+		return e
+	}
+	s.from = from
+	return nil
+}
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if e := s.ts.cfg.rcptErr; e != nil {
+		return e
+	}
+	s.to = append(s.to, to)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if e := s.ts.cfg.dataErr; e != nil {
+		return e
+	}
+	_, isTLS := s.conn.TLSConnectionState()
+	s.ts.mu.Lock()
+	s.ts.msgs = append(s.ts.msgs, received{from: s.from, to: s.to, data: data, user: s.user, tls: isTLS})
+	s.ts.mu.Unlock()
+	return nil
+}
+
+func (s *session) Reset() { s.from, s.to = "", nil }
+
+func (s *session) Logout() error { return nil }
+
+// testCert is a self-signed certificate for 127.0.0.1, made once per run.
+var testCert = sync.OnceValues(func() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "portico test"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:              []string{"localhost"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+})
+
+func serverTLS(t *testing.T) *tls.Config {
+	t.Helper()
+	cert, err := testCert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+}
+
+// clientTLS trusts the test certificate only, as production trusts the
+// system roots.
+func clientTLS(t *testing.T) *tls.Config {
+	t.Helper()
+	cert, err := testCert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert.Leaf)
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+}

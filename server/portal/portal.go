@@ -1,0 +1,155 @@
+// Package portal serves the customer's secret conversation page and the
+// replies posted there. It parses and renders; the tickets service decides.
+package portal
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"math"
+	"strconv"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/tickets"
+	"github.com/portico/portico/views"
+)
+
+// Service opens portal pages and takes replies.
+type Service interface {
+	OpenPortal(ctx context.Context, token string) (tickets.PortalPage, error)
+	ReplyOnPortal(ctx context.Context, in tickets.PortalReply) (model.Message, error)
+}
+
+// Handler serves /portal/*.
+type Handler struct {
+	svc     Service
+	siteKey string
+	s       views.Strings
+}
+
+// New returns the portal handler; siteKey is the Turnstile site key (may be
+// empty: no challenge on the page).
+func New(svc Service, siteKey string) *Handler {
+	return &Handler{svc: svc, siteKey: siteKey, s: views.English}
+}
+
+const nonceLocal = "csp-nonce"
+
+// Headers sets the portal's security headers: no referrer (the URL is the
+// secret), a strict CSP whose nonce admits only our style and Turnstile's
+// script, no indexing, no caching, no framing.
+func Headers(c *fiber.Ctx) error {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return err
+	}
+	nonce := hex.EncodeToString(b[:])
+	c.Locals(nonceLocal, nonce)
+	c.Set("Referrer-Policy", "no-referrer")
+	c.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; script-src 'nonce-"+nonce+"' https://challenges.cloudflare.com; "+
+		"frame-src https://challenges.cloudflare.com; connect-src https://challenges.cloudflare.com; img-src 'self' data:; "+
+		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	c.Set("X-Robots-Tag", "noindex, nofollow")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("X-Frame-Options", "DENY")
+	return c.Next()
+}
+
+func nonce(c *fiber.Ctx) string {
+	n, _ := c.Locals(nonceLocal).(string)
+	return n
+}
+
+func render(c *fiber.Ctx, status int, comp templ.Component) error {
+	c.Status(status)
+	c.Type("html", "utf-8")
+	return comp.Render(c.UserContext(), c.Response().BodyWriter())
+}
+
+// Page answers GET /portal/:token.
+func (h *Handler) Page(c *fiber.Ctx) error {
+	token := c.Params("token")
+	page, err := h.svc.OpenPortal(c.UserContext(), token)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	return render(c, fiber.StatusOK, views.Portal(h.data(c, token, page, "", "")))
+}
+
+// Reply answers POST /portal/:token/replies: 303 back to the page on
+// success; otherwise the page again with the text kept and the reason.
+func (h *Handler) Reply(c *fiber.Ctx) error {
+	token := c.Params("token")
+	body := c.FormValue("body")
+	_, err := h.svc.ReplyOnPortal(c.UserContext(), tickets.PortalReply{
+		Token: token, Body: body, Turnstile: c.FormValue("cf-turnstile-response"), ClientIP: c.IP(),
+	})
+	if err == nil {
+		return c.Redirect("/portal/"+token+"?sent=1#reply", fiber.StatusSeeOther)
+	}
+	var fields model.FieldErrors
+	var limited *tickets.RateLimitedError
+	switch {
+	case errors.As(err, &fields):
+		return h.again(c, token, fiber.StatusUnprocessableEntity, body, fields["body"])
+	case errors.Is(err, tickets.ErrNotHuman):
+		return h.again(c, token, fiber.StatusForbidden, body, h.s.HumanCheckFailed)
+	case errors.Is(err, tickets.ErrRepliesOff):
+		return h.again(c, token, fiber.StatusForbidden, "", "")
+	case errors.As(err, &limited):
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(math.Ceil(limited.RetryAfter.Seconds())))))
+		return h.again(c, token, fiber.StatusTooManyRequests, body, h.s.TooManyText)
+	case errors.Is(err, tickets.ErrHumanCheckUnavailable), errors.Is(err, tickets.ErrLimiterUnavailable):
+		c.Set(fiber.HeaderRetryAfter, "30")
+		return h.again(c, token, fiber.StatusServiceUnavailable, body, h.s.UnavailableText)
+	}
+	return h.fail(c, err)
+}
+
+// again renders the page with the customer's draft and an explanation.
+func (h *Handler) again(c *fiber.Ctx, token string, status int, draft, reason string) error {
+	page, err := h.svc.OpenPortal(c.UserContext(), token)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	return render(c, status, views.Portal(h.data(c, token, page, draft, reason)))
+}
+
+func (h *Handler) data(c *fiber.Ctx, token string, page tickets.PortalPage, draft, reason string) views.PortalData {
+	d := views.PortalData{
+		S: h.s, Nonce: nonce(c), Reference: page.Ticket.Reference, Subject: page.Ticket.Subject,
+		Closed: page.Ticket.Status == model.StatusClosed, ExpiresAt: page.ExpiresAt, AllowReply: page.AllowReply,
+		FormAction: "/portal/" + token + "/replies", Draft: draft, Error: reason,
+		Sent: c.Query("sent") == "1" && reason == "", TurnstileSiteKey: h.siteKey,
+	}
+	for _, m := range page.Messages {
+		vm := views.Message{Mine: m.Direction == model.DirectionInbound, At: m.CreatedAt, Body: m.Body}
+		switch {
+		case vm.Mine:
+			vm.Author = h.s.You
+		case m.AuthorName != "":
+			vm.Author = m.AuthorName + " (" + h.s.Support + ")"
+		default:
+			vm.Author = h.s.Support
+		}
+		d.Messages = append(d.Messages, vm)
+	}
+	return d
+}
+
+// fail renders the friendly page of an error: 404 for unknown, revoked or
+// disabled links alike, 410 once expired; anything else goes to the server's
+// error handler (logged, 500).
+func (h *Handler) fail(c *fiber.Ctx, err error) error {
+	switch {
+	case errors.Is(err, model.ErrNotFound):
+		return render(c, fiber.StatusNotFound, views.ErrorPage(h.s, nonce(c), h.s.NotFoundTitle, h.s.NotFoundText))
+	case errors.Is(err, tickets.ErrPortalGone):
+		return render(c, fiber.StatusGone, views.ErrorPage(h.s, nonce(c), h.s.GoneTitle, h.s.GoneText))
+	}
+	return err
+}

@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/portico/portico/server/model"
+)
+
+// AddPortalToken finds or creates the link of (ticket, email) and records a
+// new token hash for it.
+func (tx *Tx) AddPortalToken(ctx context.Context, ticketID int64, email string, tokenHash []byte) (model.PortalLink, error) {
+	var l model.PortalLink
+	if err := tx.stmt(ctx, tx.s.q.upsertLink).GetContext(ctx, &l, ticketID, email, tx.now); err != nil {
+		return model.PortalLink{}, fmt.Errorf("store: portal link: %w", err)
+	}
+	if _, err := tx.stmt(ctx, tx.s.q.insertToken).ExecContext(ctx, l.ID, tokenHash, tx.now); err != nil {
+		return model.PortalLink{}, fmt.Errorf("store: portal token: %w", err)
+	}
+	return l, nil
+}
+
+// PortalLinkByToken returns the link a token hash belongs to.
+func (s *Store) PortalLinkByToken(ctx context.Context, tokenHash []byte) (model.PortalLink, error) {
+	var l model.PortalLink
+	if err := s.q.linkByToken.GetContext(ctx, &l, tokenHash); err != nil {
+		return model.PortalLink{}, notFound(err, "portal link")
+	}
+	return l, nil
+}
+
+// RevokePortalLinks revokes every live link of a ticket and reports how many.
+func (tx *Tx) RevokePortalLinks(ctx context.Context, ticketID int64) (int64, error) {
+	res, err := tx.stmt(ctx, tx.s.q.revokeLinks).ExecContext(ctx, tx.now, ticketID)
+	if err != nil {
+		return 0, fmt.Errorf("store: revoke portal links: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: revoke portal links: %w", err)
+	}
+	return n, nil
+}
+
+// PortalMessages returns the part of a ticket's timeline that one customer
+// may see: what they sent and what was mailed to them.
+func (s *Store) PortalMessages(ctx context.Context, ticketID int64, email string) ([]model.Message, error) {
+	msgs := []model.Message{}
+	if err := s.q.portalMessages.SelectContext(ctx, &msgs, ticketID, email, email); err != nil {
+		return nil, fmt.Errorf("store: portal messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// CloseTicket marks a ticket closed at closedAt (the GitHub issue's time).
+func (tx *Tx) CloseTicket(ctx context.Context, ticketID int64, closedAt time.Time) (model.Ticket, error) {
+	var t model.Ticket
+	if err := tx.stmt(ctx, tx.s.q.closeTicket).GetContext(ctx, &t, closedAt.UTC(), tx.now, ticketID); err != nil {
+		return model.Ticket{}, notFound(err, model.Reference(ticketID))
+	}
+	return t, nil
+}
+
+// ReopenTicket marks a ticket open and clears closed_at.
+func (tx *Tx) ReopenTicket(ctx context.Context, ticketID int64) (model.Ticket, error) {
+	var t model.Ticket
+	if err := tx.stmt(ctx, tx.s.q.reopenTicket).GetContext(ctx, &t, tx.now, ticketID); err != nil {
+		return model.Ticket{}, notFound(err, model.Reference(ticketID))
+	}
+	return t, nil
+}
+
+// SetMessageEmailID records the Message-ID a timeline message was mailed with.
+func (tx *Tx) SetMessageEmailID(ctx context.Context, messageID int64, emailMessageID string) error {
+	if _, err := tx.stmt(ctx, tx.s.q.setMessageMID).ExecContext(ctx, emailMessageID, messageID); err != nil {
+		return fmt.Errorf("store: set message id: %w", err)
+	}
+	return nil
+}
+
+// ThreadMessageIDs returns the Message-IDs on a ticket's timeline, oldest
+// first, for the References header of the next mail.
+func (tx *Tx) ThreadMessageIDs(ctx context.Context, ticketID int64) ([]string, error) {
+	ids := []string{}
+	if err := tx.stmt(ctx, tx.s.q.threadIDs).SelectContext(ctx, &ids, ticketID); err != nil {
+		return nil, fmt.Errorf("store: thread ids: %w", err)
+	}
+	return ids, nil
+}
+
+// UseSignupToken records a signup token's nonce as used; false means it was
+// used before.
+func (tx *Tx) UseSignupToken(ctx context.Context, nonceHash []byte, contactID int64) (bool, error) {
+	res, err := tx.stmt(ctx, tx.s.q.useSignupToken).ExecContext(ctx, nonceHash, contactID, tx.now)
+	if err != nil {
+		return false, fmt.Errorf("store: use signup token: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: use signup token: %w", err)
+	}
+	return n == 1, nil
+}

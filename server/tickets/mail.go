@@ -1,0 +1,174 @@
+package tickets
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/portico/portico/server/contacts"
+	"github.com/portico/portico/server/mail"
+	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/settings"
+	"github.com/portico/portico/server/store"
+)
+
+// ErrNoRecipient means an agent reply has nobody to go to (the ticket has no
+// customer email).
+var ErrNoRecipient = errors.New("the ticket has no customer email to reply to")
+
+// queueConfirmation queues the "we received your request" mail, with the
+// signup invitation under prompt_signup.
+func (s *Service) queueConfirmation(ctx context.Context, tx *store.Tx, t model.Ticket, c model.Contact, body string, policy settings.GuestPolicy) error {
+	payload := mail.ConfirmationPayload{ContactID: c.ID, CustomerName: c.Name, Body: body}
+	if policy.Mode == settings.ModePromptSignup && policy.SignupURLTemplate != nil && c.UserID == nil {
+		payload.SignupURLTemplate = *policy.SignupURLTemplate
+	}
+	return s.queueMail(ctx, tx, store.NewOutboundMail{
+		TicketID: t.ID, Kind: model.MailConfirmation, ToEmail: c.Email, ToName: c.Name,
+		EmailMessageID: mail.FirstMessageID(t.ID, s.replyDomain),
+	}, payload)
+}
+
+func (s *Service) queueMail(ctx context.Context, tx *store.Tx, m store.NewOutboundMail, payload any) error {
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("tickets: encode mail payload: %w", err)
+	}
+	m.Payload = string(raw)
+	queued, err := tx.QueueMail(ctx, m)
+	if err != nil {
+		return err
+	}
+	return s.jobs.Enqueue(ctx, tx.SQL(), mail.DeliverArgs{OutboundID: queued.ID})
+}
+
+// Recipient is someone an agent reply is mailed to.
+type Recipient struct {
+	Email string
+	Name  string
+}
+
+// AgentReply is an agent's answer to the customer(s) of a ticket.
+type AgentReply struct {
+	TicketID   int64
+	AuthorName string
+	// BodyText is the reply as plain text; BodyHTML, when set, is the same
+	// reply as sanitized HTML (rendered from Markdown).
+	BodyText string
+	BodyHTML string
+	// To lists the recipients; empty means the ticket's customer.
+	To []Recipient
+}
+
+// SendAgentReply records an agent's reply on the timeline and mails it, each
+// recipient with their own portal link, in one transaction.
+func (s *Service) SendAgentReply(ctx context.Context, r AgentReply) (model.Message, error) {
+	r.BodyText = strings.TrimSpace(r.BodyText)
+	if r.BodyText == "" {
+		return model.Message{}, model.FieldErrors{"body": "is required"}
+	}
+	t, err := s.store.Ticket(ctx, r.TicketID)
+	if err != nil {
+		return model.Message{}, err
+	}
+	to := r.To
+	if len(to) == 0 && t.ContactID != nil {
+		c, err := s.store.Contact(ctx, *t.ContactID)
+		if err != nil {
+			return model.Message{}, err
+		}
+		to = []Recipient{{Email: c.Email, Name: c.Name}}
+	}
+	if len(to) == 0 {
+		return model.Message{}, ErrNoRecipient
+	}
+	var msg model.Message
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		thread, err := tx.ThreadMessageIDs(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		if msg, err = tx.AddMessage(ctx, store.NewMessage{
+			TicketID: t.ID, Direction: model.DirectionOutbound, Source: model.SourceGitHub,
+			AuthorName: r.AuthorName, Body: r.BodyText,
+		}); err != nil {
+			return err
+		}
+		mid := mail.ReplyMessageID(t.ID, msg.ID, s.replyDomain)
+		if err := tx.SetMessageEmailID(ctx, msg.ID, mid); err != nil {
+			return err
+		}
+		msg.EmailMessageID = &mid
+		// The chain starts with the first mail of the ticket (the
+		// confirmation) and ends with the latest message we know of.
+		refs := append([]string{mail.FirstMessageID(t.ID, s.replyDomain)}, thread...)
+		inReplyTo := refs[len(refs)-1]
+		for _, rc := range dedupe(to) {
+			err := s.queueMail(ctx, tx, store.NewOutboundMail{
+				TicketID: t.ID, MessageID: &msg.ID, Kind: model.MailAgentReply,
+				ToEmail: rc.Email, ToName: rc.Name, EmailMessageID: mid,
+				InReplyTo: inReplyTo, Refs: strings.Join(refs, " "),
+			}, mail.AgentReplyPayload{CustomerName: rc.Name, AgentName: r.AuthorName, BodyText: r.BodyText, BodyHTML: r.BodyHTML})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return model.Message{}, fmt.Errorf("tickets: agent reply on %s: %w", t.Reference, err)
+	}
+	return msg, nil
+}
+
+func dedupe(to []Recipient) []Recipient {
+	seen := map[string]bool{}
+	out := make([]Recipient, 0, len(to))
+	for _, r := range to {
+		r.Email = contacts.Normalize(r.Email)
+		if r.Email == "" || seen[r.Email] {
+			continue
+		}
+		seen[r.Email] = true
+		out = append(out, r)
+	}
+	return out
+}
+
+// MintPortalURL creates a new secret portal token for (ticket, email) and
+// returns the link to put in a mail. Only the token's SHA-256 is stored.
+func (s *Service) MintPortalURL(ctx context.Context, ticketID int64, email string) (string, error) {
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", fmt.Errorf("tickets: portal token: %w", err)
+	}
+	token := hex.EncodeToString(raw[:])
+	hash := sha256.Sum256([]byte(token))
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.AddPortalToken(ctx, ticketID, contacts.Normalize(email), hash[:])
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return s.baseURL + "/portal/" + token, nil
+}
+
+// AddInternalNote records an agent's note (a GitHub comment that was not
+// sent): it stays on the admin timeline and never reaches a customer.
+func (s *Service) AddInternalNote(ctx context.Context, ticketID int64, author, body string) (model.Message, error) {
+	var msg model.Message
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		msg, err = tx.AddMessage(ctx, store.NewMessage{
+			TicketID: ticketID, Direction: model.DirectionInternal, Source: model.SourceGitHub, AuthorName: author, Body: body,
+		})
+		return err
+	})
+	return msg, err
+}

@@ -1,0 +1,72 @@
+// Package views holds the server-rendered pages (templ components). Every
+// string a customer reads is in Strings, so that a translation is one more
+// value of that type.
+package views
+
+// Strings are the texts of the portal pages.
+type Strings struct {
+	Lang              string
+	SkipToContent     string
+	Conversation      string
+	Reference         string
+	StatusOpen        string
+	StatusClosed      string
+	You               string
+	Support           string
+	Timeline          string
+	NoMessages        string
+	ReplyHeading      string
+	ReplyLabel        string
+	ReplyHint         string
+	Send              string
+	Sent              string
+	RepliesOff        string
+	ClosedNotice      string
+	ExpiresNotice     string
+	ErrorHeading      string
+	NotFoundTitle     string
+	NotFoundText      string
+	GoneTitle         string
+	GoneText          string
+	ForbiddenTitle    string
+	TooManyTitle      string
+	TooManyText       string
+	UnavailableTitle  string
+	UnavailableText   string
+	HumanCheckFailed  string
+	PrivateLinkNotice string
+}
+
+// English is the default language.
+var English = Strings{
+	Lang:              "en",
+	SkipToContent:     "Skip to the conversation",
+	Conversation:      "Your support request",
+	Reference:         "Reference",
+	StatusOpen:        "Open",
+	StatusClosed:      "Closed",
+	You:               "You",
+	Support:           "Support",
+	Timeline:          "Conversation",
+	NoMessages:        "No messages yet.",
+	ReplyHeading:      "Reply",
+	ReplyLabel:        "Your message",
+	ReplyHint:         "Plain text, up to 10,000 characters. We will email you when we answer.",
+	Send:              "Send reply",
+	Sent:              "Thanks, your reply was sent. We will get back to you by email.",
+	RepliesOff:        "Replies on this page are switched off. Answer the last email we sent you instead.",
+	ClosedNotice:      "This request is closed. Replying reopens it.",
+	ExpiresNotice:     "This link stops working on",
+	ErrorHeading:      "Please check your reply",
+	NotFoundTitle:     "This link does not work",
+	NotFoundText:      "The link may be mistyped, or it was turned off. Use the link in the latest email from us, or write to us again.",
+	GoneTitle:         "This conversation has expired",
+	GoneText:          "The request was closed a while ago, so its link no longer opens. If you still need help, reply to our last email or contact us again.",
+	ForbiddenTitle:    "Your reply could not be sent",
+	TooManyTitle:      "Too many replies",
+	TooManyText:       "You have sent a lot of replies in a short time. Please wait a little and try again.",
+	UnavailableTitle:  "Please try again in a moment",
+	UnavailableText:   "We could not check your reply just now. Nothing was lost: your text is below.",
+	HumanCheckFailed:  "We could not confirm you are not a robot. Please complete the check and send again.",
+	PrivateLinkNotice: "This page is private to you: do not share its link.",
+}
