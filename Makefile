@@ -4,11 +4,22 @@
 GO      ?= go
 BIN     := bin/portico
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '_templ.go$$')
+# Front-end projects: each directory with a package.json builds into its dist/.
+FRONTENDS := $(patsubst %/package.json,%,$(wildcard admin-ui/package.json widget/package.json))
 
-.PHONY: run build generate test lint bench clean
+.PHONY: run build generate assets test go-test e2e lint bench clean
 
-build: generate
+build: generate assets
 	$(GO) build -o $(BIN) .
+
+# npm ci only when the lock file changed since the last install.
+assets:
+	@for d in $(FRONTENDS); do \
+	  if [ ! -f $$d/node_modules/.package-lock.json ] || [ $$d/package-lock.json -nt $$d/node_modules/.package-lock.json ]; then \
+	    (cd $$d && npm ci --no-audit --no-fund) || exit 1; \
+	  fi; \
+	  (cd $$d && npm run build) || exit 1; \
+	done
 
 # templ components (views/) compile to committed _templ.go files.
 generate:
@@ -28,8 +39,15 @@ lint:
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
-test: lint
+test: lint go-test e2e
+
+go-test:
 	$(GO) test -race -count=1 ./...
+
+# Browser tests (playwright-core driving Debian's /usr/bin/chromium) against
+# the built binary; each front-end project runs its own.
+e2e: build
+	@for d in $(FRONTENDS); do (cd $$d && npm run --if-present test && npm run --if-present e2e) || exit 1; done
 
 bench:
 	$(GO) run ./bench

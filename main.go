@@ -29,7 +29,12 @@ func run() error {
 	log := newLogger(cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return app.Run(ctx, cfg, app.Deps{Logger: log, Migrations: migrationsFS})
+	return app.Run(ctx, cfg, app.Deps{
+		Logger:       log,
+		Migrations:   migrationsFS,
+		AdminUI:      mustSub(adminUIFS, "admin-ui/dist"),
+		WidgetAssets: mustSub(widgetFS, "widget/dist"),
+	})
 }
 
 func newLogger(cfg config.Config) *slog.Logger {

@@ -55,6 +55,7 @@ type result struct {
 	duration    time.Duration
 	latencies   []time.Duration // of every counted request, sorted
 	accept      int             // the status that counts as accepted
+	acceptedAll int             // accepted responses, warm-up and overrun included
 	statuses    map[int]int     // responses by status
 	transport   int             // requests that got no response
 	firstErr    error           // the first transport error, for the report
@@ -153,6 +154,7 @@ func runLoad(ctx context.Context, t *target, s scenario, concurrency int, warmup
 			res.statuses[status] += n
 		}
 		res.transport += st.transport
+		res.acceptedAll += st.acceptedAll
 		if res.firstErr == nil {
 			res.firstErr = st.firstErr
 		}
@@ -169,6 +171,9 @@ type workerStats struct {
 	transport int
 	firstErr  error
 	buildErr  error
+	// acceptedAll counts outside the window too: each accepted request
+	// leaves work (mail) for the server's job queue.
+	acceptedAll int
 }
 
 func work(ctx context.Context, t *target, s scenario, worker int, from, to time.Time) workerStats {
@@ -182,6 +187,9 @@ func work(ctx context.Context, t *target, s scenario, worker int, from, to time.
 		start := time.Now()
 		status, err := send(t.client, req)
 		end := time.Now()
+		if err == nil && status == s.accept {
+			st.acceptedAll++
+		}
 		if start.Before(from) || end.After(to) {
 			continue
 		}

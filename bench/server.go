@@ -58,8 +58,11 @@ func runLocal(ctx context.Context, o options, logf func(string, ...any)) (rows [
 		return
 	}
 	for _, name := range o.databases {
-		r, err := runDatabase(ctx, name, bin, dir, o, logf)
+		r, note, err := runDatabase(ctx, name, bin, dir, o, logf)
 		rows = append(rows, r...)
+		if note != "" {
+			notes = append(notes, note)
+		}
 		var unavailable unavailableError
 		switch {
 		case errors.As(err, &unavailable) && os.Getenv("CI") != "true":
@@ -96,20 +99,22 @@ func buildServer(ctx context.Context, dir string) (string, error) {
 
 // runDatabase starts the server on a fresh database of the named kind, runs
 // the scenarios, then stops the server and removes the database.
-func runDatabase(ctx context.Context, name, bin, dir string, o options, logf func(string, ...any)) (rows []row, err error) {
+// The note says how much of the mail the tickets caused was delivered while
+// the load ran, i.e. whether the job queue kept up.
+func runDatabase(ctx context.Context, name, bin, dir string, o options, logf func(string, ...any)) (rows []row, note string, err error) {
 	var dbURL string
 	var drop func() error
 	switch name {
 	case "sqlite":
 		dbDir, err := os.MkdirTemp(dir, "sqlite-")
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		dbURL = "sqlite://" + filepath.Join(dbDir, "portico.db")
 		drop = func() error { return os.RemoveAll(dbDir) }
 	case "postgres":
 		if dbURL, drop, err = createPostgres(ctx); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	defer func() {
@@ -118,10 +123,16 @@ func runDatabase(ctx context.Context, name, bin, dir string, o options, logf fun
 		}
 	}()
 
-	logf("%s: starting the server", name)
-	srv, err := startServer(ctx, bin, dir, dbURL)
+	sink, err := startMailSink()
 	if err != nil {
-		return nil, err
+		return nil, "", fmt.Errorf("mail sink: %w", err)
+	}
+	defer sink.close()
+
+	logf("%s: starting the server", name)
+	srv, err := startServer(ctx, bin, dir, dbURL, sink.url())
+	if err != nil {
+		return nil, "", err
 	}
 	defer func() {
 		if stopErr := srv.stop(); stopErr != nil {
@@ -130,7 +141,14 @@ func runDatabase(ctx context.Context, name, bin, dir string, o options, logf fun
 	}()
 	t := newTarget(srv.base, srv.adminToken, o.concurrency)
 	defer t.client.CloseIdleConnections()
-	return runScenarios(ctx, name, t, o, logf)
+	rows, err = runScenarios(ctx, name, t, o, logf)
+	accepted := 0
+	for _, r := range rows {
+		accepted += r.result.acceptedAll
+	}
+	note = fmt.Sprintf("mail %s: %d mails reached the SMTP sink while %d requests were accepted (warm-up included)",
+		name, sink.received.Load(), accepted)
+	return rows, note, err
 }
 
 // postgresAdminURL is the server the benchmark database is created on.
@@ -187,7 +205,7 @@ type server struct {
 }
 
 // startServer runs bin on a free loopback port and waits until it is ready.
-func startServer(ctx context.Context, bin, dir, dbURL string) (*server, error) {
+func startServer(ctx context.Context, bin, dir, dbURL, mailURL string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -200,6 +218,7 @@ func startServer(ctx context.Context, bin, dir, dbURL string) (*server, error) {
 		"PORTICO_ADDR="+addr,
 		"PORTICO_BASE_URL="+s.base,
 		"PORTICO_DATABASE_URL="+dbURL,
+		"PORTICO_MAIL_URL="+mailURL,
 		"PORTICO_WIDGET_LIMIT_PER_EMAIL="+hugeLimit,
 		"PORTICO_WIDGET_LIMIT_PER_IP="+hugeLimit,
 		"PORTICO_LOG_LEVEL=warn",

@@ -46,6 +46,10 @@ import (
 type Deps struct {
 	Logger     *slog.Logger
 	Migrations fs.FS
+	// AdminUI is the built admin app (admin-ui/dist); may be empty.
+	AdminUI fs.FS
+	// WidgetAssets is the built widget (widget/dist); may be empty.
+	WidgetAssets fs.FS
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Limiter replaces the limiter the configuration asks for (tests).
@@ -178,7 +182,9 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		Widget:         widget.New(a.Tickets, settingsSvc, secret, cfg.TurnstileSiteKey, a.log),
 		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc, signups,
 			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
-		Portal: portal.New(a.Tickets, cfg.TurnstileSiteKey),
+		Portal:       portal.New(a.Tickets, cfg.TurnstileSiteKey),
+		AdminUI:      d.AdminUI,
+		WidgetAssets: d.WidgetAssets,
 	})
 	return nil
 }

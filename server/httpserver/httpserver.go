@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"runtime/debug"
 	"strconv"
@@ -39,6 +40,10 @@ type Options struct {
 	Widget *widget.Handler
 	Admin  *admin.Handler
 	Portal *portal.Handler
+	// AdminUI is the built admin single-page app (may be nil or empty).
+	AdminUI fs.FS
+	// WidgetAssets is the built widget loader and wasm (may be nil or empty).
+	WidgetAssets fs.FS
 }
 
 // New returns the Fiber app with every route.
