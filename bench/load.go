@@ -61,9 +61,9 @@ type result struct {
 	firstErr    error           // the first transport error, for the report
 }
 
-func (r result) requests() int { return len(r.latencies) }
-func (r result) accepted() int { return r.statuses[r.accept] }
-func (r result) errors() int   { return r.requests() - r.accepted() }
+func (r result) requests() int   { return len(r.latencies) }
+func (r result) accepted() int   { return r.statuses[r.accept] }
+func (r result) errorCount() int { return r.requests() - r.accepted() }
 
 func (r result) acceptedPerSecond() float64 {
 	return float64(r.accepted()) / r.duration.Seconds()
@@ -73,7 +73,7 @@ func (r result) errorRate() float64 {
 	if r.requests() == 0 {
 		return 0
 	}
-	return float64(r.errors()) / float64(r.requests())
+	return float64(r.errorCount()) / float64(r.requests())
 }
 
 // percentile is the nearest-rank p-th percentile (0 < p ≤ 100) of the

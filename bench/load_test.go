@@ -41,8 +41,8 @@ func TestResultCounts(t *testing.T) {
 		statuses:  map[int]int{201: 197, 429: 1, 500: 1},
 		transport: 1,
 	}
-	if r.accepted() != 197 || r.errors() != 3 || r.acceptedPerSecond() != 98.5 {
-		t.Errorf("accepted %d, errors %d, per second %v; want 197, 3, 98.5", r.accepted(), r.errors(), r.acceptedPerSecond())
+	if r.accepted() != 197 || r.errorCount() != 3 || r.acceptedPerSecond() != 98.5 {
+		t.Errorf("accepted %d, errors %d, per second %v; want 197, 3, 98.5", r.accepted(), r.errorCount(), r.acceptedPerSecond())
 	}
 	if got, want := r.breakdown(), "429:1 500:1 transport:1"; got != want {
 		t.Errorf("breakdown = %q, want %q", got, want)

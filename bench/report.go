@@ -35,7 +35,7 @@ func printTable(w io.Writer, rows []row) {
 		res := r.result
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%d (%.2f%%)\t%s\t%s\t%s\t%s\t%s\n",
 			r.database, r.scenario.name, res.concurrency, res.requests(), res.acceptedPerSecond(),
-			res.errors(), 100*res.errorRate(), res.breakdown(),
+			res.errorCount(), 100*res.errorRate(), res.breakdown(),
 			ms(res.percentile(50)), ms(res.percentile(90)), ms(res.percentile(99)), ms(res.percentile(100)))
 	}
 	tw.Flush()

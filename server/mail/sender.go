@@ -245,8 +245,10 @@ func (s *smtpSender) addr() string {
 }
 
 // dial connects, with TLS first for smtps://. go-mail skips its own TLS
-// dialer when given a dial function, so this one does it.
-func (s *smtpSender) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+// dialer when given a dial function, so this one does it. go-mail's address
+// is ignored: it lacks the brackets an IPv6 literal needs.
+func (s *smtpSender) dial(ctx context.Context, network, _ string) (net.Conn, error) {
+	addr := s.addr()
 	d := &net.Dialer{Timeout: s.timeout}
 	if s.mode == tlsImplicit {
 		td := &tls.Dialer{NetDialer: d, Config: s.tlsConfig}

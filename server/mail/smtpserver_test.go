@@ -82,6 +82,7 @@ func startServer(t *testing.T, cfg serverConfig) *testServer {
 	}()
 	t.Cleanup(func() {
 		srv.Close()
+		ln.Close() // Serve may not have registered it with srv yet
 		<-done
 	})
 	return ts

@@ -127,6 +127,15 @@ type OutboundMail struct {
 	CreatedAt      time.Time  `db:"created_at"`
 }
 
+// Participant is someone besides the requester who took part in a ticket by
+// mail (To/Cc of the customer's messages).
+type Participant struct {
+	TicketID  int64     `db:"ticket_id"`
+	Email     string    `db:"email"`
+	Name      string    `db:"name"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
 // Admin is a person allowed into the admin pages.
 type Admin struct {
 	ID           int64     `db:"id"`

@@ -51,6 +51,9 @@ type statements struct {
 	markMailTried  *sqlx.Stmt
 	mailsOfTicket  *sqlx.Stmt
 	useSignupToken *sqlx.Stmt
+	// participants
+	addParticipant *sqlx.Stmt
+	participantsOf *sqlx.Stmt
 	// settings
 	settingByKey   *sqlx.Stmt
 	putSetting     *sqlx.Stmt
@@ -125,6 +128,10 @@ func prepare(ctx context.Context, s *Store) (*statements, error) {
 		{&q.mailsOfTicket, r, `SELECT ` + mailCols + ` FROM outbound_mails WHERE ticket_id = ? ORDER BY id`},
 		{&q.useSignupToken, w, `INSERT INTO signup_tokens_used (nonce_hash, contact_id, used_at) VALUES (?, ?, ?) ON CONFLICT (nonce_hash) DO NOTHING`},
 
+		{&q.addParticipant, w, `INSERT INTO ticket_participants (ticket_id, email, name, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (ticket_id, email) DO UPDATE SET name = CASE WHEN ticket_participants.name = '' THEN excluded.name ELSE ticket_participants.name END`},
+		{&q.participantsOf, r, `SELECT ticket_id, email, name, created_at FROM ticket_participants WHERE ticket_id = ? ORDER BY created_at, email`},
+
 		{&q.settingByKey, r, `SELECT value FROM settings WHERE key = ?`},
 		{&q.settingByKeyTx, w, `SELECT value FROM settings WHERE key = ?`},
 		{&q.putSetting, w, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
@@ -157,6 +164,7 @@ func (q *statements) close() error {
 		q.closeTicket, q.reopenTicket, q.setMessageMID, q.threadIDs,
 		q.upsertLink, q.insertToken, q.linkByToken, q.revokeLinks, q.portalMessages,
 		q.insertMail, q.mailByID, q.markMailSent, q.markMailTried, q.mailsOfTicket, q.useSignupToken,
+		q.addParticipant, q.participantsOf,
 		q.settingByKey, q.settingByKeyTx, q.putSetting, q.addSettingOnce,
 		q.countAdmins, q.insertAdmin, q.adminByEmail, q.adminBySession, q.insertSession, q.deleteSession, q.deleteOldSess} {
 		if st != nil {

@@ -172,3 +172,28 @@ func (s *Service) AddInternalNote(ctx context.Context, ticketID int64, author, b
 	})
 	return msg, err
 }
+
+// Recipients returns who a /sendall reply goes to: the requester first, then
+// every participant recorded from the customer's mails.
+func (s *Service) Recipients(ctx context.Context, ticketID int64) ([]Recipient, error) {
+	t, err := s.store.Ticket(ctx, ticketID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Recipient
+	if t.ContactID != nil {
+		c, err := s.store.Contact(ctx, *t.ContactID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Recipient{Email: c.Email, Name: c.Name})
+	}
+	ps, err := s.store.Participants(ctx, ticketID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		out = append(out, Recipient{Email: p.Email, Name: p.Name})
+	}
+	return dedupe(out), nil
+}
