@@ -197,3 +197,57 @@ func (e FieldErrors) Error() string {
 	}
 	return "invalid input: " + strings.Join(parts, "; ")
 }
+
+// Address is a mailbox with an optional display name.
+type Address struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// InboundAttachment is a file that came with an inbound mail.
+type InboundAttachment struct {
+	Filename    string
+	ContentType string
+	Data        []byte
+}
+
+// InboundMail is an inbound email normalized from any provider (Postmark,
+// Mailgun, SES); the router works only with this.
+type InboundMail struct {
+	// Provider names where it came from: postmark, mailgun or ses.
+	Provider string
+	// MessageID, InReplyTo and References hold Message-IDs with their angle
+	// brackets, e.g. "<abc@example.com>".
+	MessageID  string
+	InReplyTo  string
+	References []string
+	From       Address
+	// ReturnPath is the envelope sender; empty ("<>") for bounces.
+	ReturnPath string
+	To         []Address
+	Cc         []Address
+	// Recipients are the envelope recipients the provider reports (they
+	// may differ from To/Cc, e.g. Bcc or forwarding).
+	Recipients []string
+	Subject    string
+	// Text and HTML are the bodies as sent (either may be empty).
+	Text string
+	HTML string
+	// Headers holds every header, keys in canonical MIME form
+	// (textproto.CanonicalMIMEHeaderKey), for loop and auto-reply checks.
+	Headers map[string][]string
+	// ContentType is the top-level media type (e.g. multipart/report for
+	// delivery status notifications).
+	ContentType string
+	Attachments []InboundAttachment
+	// DroppedAttachments lists files not kept (too large), with why.
+	DroppedAttachments []string
+}
+
+// Header returns the first value of a header (canonical key), or "".
+func (m InboundMail) Header(key string) string {
+	if v := m.Headers[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
