@@ -35,6 +35,7 @@ type Strings struct {
 	UnavailableText   string
 	HumanCheckFailed  string
 	PrivateLinkNotice string
+	Attachments       string
 }
 
 // English is the default language.
@@ -69,4 +70,5 @@ var English = Strings{
 	UnavailableText:   "We could not check your reply just now. Nothing was lost: your text is below.",
 	HumanCheckFailed:  "We could not confirm you are not a robot. Please complete the check and send again.",
 	PrivateLinkNotice: "This page is private to you: do not share its link.",
+	Attachments:       "Attachments",
 }

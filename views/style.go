@@ -50,5 +50,6 @@ button{margin-top:.75rem;font:inherit;font-weight:600;padding:.6rem 1.2rem;borde
 .notice{padding:.75rem 1rem;border-radius:.5rem;margin:.75rem 0}.notice p{margin:.25rem 0 0}
 .ok{background:var(--okbg);color:var(--ok)}.err{background:var(--errbg);color:var(--err)}
 .cf-turnstile{margin-top:.75rem}
+.files{margin:.5rem 0 0;padding-left:1.2rem;font-size:.9rem}
 footer{margin-top:2rem;font-size:.9rem}
 .error{margin-top:15vh}`

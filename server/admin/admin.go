@@ -48,6 +48,7 @@ type Tickets interface {
 	List(ctx context.Context, q tickets.ListQuery) ([]model.Ticket, int64, error)
 	Get(ctx context.Context, reference string) (tickets.Detail, error)
 	RevokePortalLinks(ctx context.Context, reference string) (int64, error)
+	Attachment(ctx context.Context, id int64) (model.Attachment, error)
 }
 
 // Signups verifies signup tokens.
@@ -153,7 +154,7 @@ func (h *Handler) Login(c *fiber.Ctx) error {
 		return err
 	}
 	c.Cookie(&fiber.Cookie{
-		Name: SessionCookie, Value: token, Path: "/", HTTPOnly: true, Secure: h.secure, SameSite: fiber.CookieSameSiteLaxMode,
+		Name: SessionCookie, Value: token, Path: "/", HTTPOnly: true, Secure: h.secure, SameSite: fiber.CookieSameSiteStrictMode,
 		Expires: time.Now().Add(adminauth.SessionTTL),
 	})
 	return c.JSON(adminView{ID: admin.ID, Email: admin.Email})
@@ -182,7 +183,7 @@ func (h *Handler) Logout(c *fiber.Ctx) error {
 		}
 	}
 	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", HTTPOnly: true, Secure: h.secure,
-		SameSite: fiber.CookieSameSiteLaxMode, Expires: time.Unix(0, 0)})
+		SameSite: fiber.CookieSameSiteStrictMode, Expires: time.Unix(0, 0)})
 	return c.SendStatus(fiber.StatusNoContent)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/portal"
 	"github.com/portico/portico/server/tickets"
 )
 
@@ -97,6 +98,15 @@ type ticketDetail struct {
 	Contact           *contactView  `json:"contact"`
 	Messages          []messageView `json:"messages"`
 	PortalLinks       []linkView    `json:"portal_links"`
+	Attachments       []fileView    `json:"attachments"`
+}
+
+type fileView struct {
+	ID          int64  `json:"id"`
+	MessageID   int64  `json:"message_id"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
 }
 
 // GetTicket answers GET /support/admin/tickets/:reference.
@@ -117,6 +127,10 @@ func (h *Handler) GetTicket(c *fiber.Ctx) error {
 		ID: t.ID, Reference: t.Reference, Subject: t.Subject, Status: t.Status, Priority: t.Priority, Channel: t.Channel,
 		RequesterID: t.RequesterID, ClosedAt: t.ClosedAt, GitHubIssueNumber: t.GitHubIssueNumber, CreatedAt: t.CreatedAt,
 		Messages: make([]messageView, len(d.Messages)), PortalLinks: make([]linkView, len(d.Links)),
+		Attachments: make([]fileView, len(d.Attachments)),
+	}
+	for i, a := range d.Attachments {
+		out.Attachments[i] = fileView{ID: a.ID, MessageID: a.MessageID, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size}
 	}
 	if d.Contact != nil {
 		out.Contact = &contactView{ID: d.Contact.ID, Email: d.Contact.Email, Name: d.Contact.Name, UserID: d.Contact.UserID}
@@ -198,4 +212,21 @@ func (h *Handler) VerifySignupToken(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"contact_id": contact.ID, "email": contact.Email})
+}
+
+// Attachment answers GET /support/admin/attachments/:id with the file.
+func (h *Handler) Attachment(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.NewError(fiber.StatusNotFound, "no attachment "+c.Params("id"))
+	}
+	a, err := h.tickets.Attachment(c.UserContext(), id)
+	if errors.Is(err, model.ErrNotFound) {
+		return fiber.NewError(fiber.StatusNotFound, "no attachment "+c.Params("id"))
+	}
+	if err != nil {
+		return err
+	}
+	portal.SendAttachment(c, a)
+	return nil
 }

@@ -154,6 +154,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		Turnstile:   turnstile.New(cfg.TurnstileSecretKey, cfg.TurnstileVerifyURL, d.HTTPClient, a.log),
 		BaseURL:     cfg.BaseURL.String(),
 		ReplyDomain: cfg.ReplyDomain,
+		Secret:      secret,
 		Now:         d.Now,
 	})
 	river.AddWorker(workers, events.NewPublishWorker(a.bus))

@@ -521,7 +521,7 @@ func TestAdminAuth(t *testing.T) {
 		t.Fatalf("login: %d %s", login.Status, login.Body)
 	}
 	cookie := login.Header.Get("Set-Cookie")
-	if !strings.Contains(cookie, "HttpOnly") || !strings.Contains(strings.ToLower(cookie), "samesite=lax") {
+	if !strings.Contains(cookie, "HttpOnly") || !strings.Contains(strings.ToLower(cookie), "samesite=strict") {
 		t.Errorf("cookie = %q", cookie)
 	}
 	session := strings.SplitN(cookie, ";", 2)[0]

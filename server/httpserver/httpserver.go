@@ -44,6 +44,8 @@ type Options struct {
 	AdminUI fs.FS
 	// WidgetAssets is the built widget loader and wasm (may be nil or empty).
 	WidgetAssets fs.FS
+	// AdminInfo is what GET /support/admin/api/info tells the admin app.
+	AdminInfo AdminInfo
 }
 
 // New returns the Fiber app with every route.
@@ -116,11 +118,14 @@ func routes(app *fiber.App, o Options) {
 	authed.Post("/tickets/:reference/portal-links/revoke", a.RevokePortalLinks)
 	authed.Post("/contacts/:id/promote", a.PromoteContact)
 	authed.Post("/signup-tokens/verify", a.VerifySignupToken)
+	authed.Get("/attachments/:id", a.Attachment)
 
 	p := o.Portal
 	app.Get("/portal/:token", portal.Headers, p.Page)
 	app.Post("/portal/:token/replies", portal.Headers, p.Reply)
+	app.Get("/portal/:token/attachments/:id", portal.Headers, p.Attachment)
 
+	adminUIRoutes(app, o)
 	app.Use(func(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, "no such page: "+c.Method()+" "+c.Path())
 	})

@@ -201,23 +201,13 @@ func (s *smtpSender) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return err
 	}
-	var (
-		mu    sync.Mutex
-		stops []func() bool
-	)
-	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, stop := range stops {
-			stop()
-		}
-	}()
+	// go-mail dials once, synchronously, inside DialAndSendWithContext.
+	stop := func() bool { return false }
+	defer func() { stop() }()
 	dial := func(dctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := s.dial(dctx, network, addr)
 		if err == nil {
-			mu.Lock()
-			stops = append(stops, context.AfterFunc(ctx, func() { conn.Close() }))
-			mu.Unlock()
+			stop = context.AfterFunc(ctx, func() { conn.Close() })
 		}
 		return conn, err
 	}
@@ -297,7 +287,9 @@ func (s *smtpSender) clientOptions(dial gomail.DialContextFunc) []gomail.Option 
 // 5xx (bad credentials, unknown recipient, message refused) or the message
 // itself is invalid (ErrInvalidMessage, e.g. a bad recipient address).
 // Network failures, timeouts, 4xx answers and anything unknown are
-// temporary, so a job retries them.
+// temporary, so a job retries them; so are configuration problems such as a
+// missing STARTTLS or an untrusted certificate, which mail outlives once the
+// operator fixes them.
 func IsPermanent(err error) bool {
 	if err == nil {
 		return false

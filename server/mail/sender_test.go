@@ -175,11 +175,7 @@ func TestSendOverWire(t *testing.T) {
 	if !strings.Contains(env.HTML, `<a href="`+testPortal+`"`) || !strings.Contains(env.HTML, ">View this conversation</a>") {
 		t.Errorf("HTML part lacks the portal link:\n%s", env.HTML)
 	}
-	for _, bad := range []string{"<script", "<img"} {
-		if strings.Contains(env.HTML, bad) {
-			t.Errorf("HTML part contains live %q:\n%s", bad, env.HTML)
-		}
-	}
+	checkInert(t, env.HTML)
 	for _, escaped := range []string{"&lt;script&gt;alert(&#34;body&#34;)&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;", "&lt;script&gt;alert(&#34;subject&#34;)&lt;/script&gt;"} {
 		if !strings.Contains(env.HTML, escaped) {
 			t.Errorf("HTML part lacks escaped %q", escaped)
@@ -241,6 +237,19 @@ func TestSendTLS(t *testing.T) {
 				t.Errorf("tls = %v, user = %q; want tls %v", got.tls, got.user, c.wantTLS)
 			}
 		})
+	}
+}
+
+func TestSendAuthLogin(t *testing.T) {
+	t.Parallel()
+	// A server that offers only LOGIN (older Exchange): go-mail falls back
+	// to it, over STARTTLS.
+	ts := startServer(t, serverConfig{tls: "starttls", user: testUser, pass: testPass, loginOnly: true})
+	if err := send(t, ts.url("smtp", testAuth, "tls=required"), Options{TLSConfig: clientTLS(t)}, xssMessage(t, false)); err != nil {
+		t.Fatal(err)
+	}
+	if got := only(t, ts); !got.tls || got.user != testUser {
+		t.Errorf("tls = %v, user = %q", got.tls, got.user)
 	}
 }
 
@@ -351,16 +360,19 @@ func TestSendCancelled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
+	accepted := make(chan net.Conn, 1)
 	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
+		defer close(accepted)
+		if c, err := ln.Accept(); err == nil {
+			accepted <- c
 		}
 	}()
+	t.Cleanup(func() {
+		ln.Close()
+		if c, ok := <-accepted; ok {
+			c.Close()
+		}
+	})
 	s, err := NewSender("smtp://"+ln.Addr().String(), Options{})
 	if err != nil {
 		t.Fatal(err)

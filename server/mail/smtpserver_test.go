@@ -33,7 +33,8 @@ type received struct {
 // serverConfig shapes a test SMTP server.
 type serverConfig struct {
 	tls          string // "": plaintext only; "starttls": offers STARTTLS; "implicit": TLS from the first byte
-	user, pass   string // set: AUTH PLAIN required before MAIL
+	user, pass   string // set: AUTH required before MAIL
+	loginOnly    bool   // offer AUTH LOGIN instead of PLAIN
 	insecureAuth bool   // offer AUTH before TLS
 	mailErr      *smtp.SMTPError
 	rcptErr      *smtp.SMTPError
@@ -117,23 +118,53 @@ type session struct {
 }
 
 func (s *session) AuthMechanisms() []string {
-	if s.ts.cfg.user == "" {
+	switch {
+	case s.ts.cfg.user == "":
 		return nil
+	case s.ts.cfg.loginOnly:
+		return []string{sasl.Login}
 	}
 	return []string{sasl.Plain}
 }
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
-	if mech != sasl.Plain {
-		return nil, smtp.ErrAuthUnknownMechanism
-	}
-	return sasl.NewPlainServer(func(_, user, pass string) error {
+	check := func(user, pass string) error {
 		if user != s.ts.cfg.user || pass != s.ts.cfg.pass {
 			return smtp.ErrAuthFailed
 		}
 		s.user = user
 		return nil
-	}), nil
+	}
+	switch {
+	case mech == sasl.Plain && !s.ts.cfg.loginOnly:
+		return sasl.NewPlainServer(func(_, user, pass string) error { return check(user, pass) }), nil
+	case mech == sasl.Login && s.ts.cfg.loginOnly:
+		return &loginServer{check: check}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+// loginServer is the server side of AUTH LOGIN, which go-sasl lacks:
+// "Username:" and "Password:" challenges, one answer each.
+type loginServer struct {
+	check      func(user, pass string) error
+	step       int
+	user, pass string
+}
+
+func (l *loginServer) Next(response []byte) (challenge []byte, done bool, err error) {
+	l.step++
+	switch l.step {
+	case 1:
+		return []byte("Username:"), false, nil
+	case 2:
+		l.user = string(response)
+		return []byte("Password:"), false, nil
+	case 3:
+		l.pass = string(response)
+		return nil, true, l.check(l.user, l.pass)
+	}
+	return nil, false, errors.New("unexpected AUTH LOGIN step")
 }
 
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {

@@ -136,6 +136,19 @@ type Participant struct {
 	CreatedAt time.Time `db:"created_at"`
 }
 
+// Attachment is a file that came with an inbound mail. Data is loaded only
+// when it is downloaded.
+type Attachment struct {
+	ID          int64     `db:"id"`
+	TicketID    int64     `db:"ticket_id"`
+	MessageID   int64     `db:"message_id"`
+	Filename    string    `db:"filename"`
+	ContentType string    `db:"content_type"`
+	Size        int64     `db:"size"`
+	Data        []byte    `db:"data"`
+	CreatedAt   time.Time `db:"created_at"`
+}
+
 // Admin is a person allowed into the admin pages.
 type Admin struct {
 	ID           int64     `db:"id"`

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"math"
+	"net/url"
 	"strconv"
 
 	"github.com/a-h/templ"
@@ -22,6 +23,7 @@ import (
 type Service interface {
 	OpenPortal(ctx context.Context, token string) (tickets.PortalPage, error)
 	ReplyOnPortal(ctx context.Context, in tickets.PortalReply) (model.Message, error)
+	PortalAttachment(ctx context.Context, token string, id int64) (model.Attachment, error)
 }
 
 // Handler serves /portal/*.
@@ -128,6 +130,12 @@ func (h *Handler) data(c *fiber.Ctx, token string, page tickets.PortalPage, draf
 	}
 	for _, m := range page.Messages {
 		vm := views.Message{Mine: m.Direction == model.DirectionInbound, At: m.CreatedAt, Body: m.Body}
+		for _, a := range page.Attachments[m.ID] {
+			vm.Attachments = append(vm.Attachments, views.AttachmentLink{
+				Name: a.Filename, Size: humanSize(a.Size),
+				URL: "/portal/" + token + "/attachments/" + strconv.FormatInt(a.ID, 10),
+			})
+		}
 		switch {
 		case vm.Mine:
 			vm.Author = h.s.You
@@ -139,6 +147,39 @@ func (h *Handler) data(c *fiber.Ctx, token string, page tickets.PortalPage, draf
 		d.Messages = append(d.Messages, vm)
 	}
 	return d
+}
+
+// Attachment answers GET /portal/:token/attachments/:id: the file, always as
+// a download (never rendered inline, whatever its declared type).
+func (h *Handler) Attachment(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return h.fail(c, model.ErrNotFound)
+	}
+	a, err := h.svc.PortalAttachment(c.UserContext(), c.Params("token"), id)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	SendAttachment(c, a)
+	return nil
+}
+
+// SendAttachment writes an attachment as a download.
+func SendAttachment(c *fiber.Ctx, a model.Attachment) {
+	c.Set(fiber.HeaderContentType, "application/octet-stream")
+	c.Set(fiber.HeaderContentDisposition, "attachment; filename*=UTF-8''"+url.PathEscape(a.Filename))
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Response().SetBodyRaw(a.Data)
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+	case n >= 1<<10:
+		return strconv.FormatInt((n+512)>>10, 10) + " KB"
+	}
+	return strconv.FormatInt(n, 10) + " B"
 }
 
 // fail renders the friendly page of an error: 404 for unknown, revoked or

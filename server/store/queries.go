@@ -54,6 +54,14 @@ type statements struct {
 	// participants
 	addParticipant *sqlx.Stmt
 	participantsOf *sqlx.Stmt
+	// inbound mail
+	ticketByMailID *sqlx.Stmt
+	isOwnMailID    *sqlx.Stmt
+	messageByMID   *sqlx.Stmt
+	isParticipant  *sqlx.Stmt
+	addAttachment  *sqlx.Stmt
+	attachmentsOf  *sqlx.Stmt
+	attachmentByID *sqlx.Stmt
 	// settings
 	settingByKey   *sqlx.Stmt
 	putSetting     *sqlx.Stmt
@@ -98,8 +106,8 @@ func prepare(ctx context.Context, s *Store) (*statements, error) {
 		{&q.countTickets, r, `SELECT count(*) FROM tickets t LEFT JOIN contacts c ON c.id = t.contact_id
 			WHERE (? = '' OR t.status = ?)
 			  AND (? = '' OR lower(t.subject) LIKE ? ESCAPE '\' OR lower(t.reference) = ? OR c.email LIKE ? ESCAPE '\')`},
-		{&q.insertMessage, w, `INSERT INTO messages (ticket_id, direction, source, author_name, author_email, body, email_message_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ` + messageCols},
+		{&q.insertMessage, w, `INSERT INTO messages (ticket_id, direction, source, author_name, author_email, body, email_message_id, original, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ` + messageCols},
 		{&q.messagesOf, r, `SELECT ` + messageCols + ` FROM messages WHERE ticket_id = ? ORDER BY id`},
 		{&q.portalLinksOf, r, `SELECT ` + linkCols + ` FROM portal_links WHERE ticket_id = ? ORDER BY id`},
 
@@ -131,6 +139,20 @@ func prepare(ctx context.Context, s *Store) (*statements, error) {
 		{&q.addParticipant, w, `INSERT INTO ticket_participants (ticket_id, email, name, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (ticket_id, email) DO UPDATE SET name = CASE WHEN ticket_participants.name = '' THEN excluded.name ELSE ticket_participants.name END`},
 		{&q.participantsOf, r, `SELECT ticket_id, email, name, created_at FROM ticket_participants WHERE ticket_id = ? ORDER BY created_at, email`},
+
+		// A Message-ID is ours or a customer's that we stored; either way it
+		// names its ticket.
+		{&q.ticketByMailID, r, `SELECT ticket_id FROM messages WHERE email_message_id = ?
+			UNION SELECT ticket_id FROM outbound_mails WHERE email_message_id = ?`},
+		{&q.isOwnMailID, r, `SELECT count(*) FROM outbound_mails WHERE email_message_id = ?`},
+		{&q.messageByMID, w, `SELECT ` + messageCols + ` FROM messages WHERE email_message_id = ?`},
+		{&q.isParticipant, r, `SELECT count(*) FROM (
+			SELECT 1 AS x FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ? AND c.email = ?
+			UNION ALL SELECT 1 FROM ticket_participants WHERE ticket_id = ? AND email = ?
+			UNION ALL SELECT 1 FROM messages WHERE ticket_id = ? AND direction = 'inbound' AND author_email = ?) p`},
+		{&q.addAttachment, w, `INSERT INTO attachments (ticket_id, message_id, filename, content_type, size, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`},
+		{&q.attachmentsOf, r, `SELECT id, ticket_id, message_id, filename, content_type, size, created_at FROM attachments WHERE ticket_id = ? ORDER BY id`},
+		{&q.attachmentByID, r, `SELECT id, ticket_id, message_id, filename, content_type, size, data, created_at FROM attachments WHERE id = ?`},
 
 		{&q.settingByKey, r, `SELECT value FROM settings WHERE key = ?`},
 		{&q.settingByKeyTx, w, `SELECT value FROM settings WHERE key = ?`},
@@ -165,6 +187,7 @@ func (q *statements) close() error {
 		q.upsertLink, q.insertToken, q.linkByToken, q.revokeLinks, q.portalMessages,
 		q.insertMail, q.mailByID, q.markMailSent, q.markMailTried, q.mailsOfTicket, q.useSignupToken,
 		q.addParticipant, q.participantsOf,
+		q.ticketByMailID, q.isOwnMailID, q.messageByMID, q.isParticipant, q.addAttachment, q.attachmentsOf, q.attachmentByID,
 		q.settingByKey, q.settingByKeyTx, q.putSetting, q.addSettingOnce,
 		q.countAdmins, q.insertAdmin, q.adminByEmail, q.adminBySession, q.insertSession, q.deleteSession, q.deleteOldSess} {
 		if st != nil {

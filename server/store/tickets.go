@@ -37,13 +37,19 @@ type NewMessage struct {
 	AuthorEmail    string
 	Body           string
 	EmailMessageID *string
+	// Original is the message as it arrived (inbound mail before quote
+	// stripping), kept for audit.
+	Original string
 }
 
 // AddMessage appends a message to a ticket's timeline.
 func (tx *Tx) AddMessage(ctx context.Context, in NewMessage) (model.Message, error) {
 	var m model.Message
 	err := tx.stmt(ctx, tx.s.q.insertMessage).GetContext(ctx, &m,
-		in.TicketID, in.Direction, in.Source, in.AuthorName, in.AuthorEmail, in.Body, in.EmailMessageID, tx.now)
+		in.TicketID, in.Direction, in.Source, in.AuthorName, in.AuthorEmail, in.Body, in.EmailMessageID, in.Original, tx.now)
+	if isUniqueViolation(err) {
+		return model.Message{}, fmt.Errorf("store: add message: %w", ErrDuplicate)
+	}
 	if err != nil {
 		return model.Message{}, fmt.Errorf("store: add message: %w", err)
 	}

@@ -24,6 +24,12 @@ var ErrNoRecipient = errors.New("the ticket has no customer email to reply to")
 // queueConfirmation queues the "we received your request" mail, with the
 // signup invitation under prompt_signup.
 func (s *Service) queueConfirmation(ctx context.Context, tx *store.Tx, t model.Ticket, c model.Contact, body string, policy settings.GuestPolicy) error {
+	return s.queueMailConfirmation(ctx, tx, t, c, body, policy, "")
+}
+
+// queueMailConfirmation is queueConfirmation for a ticket that began as a
+// mail: the confirmation answers that mail (In-Reply-To) so it threads.
+func (s *Service) queueMailConfirmation(ctx context.Context, tx *store.Tx, t model.Ticket, c model.Contact, body string, policy settings.GuestPolicy, inReplyTo string) error {
 	payload := mail.ConfirmationPayload{ContactID: c.ID, CustomerName: c.Name, Body: body}
 	if policy.Mode == settings.ModePromptSignup && policy.SignupURLTemplate != nil && c.UserID == nil {
 		payload.SignupURLTemplate = *policy.SignupURLTemplate
@@ -31,6 +37,7 @@ func (s *Service) queueConfirmation(ctx context.Context, tx *store.Tx, t model.T
 	return s.queueMail(ctx, tx, store.NewOutboundMail{
 		TicketID: t.ID, Kind: model.MailConfirmation, ToEmail: c.Email, ToName: c.Name,
 		EmailMessageID: mail.FirstMessageID(t.ID, s.replyDomain),
+		InReplyTo:      inReplyTo, Refs: inReplyTo,
 	}, payload)
 }
 

@@ -42,6 +42,8 @@ type PortalPage struct {
 	AllowReply bool
 	// ExpiresAt is set once the ticket is closed.
 	ExpiresAt *time.Time
+	// Attachments of the visible messages, by message id (no data).
+	Attachments map[int64][]model.Attachment
 }
 
 // validToken reports whether s looks like a portal token (64 lowercase hex),
@@ -102,7 +104,43 @@ func (s *Service) OpenPortal(ctx context.Context, token string) (PortalPage, err
 	if page.Messages, err = s.store.PortalMessages(ctx, t.ID, link.Email); err != nil {
 		return PortalPage{}, err
 	}
+	all, err := s.store.Attachments(ctx, t.ID)
+	if err != nil {
+		return PortalPage{}, err
+	}
+	visible := map[int64]bool{}
+	for _, m := range page.Messages {
+		visible[m.ID] = true
+	}
+	page.Attachments = map[int64][]model.Attachment{}
+	for _, a := range all {
+		if visible[a.MessageID] {
+			page.Attachments[a.MessageID] = append(page.Attachments[a.MessageID], a)
+		}
+	}
 	return page, nil
+}
+
+// PortalAttachment returns an attachment for download through a portal
+// link, only if it belongs to a message that link may see.
+func (s *Service) PortalAttachment(ctx context.Context, token string, id int64) (model.Attachment, error) {
+	page, err := s.OpenPortal(ctx, token)
+	if err != nil {
+		return model.Attachment{}, err
+	}
+	for _, list := range page.Attachments {
+		for _, a := range list {
+			if a.ID == id {
+				return s.store.Attachment(ctx, id)
+			}
+		}
+	}
+	return model.Attachment{}, fmt.Errorf("attachment %d: %w", id, model.ErrNotFound)
+}
+
+// Attachment returns an attachment for an admin.
+func (s *Service) Attachment(ctx context.Context, id int64) (model.Attachment, error) {
+	return s.store.Attachment(ctx, id)
 }
 
 // PortalReply is a reply posted on the portal page.

@@ -50,7 +50,9 @@ type Deps struct {
 	BaseURL string
 	// ReplyDomain is the domain of our Message-IDs.
 	ReplyDomain string
-	Now         func() time.Time
+	// Secret signs Reply-To addresses.
+	Secret []byte
+	Now    func() time.Time
 }
 
 // Service files and reads tickets.
@@ -63,13 +65,14 @@ type Service struct {
 	turnstile   HumanVerifier
 	baseURL     string
 	replyDomain string
+	secret      []byte
 	now         func() time.Time
 }
 
 // New returns the tickets service.
 func New(d Deps) *Service {
 	return &Service{store: d.Store, jobs: d.Jobs, settings: d.Settings, limiter: d.Limiter, limits: d.Limits,
-		turnstile: d.Turnstile, baseURL: d.BaseURL, replyDomain: d.ReplyDomain, now: d.Now}
+		turnstile: d.Turnstile, baseURL: d.BaseURL, replyDomain: d.ReplyDomain, secret: d.Secret, now: d.Now}
 }
 
 // ErrLimiterUnavailable means the rate limiter could not be asked (Redis
@@ -255,8 +258,9 @@ type LinkView struct {
 type Detail struct {
 	Ticket   model.Ticket
 	Contact  *model.Contact
-	Messages []model.Message
-	Links    []LinkView
+	Messages    []model.Message
+	Links       []LinkView
+	Attachments []model.Attachment
 }
 
 // Get returns the detail of the ticket with this reference (TK-42, [tk-042]).
@@ -284,6 +288,9 @@ func (s *Service) Get(ctx context.Context, reference string) (Detail, error) {
 	}
 	links, err := s.store.PortalLinks(ctx, id)
 	if err != nil {
+		return Detail{}, err
+	}
+	if d.Attachments, err = s.store.Attachments(ctx, id); err != nil {
 		return Detail{}, err
 	}
 	portal, err := s.settings.Portal(ctx)

@@ -1,0 +1,259 @@
+package inbound
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/portico/portico/server/model"
+)
+
+// MailgunSignature is the webhook signature Mailgun posts with every route
+// forward; check it with VerifyMailgun.
+type MailgunSignature struct {
+	Timestamp string
+	Token     string
+	Signature string
+}
+
+// mailgunFile is one uploaded attachment-N part.
+type mailgunFile struct {
+	field, name, contentType string
+	data                     []byte
+	tooBig                   bool
+}
+
+// ParseMailgun parses a Mailgun route forward() or store(notify=…) POST,
+// either multipart/form-data (with attachment-1..n files) or
+// application/x-www-form-urlencoded
+// (documentation.mailgun.com, "Receiving Messages via HTTP").
+func ParseMailgun(contentType string, body []byte) (model.InboundMail, MailgunSignature, error) {
+	form, files, err := readMailgunForm(contentType, body)
+	if err != nil {
+		return model.InboundMail{}, MailgunSignature{}, err
+	}
+	sig := MailgunSignature{
+		Timestamp: form.Get("timestamp"),
+		Token:     form.Get("token"),
+		Signature: form.Get("signature"),
+	}
+	m, err := mailgunMail(form, files)
+	if err != nil {
+		return model.InboundMail{}, sig, err
+	}
+	return m, sig, nil
+}
+
+// readMailgunForm reads the form values and files of either encoding.
+func readMailgunForm(contentType string, body []byte) (url.Values, []mailgunFile, error) {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return nil, nil, unparsable("mailgun content type %q: %v", contentType, err)
+	}
+	switch strings.ToLower(mt) {
+	case "application/x-www-form-urlencoded":
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, nil, unparsable("mailgun form: %v", err)
+		}
+		return form, nil, nil
+	case "multipart/form-data":
+		if params["boundary"] == "" {
+			return nil, nil, unparsable("mailgun multipart without boundary")
+		}
+		return readMultipart(multipart.NewReader(bytes.NewReader(body), params["boundary"]))
+	default:
+		return nil, nil, unparsable("mailgun content type %q", mt)
+	}
+}
+
+// readMultipart reads the parts one by one instead of ParseMultipartForm so
+// that an oversized file is measured and skipped, never buffered whole.
+func readMultipart(mr *multipart.Reader) (url.Values, []mailgunFile, error) {
+	form := url.Values{}
+	var files []mailgunFile
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, unparsable("mailgun multipart: %v", err)
+		}
+		if p.FileName() == "" {
+			v, err := io.ReadAll(p)
+			if err != nil {
+				return nil, nil, unparsable("mailgun multipart field %q: %v", p.FormName(), err)
+			}
+			form.Add(p.FormName(), string(v))
+			continue
+		}
+		f, err := readFilePart(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		files = append(files, f)
+	}
+	sort.SliceStable(files, func(i, j int) bool {
+		return attachmentIndex(files[i].field) < attachmentIndex(files[j].field)
+	})
+	return form, files, nil
+}
+
+func readFilePart(p *multipart.Part) (mailgunFile, error) {
+	f := mailgunFile{field: p.FormName(), name: p.FileName(), contentType: p.Header.Get("Content-Type")}
+	data, err := io.ReadAll(io.LimitReader(p, MaxAttachment+1))
+	if err != nil {
+		return f, unparsable("mailgun attachment %q: %v", f.name, err)
+	}
+	if len(data) > MaxAttachment {
+		f.tooBig = true
+		if _, err := io.Copy(io.Discard, p); err != nil {
+			return f, unparsable("mailgun attachment %q: %v", f.name, err)
+		}
+		return f, nil
+	}
+	f.data = data
+	return f, nil
+}
+
+// attachmentIndex orders "attachment-2" before "attachment-10"; other field
+// names keep their place after them.
+func attachmentIndex(field string) int {
+	if n, err := strconv.Atoi(strings.TrimPrefix(field, "attachment-")); err == nil {
+		return n
+	}
+	return int(^uint(0) >> 1)
+}
+
+// mailgunMail builds the normalized mail from the form.
+func mailgunMail(form url.Values, files []mailgunFile) (model.InboundMail, error) {
+	if form.Get("from") == "" && form.Get("sender") == "" && form.Get("recipient") == "" &&
+		form.Get("message-headers") == "" && form.Get("body-plain") == "" {
+		return model.InboundMail{}, unparsable("mailgun: not an inbound message")
+	}
+	h, err := mailgunHeaders(form)
+	if err != nil {
+		return model.InboundMail{}, err
+	}
+	m := model.InboundMail{
+		Provider:    "mailgun",
+		From:        firstAddress(form.Get("from"), h.get("From"), form.Get("sender")),
+		To:          parseAddressList(strings.Join(h["To"], ", ")),
+		Cc:          parseAddressList(strings.Join(h["Cc"], ", ")),
+		Recipients:  splitRecipients(form["recipient"]),
+		Subject:     firstNonEmpty(form.Get("subject"), h.get("Subject")),
+		Text:        form.Get("body-plain"),
+		HTML:        form.Get("body-html"),
+		Headers:     h,
+		ContentType: mediaType(h.get("Content-Type")),
+		ReturnPath:  mailgunReturnPath(form, h),
+	}
+	threading(&m, h)
+
+	var atts attachments
+	for _, f := range files {
+		if f.tooBig {
+			atts.drop(f.name, "over the "+humanSize(MaxAttachment)+" limit per file")
+			continue
+		}
+		atts.add(f.name, f.contentType, f.data)
+	}
+	storedAttachments(&atts, form.Get("attachments"))
+	atts.into(&m)
+	return m, nil
+}
+
+// mailgunHeaders reads message-headers, a JSON array of [name, value] pairs.
+// Mailgun also posts each header as its own capitalised field; those fill
+// in when message-headers is missing or lacks a threading header.
+func mailgunHeaders(form url.Values) (headerMap, error) {
+	h := headerMap{}
+	if raw := form.Get("message-headers"); raw != "" {
+		var pairs []json.RawMessage
+		if err := json.Unmarshal([]byte(raw), &pairs); err != nil {
+			return nil, unparsable("mailgun message-headers: %v", err)
+		}
+		for _, p := range pairs {
+			var kv []string
+			// A pair that is not two strings is skipped, not fatal.
+			if json.Unmarshal(p, &kv) == nil && len(kv) == 2 {
+				h.add(kv[0], kv[1])
+			}
+		}
+	}
+	for key, vals := range form {
+		if key == "" || key[0] < 'A' || key[0] > 'Z' || h.has(key) {
+			continue
+		}
+		for _, v := range vals {
+			h.add(key, v)
+		}
+	}
+	return h, nil
+}
+
+// mailgunReturnPath prefers the Return-Path header; the envelope sender
+// field counts only when Mailgun posted it at all.
+func mailgunReturnPath(form url.Values, h headerMap) string {
+	if h.has("Return-Path") {
+		return normalizeReturnPath(h.get("Return-Path"), true)
+	}
+	_, reported := form["sender"]
+	return normalizeReturnPath(form.Get("sender"), reported)
+}
+
+// storedAttachments notes files that Mailgun kept on its side (the
+// "attachments" JSON of stored messages): downloading needs an API key we
+// do not hold, so they are listed as dropped.
+func storedAttachments(atts *attachments, raw string) {
+	if raw == "" {
+		return
+	}
+	var list []struct {
+		Name string `json:"name"`
+	}
+	if json.Unmarshal([]byte(raw), &list) != nil {
+		return
+	}
+	for _, a := range list {
+		atts.drop(a.Name, "stored at Mailgun, not downloaded")
+	}
+}
+
+func splitRecipients(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, r := range strings.Split(v, ",") {
+			if a := parseAddress(r); a.Email != "" {
+				out = append(out, a.Email)
+			}
+		}
+	}
+	return out
+}
+
+func firstAddress(candidates ...string) model.Address {
+	for _, c := range candidates {
+		if a := parseAddress(c); a.Email != "" {
+			return a
+		}
+	}
+	return model.Address{}
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
