@@ -71,6 +71,16 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 		return nil
 	}
 	msg, err := w.compose(ctx, m)
+	var bad *composeError
+	if errors.As(err, &bad) {
+		// The mail cannot be built from what was queued (e.g. a signup
+		// template that is not an http link): retrying would not help.
+		if markErr := w.d.Store.MarkMailTried(ctx, m.ID, true, err.Error()); markErr != nil {
+			return errors.Join(err, markErr)
+		}
+		w.d.Log.ErrorContext(ctx, "mail cannot be composed", "outbound_id", m.ID, "err", err)
+		return river.JobCancel(err)
+	}
 	if err != nil {
 		return err
 	}
@@ -126,6 +136,12 @@ func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, er
 				return Message{}, err
 			}
 			c.SignupURL = strings.ReplaceAll(p.SignupURLTemplate, "{token}", url.QueryEscape(token))
+			// The admin's template is free text; a confirmation without the
+			// invitation beats no confirmation at all.
+			if u, err := url.Parse(c.SignupURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				w.d.Log.WarnContext(ctx, "signup URL template is not an http(s) link; invitation left out", "outbound_id", m.ID)
+				c.SignupURL = ""
+			}
 		}
 		msg.AutoSubmitted = true
 		msg.Text, msg.HTML, err = ComposeConfirmation(c)
@@ -140,7 +156,13 @@ func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, er
 		return Message{}, river.JobCancel(fmt.Errorf("mail %d: unknown kind %q", m.ID, m.Kind))
 	}
 	if err != nil {
-		return Message{}, err
+		return Message{}, &composeError{err}
 	}
 	return msg, nil
 }
+
+// composeError marks a mail that cannot be composed from its payload.
+type composeError struct{ err error }
+
+func (e *composeError) Error() string { return "compose: " + e.err.Error() }
+func (e *composeError) Unwrap() error { return e.err }
