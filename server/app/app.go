@@ -30,7 +30,9 @@ import (
 	"github.com/portico/portico/server/config"
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/events"
+	"github.com/portico/portico/server/github"
 	"github.com/portico/portico/server/httpserver"
+	"github.com/portico/portico/server/inbound"
 	"github.com/portico/portico/server/jobs"
 	"github.com/portico/portico/server/mail"
 	"github.com/portico/portico/server/portal"
@@ -63,8 +65,11 @@ type Deps struct {
 	// MailTLS is the TLS configuration of SMTP connections (tests trust
 	// their own certificate with it; nil means the system's roots).
 	MailTLS *tls.Config
-	// HTTPClient calls third parties (Turnstile); nil means a 10 s timeout client.
+	// HTTPClient calls third parties (Turnstile, SNS); nil means a 10 s timeout client.
 	HTTPClient *http.Client
+	// SNSAllowHost replaces the rule that SNS certificates and subscription
+	// URLs come from sns.<region>.amazonaws.com (tests serve their own).
+	SNSAllowHost func(host string) bool
 }
 
 // App is a running portico instance.
@@ -163,6 +168,19 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		From: mail.Address{Name: from.Name, Email: from.Address}, Secret: secret, ReplyDomain: cfg.ReplyDomain,
 		Log: a.log, Now: d.Now,
 	}))
+	// GitHub: off (webhook ignores, no jobs queued) without a repository.
+	gh, err := github.New(github.Options{
+		Client: github.ClientOptions{
+			Repository: cfg.GitHubRepository, Token: cfg.GitHubToken,
+			AppID: cfg.GitHubAppID, InstallationID: cfg.GitHubAppInstallationID, AppPrivateKeyFile: cfg.GitHubAppPrivateKeyFile,
+			APIURL: cfg.GitHubAPIURL, HTTPClient: d.HTTPClient,
+		},
+		Store: a.store, Tickets: a.Tickets, Jobs: a.queue, Log: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	gh.Register(workers, a.bus)
 	auth, err := adminauth.New(a.store, limiter, cfg.AdminAPIToken)
 	if err != nil {
 		return err
@@ -183,11 +201,38 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		Widget:         widget.New(a.Tickets, settingsSvc, secret, cfg.TurnstileSiteKey, a.log),
 		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc, signups,
 			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
-		Portal:       portal.New(a.Tickets, cfg.TurnstileSiteKey),
+		Portal: portal.New(a.Tickets, cfg.TurnstileSiteKey),
+		Inbound: inbound.New(a.Tickets, inbound.Options{
+			SharedSecret:      cfg.InboundSecret,
+			PostmarkBasicAuth: cfg.PostmarkBasicAuth,
+			MailgunSigningKey: cfg.MailgunSigningKey,
+			ReplayGuard:       a.store.MailgunTokens(),
+			SNS:               snsVerifier(cfg, d),
+			ReplyDomain:       cfg.ReplyDomain,
+			Now:               d.Now,
+			Log:               a.log,
+		}),
 		AdminUI:      d.AdminUI,
 		WidgetAssets: d.WidgetAssets,
+		GitHub:       github.NewHandler(gh, cfg.GitHubWebhookSecret, a.log),
 	})
 	return nil
+}
+
+// snsVerifier checks SES notifications when SNS topics are configured.
+func snsVerifier(cfg config.Config, d Deps) *inbound.SNSVerifier {
+	if len(cfg.SNSTopicARNs) == 0 {
+		return nil
+	}
+	client := d.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	v := inbound.NewSNSVerifier(client, cfg.SNSTopicARNs)
+	if d.SNSAllowHost != nil {
+		v.AllowHost = d.SNSAllowHost
+	}
+	return v
 }
 
 // riverLogger keeps River's routine chatter (job counts every few seconds)

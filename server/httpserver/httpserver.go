@@ -21,14 +21,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/portico/portico/server/admin"
+	"github.com/portico/portico/server/github"
+	"github.com/portico/portico/server/inbound"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/portal"
 	"github.com/portico/portico/server/widget"
 )
 
-// BodyLimit is the largest request body read at all; routes that need less
-// (the widget API: 64 KiB) check their own limit.
-const BodyLimit = 1 << 20
+// BodyLimit is the largest request body read at all: an inbound mail webhook
+// with 25 MB of attachments. Every other route checks its own, smaller limit
+// (the widget API: 64 KiB); a reverse proxy in front should do the same.
+const BodyLimit = inbound.MaxBody
 
 // Options holds what the server needs.
 type Options struct {
@@ -40,12 +43,16 @@ type Options struct {
 	Widget *widget.Handler
 	Admin  *admin.Handler
 	Portal *portal.Handler
+	// Inbound receives provider webhooks (inbound mail).
+	Inbound *inbound.Handler
 	// AdminUI is the built admin single-page app (may be nil or empty).
 	AdminUI fs.FS
 	// WidgetAssets is the built widget loader and wasm (may be nil or empty).
 	WidgetAssets fs.FS
 	// AdminInfo is what GET /support/admin/api/info tells the admin app.
 	AdminInfo AdminInfo
+	// GitHub receives GitHub's webhooks.
+	GitHub *github.Handler
 }
 
 // New returns the Fiber app with every route.
@@ -125,7 +132,14 @@ func routes(app *fiber.App, o Options) {
 	app.Post("/portal/:token/replies", portal.Headers, p.Reply)
 	app.Get("/portal/:token/attachments/:id", portal.Headers, p.Attachment)
 
+	in := o.Inbound
+	app.Post("/support/inbound/postmark", in.Postmark)
+	app.Post("/support/inbound/mailgun", in.Mailgun)
+	app.Post("/support/inbound/ses", in.SES)
+
 	adminUIRoutes(app, o)
+	widgetRoutes(app, o)
+	app.Post("/github/webhook", o.GitHub.Webhook)
 	app.Use(func(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, "no such page: "+c.Method()+" "+c.Path())
 	})

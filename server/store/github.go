@@ -91,14 +91,14 @@ func (tx *Tx) RecordGitHubDelivery(ctx context.Context, deliveryID, event string
 	if _, err := tx.stmt(ctx, tx.s.gh.pruneDeliveries).ExecContext(ctx, tx.now.Add(-DeliveryRetention)); err != nil {
 		return false, fmt.Errorf("store: prune github deliveries: %w", err)
 	}
-	return affectedOne(tx.stmt(ctx, tx.s.gh.insertDelivery).ExecContext(ctx, deliveryID, event, tx.now))
+	return affected("record github delivery")(tx.stmt(ctx, tx.s.gh.insertDelivery).ExecContext(ctx, deliveryID, event, tx.now))
 }
 
 // QueueGitHubPost records that something is to be posted to GitHub under
 // key and reports whether the key is new; the caller enqueues the job that
 // posts it only then, in the same transaction.
 func (tx *Tx) QueueGitHubPost(ctx context.Context, key string, ticketID int64) (bool, error) {
-	return affectedOne(tx.stmt(ctx, tx.s.gh.insertPost).ExecContext(ctx, key, ticketID, tx.now))
+	return affected("queue github post")(tx.stmt(ctx, tx.s.gh.insertPost).ExecContext(ctx, key, ticketID, tx.now))
 }
 
 // GitHubPost returns the post recorded under key.
@@ -113,13 +113,13 @@ func (s *Store) GitHubPost(ctx context.Context, key string) (model.GitHubPost, e
 // FinishGitHubPost records what GitHub made of a post (the issue number or
 // the comment id); false means it was finished already.
 func (tx *Tx) FinishGitHubPost(ctx context.Context, key string, githubID int64) (bool, error) {
-	return affectedOne(tx.stmt(ctx, tx.s.gh.finishPost).ExecContext(ctx, githubID, tx.now, key))
+	return affected("finish github post")(tx.stmt(ctx, tx.s.gh.finishPost).ExecContext(ctx, githubID, tx.now, key))
 }
 
 // SetGitHubIssueNumber links a ticket to its issue; false means the ticket
 // had an issue already (it is never replaced).
 func (tx *Tx) SetGitHubIssueNumber(ctx context.Context, ticketID, number int64) (bool, error) {
-	return affectedOne(tx.stmt(ctx, tx.s.gh.setIssueNumber).ExecContext(ctx, number, tx.now, ticketID))
+	return affected("set github issue number")(tx.stmt(ctx, tx.s.gh.setIssueNumber).ExecContext(ctx, number, tx.now, ticketID))
 }
 
 // TicketByGitHubIssue returns the ticket linked to an issue number.
@@ -144,7 +144,7 @@ func (s *Store) Message(ctx context.Context, id int64) (model.Message, error) {
 // whether it is the first record; false means the comment was acted on
 // already and the caller must roll back what it did.
 func (tx *Tx) RecordGitHubComment(ctx context.Context, c model.GitHubComment) (bool, error) {
-	return affectedOne(tx.stmt(ctx, tx.s.gh.insertComment).ExecContext(ctx,
+	return affected("record github comment")(tx.stmt(ctx, tx.s.gh.insertComment).ExecContext(ctx,
 		c.CommentID, c.TicketID, c.Outcome, c.MessageID, c.Detail, tx.now))
 }
 
@@ -172,15 +172,17 @@ func (tx *Tx) AdvanceGitHubIssueState(ctx context.Context, ticketID int64, state
 	return true, nil
 }
 
-// affectedOne reports whether an INSERT ... ON CONFLICT DO NOTHING or a
-// guarded UPDATE changed a row.
-func affectedOne(res sql.Result, err error) (bool, error) {
-	if err != nil {
-		return false, fmt.Errorf("store: %w", err)
+// affected reports whether an INSERT ... ON CONFLICT DO NOTHING or a
+// guarded UPDATE changed a row; what names the statement in errors.
+func affected(what string) func(sql.Result, error) (bool, error) {
+	return func(res sql.Result, err error) (bool, error) {
+		if err != nil {
+			return false, fmt.Errorf("store: %s: %w", what, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return false, fmt.Errorf("store: %s: %w", what, err)
+		}
+		return n > 0, nil
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("store: %w", err)
-	}
-	return n > 0, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -90,4 +91,29 @@ func (s *Store) Attachment(ctx context.Context, id int64) (model.Attachment, err
 		return model.Attachment{}, notFound(err, fmt.Sprintf("attachment %d", id))
 	}
 	return a, nil
+}
+
+// MailgunTokens remembers Mailgun webhook tokens (inbound.ReplayGuard).
+type MailgunTokens struct{ s *Store }
+
+// MailgunTokens returns the replay guard for Mailgun webhooks.
+func (s *Store) MailgunTokens() MailgunTokens { return MailgunTokens{s} }
+
+// FirstUse records token until expires and reports whether it is new.
+func (m MailgunTokens) FirstUse(token string, expires time.Time) (bool, error) {
+	ctx := context.Background()
+	var fresh bool
+	err := m.s.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.stmt(ctx, m.s.q.pruneMailgun).ExecContext(ctx, tx.now); err != nil {
+			return fmt.Errorf("store: prune mailgun tokens: %w", err)
+		}
+		res, err := tx.stmt(ctx, m.s.q.useMailgunTok).ExecContext(ctx, token, expires.UTC())
+		if err != nil {
+			return fmt.Errorf("store: mailgun token: %w", err)
+		}
+		n, err := res.RowsAffected()
+		fresh = n == 1
+		return err
+	})
+	return fresh, err
 }

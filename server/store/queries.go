@@ -62,6 +62,8 @@ type statements struct {
 	addAttachment  *sqlx.Stmt
 	attachmentsOf  *sqlx.Stmt
 	attachmentByID *sqlx.Stmt
+	useMailgunTok  *sqlx.Stmt
+	pruneMailgun   *sqlx.Stmt
 	// settings
 	settingByKey   *sqlx.Stmt
 	putSetting     *sqlx.Stmt
@@ -154,6 +156,9 @@ func prepare(ctx context.Context, s *Store) (*statements, error) {
 		{&q.attachmentsOf, r, `SELECT id, ticket_id, message_id, filename, content_type, size, created_at FROM attachments WHERE ticket_id = ? ORDER BY id`},
 		{&q.attachmentByID, r, `SELECT id, ticket_id, message_id, filename, content_type, size, data, created_at FROM attachments WHERE id = ?`},
 
+		{&q.useMailgunTok, w, `INSERT INTO mailgun_tokens (token, expires_at) VALUES (?, ?) ON CONFLICT (token) DO NOTHING`},
+		{&q.pruneMailgun, w, `DELETE FROM mailgun_tokens WHERE expires_at < ?`},
+
 		{&q.settingByKey, r, `SELECT value FROM settings WHERE key = ?`},
 		{&q.settingByKeyTx, w, `SELECT value FROM settings WHERE key = ?`},
 		{&q.putSetting, w, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
@@ -188,6 +193,7 @@ func (q *statements) close() error {
 		q.insertMail, q.mailByID, q.markMailSent, q.markMailTried, q.mailsOfTicket, q.useSignupToken,
 		q.addParticipant, q.participantsOf,
 		q.ticketByMailID, q.isOwnMailID, q.messageByMID, q.isParticipant, q.addAttachment, q.attachmentsOf, q.attachmentByID,
+		q.useMailgunTok, q.pruneMailgun,
 		q.settingByKey, q.settingByKeyTx, q.putSetting, q.addSettingOnce,
 		q.countAdmins, q.insertAdmin, q.adminByEmail, q.adminBySession, q.insertSession, q.deleteSession, q.deleteOldSess} {
 		if st != nil {

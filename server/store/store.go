@@ -54,6 +54,7 @@ type Store struct {
 	read    *sqlx.DB
 	now     func() time.Time
 	q       *statements
+	gh      *githubStatements
 }
 
 // Open connects, migrates and prepares every query; a typo in a query fails
@@ -80,6 +81,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if s.q, err = prepare(ctx, s); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.gh, err = prepareGitHub(ctx, s); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -181,6 +186,9 @@ func (s *Store) Close() error {
 	var errs []error
 	if s.q != nil {
 		errs = append(errs, s.q.close())
+	}
+	if s.gh != nil {
+		errs = append(errs, s.gh.close())
 	}
 	if s.write != nil {
 		errs = append(errs, s.write.Close())

@@ -139,14 +139,21 @@ func droppedNote(m model.InboundMail) string {
 
 func (s *Service) appendMail(ctx context.Context, ticketID int64, how string, in InboundMessage) (InboundResult, error) {
 	m := in.Mail
-	var t model.Ticket
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
+	t, err := s.store.Ticket(ctx, ticketID)
+	if err != nil {
+		return InboundResult{}, err
+	}
+	var requester string
+	if t.ContactID != nil {
+		c, err := s.store.Contact(ctx, *t.ContactID)
+		if err != nil {
+			return InboundResult{}, err
+		}
+		requester = c.Email
+	}
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		msg, err := s.addMailMessage(ctx, tx, ticketID, in)
 		if err != nil {
-			return err
-		}
-		if t, err = s.store.Ticket(ctx, ticketID); err != nil {
 			return err
 		}
 		if t.Status == model.StatusClosed {
@@ -157,7 +164,7 @@ func (s *Service) appendMail(ctx context.Context, ticketID int64, how string, in
 				return err
 			}
 		}
-		if err := s.recordParticipants(ctx, tx, t, m); err != nil {
+		if err := s.recordParticipants(ctx, tx, ticketID, requester, m); err != nil {
 			return err
 		}
 		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.ReplyCreated, ticketID, msg.ID, tx.Now()))
@@ -203,21 +210,13 @@ func (s *Service) addMailMessage(ctx context.Context, tx *store.Tx, ticketID int
 
 // recordParticipants remembers the sender and everyone on To/Cc (except our
 // own addresses and the requester) for /sendall.
-func (s *Service) recordParticipants(ctx context.Context, tx *store.Tx, t model.Ticket, m model.InboundMail) error {
-	var requester string
-	if t.ContactID != nil {
-		c, err := s.store.Contact(ctx, *t.ContactID)
-		if err != nil {
-			return err
-		}
-		requester = c.Email
-	}
+func (s *Service) recordParticipants(ctx context.Context, tx *store.Tx, ticketID int64, requester string, m model.InboundMail) error {
 	for _, a := range append(append([]model.Address{m.From}, m.To...), m.Cc...) {
 		email := contacts.Normalize(a.Email)
 		if email == "" || email == requester || s.isOurAddress(email) || validate.Email(email) != "" {
 			continue
 		}
-		if err := tx.AddParticipant(ctx, t.ID, email, strings.TrimSpace(a.Name)); err != nil {
+		if err := tx.AddParticipant(ctx, ticketID, email, strings.TrimSpace(a.Name)); err != nil {
 			return err
 		}
 	}
@@ -261,7 +260,7 @@ func (s *Service) createFromMail(ctx context.Context, in InboundMessage) (Inboun
 		if err != nil {
 			return err
 		}
-		if err := s.recordParticipants(ctx, tx, t, m); err != nil {
+		if err := s.recordParticipants(ctx, tx, t.ID, c.Email, m); err != nil {
 			return err
 		}
 		if err := s.queueMailConfirmation(ctx, tx, t, c, strings.TrimSpace(in.Body), policy, m.MessageID); err != nil {

@@ -1,0 +1,176 @@
+// Package inbound receives inbound email from Postmark, Mailgun and SES
+// (through SNS): it authenticates each provider, parses its payload into a
+// model.InboundMail, drops automatic mail, and hands the rest to the tickets
+// service, which decides where it belongs.
+package inbound
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/tickets"
+)
+
+// MaxBody is the largest webhook accepted: 25 MB of attachments grow by a
+// third in base64, plus bodies and headers.
+const MaxBody = 40 << 20
+
+// Receiver threads a mail into a ticket.
+type Receiver interface {
+	ReceiveMail(ctx context.Context, in tickets.InboundMessage) (tickets.InboundResult, error)
+}
+
+// Options configures the handler; empty secrets turn that provider's own
+// authentication off (the shared secret still works).
+type Options struct {
+	SharedSecret      string
+	PostmarkBasicAuth string
+	MailgunSigningKey string
+	ReplayGuard       ReplayGuard
+	SNS               *SNSVerifier
+	ReplyDomain       string
+	Now               func() time.Time
+	Log               *slog.Logger
+}
+
+// Handler serves /support/inbound/*.
+type Handler struct {
+	svc Receiver
+	o   Options
+}
+
+// New returns the inbound handler.
+func New(svc Receiver, o Options) *Handler { return &Handler{svc: svc, o: o} }
+
+type result struct {
+	Outcome         string `json:"outcome"`
+	Reason          string `json:"reason,omitempty"`
+	TicketReference string `json:"ticket_reference,omitempty"`
+}
+
+func (h *Handler) sharedSecretOK(c *fiber.Ctx) bool {
+	return CheckSharedSecret(c.Get("X-Portico-Inbound-Secret"), h.o.SharedSecret)
+}
+
+func refuse() error {
+	return fiber.NewError(fiber.StatusUnauthorized, "inbound webhook not authenticated")
+}
+
+func tooLarge(c *fiber.Ctx) bool { return len(c.Body()) > MaxBody }
+
+// Postmark answers POST /support/inbound/postmark.
+func (h *Handler) Postmark(c *fiber.Ctx) error {
+	if !h.sharedSecretOK(c) && (h.o.PostmarkBasicAuth == "" || !CheckBasicAuth(c.Get(fiber.HeaderAuthorization), h.o.PostmarkBasicAuth)) {
+		return refuse()
+	}
+	if tooLarge(c) {
+		return fiber.ErrRequestEntityTooLarge
+	}
+	m, err := ParsePostmark(c.Body())
+	if err != nil {
+		return h.unparsable(c, err)
+	}
+	return h.process(c, m)
+}
+
+// Mailgun answers POST /support/inbound/mailgun. The signature travels in
+// the body, so the payload is parsed before it is authenticated; nothing is
+// stored before both pass.
+func (h *Handler) Mailgun(c *fiber.Ctx) error {
+	if tooLarge(c) {
+		return fiber.ErrRequestEntityTooLarge
+	}
+	m, sig, err := ParseMailgun(string(c.Request().Header.ContentType()), c.Body())
+	if !h.sharedSecretOK(c) {
+		if h.o.MailgunSigningKey == "" {
+			return refuse()
+		}
+		if verr := VerifyMailgun(h.o.MailgunSigningKey, sig, h.o.Now(), h.o.ReplayGuard); verr != nil {
+			h.o.Log.WarnContext(c.UserContext(), "mailgun webhook refused", "err", verr)
+			return refuse()
+		}
+	}
+	if err != nil {
+		return h.unparsable(c, err)
+	}
+	return h.process(c, m)
+}
+
+// SES answers POST /support/inbound/ses: an SNS message whose signature and
+// topic are checked; subscription confirmations are confirmed.
+func (h *Handler) SES(c *fiber.Ctx) error {
+	if tooLarge(c) {
+		return fiber.ErrRequestEntityTooLarge
+	}
+	msg, err := ParseSNS(c.Body())
+	if err != nil {
+		if !h.sharedSecretOK(c) {
+			return refuse()
+		}
+		return h.unparsable(c, err)
+	}
+	if !h.sharedSecretOK(c) {
+		if h.o.SNS == nil {
+			return refuse()
+		}
+		if err := h.o.SNS.Verify(c.UserContext(), msg); err != nil {
+			h.o.Log.WarnContext(c.UserContext(), "sns message refused", "err", err, "topic", msg.TopicArn)
+			return refuse()
+		}
+	}
+	switch msg.Type {
+	case "SubscriptionConfirmation":
+		if h.o.SNS == nil {
+			return fiber.NewError(fiber.StatusBadRequest, "SNS subscriptions need PORTICO_SNS_TOPIC_ARNS")
+		}
+		if err := h.o.SNS.Confirm(c.UserContext(), msg); err != nil {
+			return fiber.NewError(fiber.StatusBadGateway, "could not confirm the SNS subscription: "+err.Error())
+		}
+		h.o.Log.InfoContext(c.UserContext(), "sns subscription confirmed", "topic", msg.TopicArn)
+		return c.JSON(result{Outcome: tickets.OutcomeIgnored, Reason: "subscription confirmed"})
+	case "UnsubscribeConfirmation":
+		return c.JSON(result{Outcome: tickets.OutcomeIgnored, Reason: "unsubscribe confirmation"})
+	case "Notification":
+	default:
+		return fiber.NewError(fiber.StatusBadRequest, "unknown SNS message type "+msg.Type)
+	}
+	m, err := ParseSESNotification(msg.Message)
+	if err != nil {
+		return h.unparsable(c, err)
+	}
+	return h.process(c, m)
+}
+
+func (h *Handler) unparsable(c *fiber.Ctx, err error) error {
+	h.o.Log.InfoContext(c.UserContext(), "inbound payload refused", "err", err)
+	if errors.Is(err, ErrUnparsable) {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	return fiber.NewError(fiber.StatusBadRequest, "the payload could not be read: "+err.Error())
+}
+
+// process drops automatic mail and gives the rest to the tickets service.
+func (h *Handler) process(c *fiber.Ctx, m model.InboundMail) error {
+	ctx := c.UserContext()
+	if reason := AutoReplyReason(m, h.o.ReplyDomain); reason != "" {
+		h.o.Log.InfoContext(ctx, "inbound mail ignored", "reason", reason, "provider", m.Provider, "message_id", m.MessageID)
+		return c.JSON(result{Outcome: tickets.OutcomeIgnored, Reason: reason})
+	}
+	original := BodyText(m)
+	res, err := h.svc.ReceiveMail(ctx, tickets.InboundMessage{Mail: m, Body: StripQuoted(original), Original: original})
+	if err != nil {
+		return err
+	}
+	out := result{Outcome: res.Outcome, Reason: res.Reason}
+	if res.Ticket != nil {
+		out.TicketReference = res.Ticket.Reference
+	}
+	h.o.Log.InfoContext(ctx, "inbound mail", "outcome", res.Outcome, "reason", res.Reason, "ticket", out.TicketReference,
+		"provider", m.Provider, "message_id", m.MessageID)
+	return c.JSON(out)
+}
