@@ -36,6 +36,7 @@ import (
 	"github.com/portico/portico/server/jobs"
 	"github.com/portico/portico/server/mail"
 	"github.com/portico/portico/server/portal"
+	"github.com/portico/portico/server/privacy"
 	"github.com/portico/portico/server/ratelimit"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/store"
@@ -188,7 +189,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	if created, err := auth.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
 		return fmt.Errorf("create first admin: %w", err)
 	} else if created {
-		a.log.Info("created the first admin", "email", cfg.AdminEmail)
+		a.log.Info("created the first admin", "email", privacy.MaskEmail(cfg.AdminEmail))
 	}
 
 	registry := prometheus.NewRegistry()

@@ -25,6 +25,7 @@ import (
 	"github.com/portico/portico/server/inbound"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/portal"
+	"github.com/portico/portico/server/privacy"
 	"github.com/portico/portico/server/widget"
 )
 
@@ -178,7 +179,7 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 			return c.Status(fiber.StatusNotFound).JSON(fiber.Map{"error": err.Error()})
 		}
 		log.ErrorContext(c.UserContext(), "request failed", "err", err, "request_id", requestID(c),
-			"method", c.Method(), "path", c.Path())
+			"method", c.Method(), "path", privacy.RedactPath(c.Path()))
 		return c.Status(fiber.StatusInternalServerError).JSON(fiber.Map{
 			"error": "internal error; quote request id " + requestID(c) + " when reporting it", "request_id": requestID(c),
 		})
@@ -249,7 +250,8 @@ func accessLog(log *slog.Logger, m *metrics) fiber.Handler {
 		if status >= 500 {
 			level = slog.LevelError
 		}
-		log.Log(c.UserContext(), level, "http", "method", c.Method(), "path", c.Path(), "route", route,
+		// The path can hold a portal token: it never reaches the log.
+		log.Log(c.UserContext(), level, "http", "method", c.Method(), "path", privacy.RedactPath(c.Path()), "route", route,
 			"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "ip", c.IP(), "request_id", requestID(c))
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/privacy"
 	"github.com/portico/portico/server/store"
 )
 
@@ -90,7 +91,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 			return errors.Join(err, markErr)
 		}
 		if final {
-			w.d.Log.WarnContext(ctx, "mail refused for good", "outbound_id", m.ID, "to", m.ToEmail, "err", err)
+			w.d.Log.WarnContext(ctx, "mail refused for good", "outbound_id", m.ID, "to", privacy.MaskEmail(m.ToEmail), "err", err)
 			return river.JobCancel(err)
 		}
 		return err

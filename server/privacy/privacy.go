@@ -1,0 +1,31 @@
+// Package privacy keeps personal data and secrets out of logs: it masks
+// email addresses and strips secret tokens from URL paths.
+package privacy
+
+import (
+	"regexp"
+	"strings"
+)
+
+// MaskEmail keeps the first letter of the local part and the domain:
+// "dana@example.org" → "d***@example.org". Anything without an @ is masked
+// whole.
+func MaskEmail(email string) string {
+	local, domain, ok := strings.Cut(strings.TrimSpace(email), "@")
+	if !ok || local == "" {
+		return "***"
+	}
+	r := []rune(local)
+	return string(r[0]) + "***@" + domain
+}
+
+// portalToken matches the secret part of portal URLs.
+var portalToken = regexp.MustCompile(`(?i)(/portal/)[0-9a-f]{16,}`)
+
+// RedactPath removes secret tokens from a request path before it is logged.
+func RedactPath(path string) string {
+	if !strings.Contains(path, "/portal/") {
+		return path
+	}
+	return portalToken.ReplaceAllString(path, "${1}[token]")
+}
