@@ -213,7 +213,12 @@ func (a *App) build(ctx context.Context, d Deps) error {
 			Now:               d.Now,
 			Log:               a.log,
 		}),
-		AdminUI:      d.AdminUI,
+		AdminUI: d.AdminUI,
+		AdminInfo: httpserver.AdminInfo{
+			BaseURL:          cfg.BaseURL.String(),
+			GitHubRepository: cfg.GitHubRepository,
+			GitHubWebURL:     httpserver.GitHubWebURL(cfg.GitHubAPIURL),
+		},
 		WidgetAssets: d.WidgetAssets,
 		GitHub:       github.NewHandler(gh, cfg.GitHubWebhookSecret, a.log),
 	})

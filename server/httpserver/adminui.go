@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"io/fs"
 	"mime"
+	"net/url"
 	"path"
 	"runtime/debug"
 	"strings"
@@ -205,6 +206,20 @@ func acceptsGzip(header string) bool {
 var staticExt = map[string]bool{
 	".js": true, ".mjs": true, ".css": true, ".map": true, ".svg": true, ".png": true, ".ico": true,
 	".webp": true, ".woff2": true, ".json": true, ".txt": true, ".webmanifest": true,
+}
+
+// GitHubWebURL is the web address that goes with a GitHub API URL:
+// https://github.com for api.github.com, the host of a GitHub Enterprise
+// server for its https://host/api/v3/ (or a fake's URL, unchanged, in tests).
+func GitHubWebURL(apiURL string) string {
+	u, err := url.Parse(strings.TrimSpace(apiURL))
+	if err != nil || u.Host == "" {
+		return "https://github.com"
+	}
+	if strings.EqualFold(u.Host, "api.github.com") {
+		return "https://github.com"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 type adminInfoView struct {

@@ -388,3 +388,18 @@ func TestAdminUIRealBuild(t *testing.T) {
 		t.Errorf("index.html loads no script from /admin/: %s", html)
 	}
 }
+
+func TestGitHubWebURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://api.github.com/":          "https://github.com",
+		"https://API.github.com":           "https://github.com",
+		"https://ghe.corp.example/api/v3/": "https://ghe.corp.example",
+		"http://127.0.0.1:9999/":           "http://127.0.0.1:9999",
+		"":                                 "https://github.com",
+		"::bad":                            "https://github.com",
+	} {
+		if got := GitHubWebURL(in); got != want {
+			t.Errorf("GitHubWebURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,411 @@
+// Browser test of the admin app against the real server binary: Debian's
+// Chromium driven by playwright-core, run by node's own test runner.
+//
+//   npm run e2e                      uses ../bin/portico (make build)
+//   PORTICO_BIN=/path/portico npm run e2e
+//
+// Without Chromium or the binary the test is skipped, except under CI=true,
+// where either missing is a failure. Screenshots and the server's log land in
+// e2e/artifacts/ (not committed).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const ARTIFACTS = join(here, 'artifacts')
+const CHROMIUM = process.env.PORTICO_CHROMIUM ?? '/usr/bin/chromium'
+const BIN = resolve(process.env.PORTICO_BIN ?? join(here, '..', '..', 'bin', 'portico'))
+const CI = process.env.CI === 'true' || process.env.CI === '1'
+const ADMIN_EMAIL = 'admin@example.com'
+const ADMIN_PASSWORD = 'correct horse battery staple'
+
+function missing() {
+  if (!existsSync(CHROMIUM)) return `Chromium not found at ${CHROMIUM} (apt-get install chromium)`
+  if (!existsSync(BIN)) return `server binary not found at ${BIN} (run make build)`
+  return ''
+}
+
+const why = missing()
+if (!why) {
+  const index = join(here, '..', 'dist', 'index.html')
+  if (existsSync(index) && statSync(BIN).mtimeMs < statSync(index).mtimeMs) {
+    console.warn(`warning: ${BIN} is older than admin-ui/dist: it embeds an older build of the app (run make build)`)
+  }
+}
+if (why && CI) {
+  // Under CI a missing browser or binary must fail, not pass by skipping.
+  test('admin e2e prerequisites', () => assert.fail(why))
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', fail)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => ok(port))
+    })
+  })
+}
+
+/** Starts bin/portico on a free port with a fresh SQLite database. */
+async function startServer() {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'portico-admin-e2e-'))
+  const base = `http://127.0.0.1:${port}`
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PORTICO_')))
+  Object.assign(env, {
+    PORTICO_ADDR: `127.0.0.1:${port}`,
+    PORTICO_BASE_URL: base,
+    PORTICO_DATABASE_URL: `sqlite://${join(dir, 'portico.db')}`,
+    PORTICO_ADMIN_EMAIL: ADMIN_EMAIL,
+    PORTICO_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    PORTICO_MAIL_URL: 'log://',
+    PORTICO_LOG_LEVEL: 'info',
+  })
+  // cwd is the temp dir, so no ./portico.yaml of the developer's is read.
+  const proc = spawn(BIN, [], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const waiters = new Set()
+  const onData = (chunk) => {
+    output += chunk.toString('utf8')
+    for (const w of waiters) w()
+  }
+  proc.stdout.on('data', onData)
+  proc.stderr.on('data', onData)
+  let exited = null
+  proc.on('exit', (code, signal) => {
+    exited = { code, signal }
+    for (const w of waiters) w()
+  })
+
+  /** Waits until the server's output matches re; returns the match. */
+  function waitForOutput(re, timeoutMs = 20_000) {
+    return new Promise((ok, fail) => {
+      const check = () => {
+        const m = output.match(re)
+        if (m) {
+          done()
+          ok(m)
+        } else if (exited) {
+          done()
+          fail(new Error(`server exited (${JSON.stringify(exited)}) before printing ${re}:\n${output}`))
+        }
+      }
+      const timer = setTimeout(() => {
+        done()
+        fail(new Error(`server did not print ${re} within ${timeoutMs} ms`))
+      }, timeoutMs)
+      const done = () => {
+        clearTimeout(timer)
+        waiters.delete(check)
+      }
+      waiters.add(check)
+      check()
+    })
+  }
+
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    if (exited) throw new Error(`server exited at start (${JSON.stringify(exited)}):\n${output}`)
+    try {
+      const r = await fetch(`${base}/readyz`)
+      if (r.ok) break
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`server not ready after 30 s:\n${output}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+
+  async function stop() {
+    if (!exited) {
+      proc.kill('SIGTERM')
+      await new Promise((r) => {
+        const t = setTimeout(() => {
+          proc.kill('SIGKILL')
+          r()
+        }, 10_000)
+        proc.on('exit', () => {
+          clearTimeout(t)
+          r()
+        })
+      })
+    }
+    writeFileSync(join(ARTIFACTS, 'server.log'), output)
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return { base, port, stop, waitForOutput, output: () => output }
+}
+
+test('admin app in a real browser against the real server', { skip: why || false, timeout: 180_000 }, async (t) => {
+  const { chromium } = await import('playwright-core')
+  mkdirSync(ARTIFACTS, { recursive: true })
+  const server = await startServer()
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
+  })
+  const problems = []
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' })
+    context.setDefaultTimeout(10_000)
+    const page = await context.newPage()
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(`CSP: ${m.text()}`)
+    })
+    const base = server.base
+    const shot = (name, opts = {}) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true, ...opts })
+    const api = async (path) => {
+      const r = await context.request.get(`${base}${path}`)
+      return { status: r.status(), body: r.status() === 200 ? await r.json() : null }
+    }
+    const guestPolicy = async () => (await api('/support/admin/settings/public-tickets')).body
+
+    await t.test('sign in: a wrong password gets a generic error, the right one the settings', async () => {
+      await page.goto(`${base}/admin/settings`)
+      await page.waitForURL(/\/admin\/login\?next=/)
+      await page.getByLabel('Email').fill(ADMIN_EMAIL)
+      await page.getByLabel('Password').fill('wrong password')
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByText('Wrong email or password.').waitFor()
+      await shot('01-login')
+      await page.getByLabel('Password').fill(ADMIN_PASSWORD)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.waitForURL(`${base}/admin/settings`)
+      await page.getByRole('heading', { name: 'Public tickets' }).waitFor()
+
+      const cookie = (await context.cookies()).find((c) => c.name === 'portico_session')
+      assert.ok(cookie, 'session cookie set')
+      assert.equal(cookie.httpOnly, true)
+      assert.equal(cookie.sameSite, 'Strict')
+      // A cross-site write with the cookie is refused.
+      const forged = await fetch(`${base}/support/admin/settings/portal`, {
+        method: 'PUT',
+        headers: { Cookie: `portico_session=${cookie.value}`, Origin: 'https://evil.example', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ enabled: false }),
+      })
+      assert.equal(forged.status, 403)
+    })
+
+    await t.test('guest_user with id 42 survives a reload', async () => {
+      await page.getByLabel('File under one user').check()
+      const userId = page.getByLabel('User id')
+      await userId.fill('42')
+      await page.getByRole('button', { name: 'Save guest policy' }).click()
+      await page.locator('#guest-policy').getByText('Saved.').waitFor()
+      assert.equal((await guestPolicy()).guest_policy_user_id, 42)
+
+      await page.reload()
+      await page.getByLabel('User id').waitFor()
+      assert.equal(await page.getByLabel('File under one user').isChecked(), true)
+      assert.equal(await page.getByLabel('User id').inputValue(), '42')
+      assert.equal(await page.getByTestId('gp-stored-mode').textContent(), 'guest_user')
+    })
+
+    await t.test('prompt_signup clears the user id; a 600-character template is cut at 500', async () => {
+      await page.getByLabel('Invite to sign up').check()
+      assert.equal(await page.getByLabel('User id').count(), 0, 'the user id field is hidden')
+      const head = 'https://app.example.com/signup?invite={token}&pad='
+      const template = head + 'x'.repeat(600 - head.length)
+      assert.equal(template.length, 600)
+      const field = page.getByLabel('Signup URL template')
+      await field.focus()
+      await page.keyboard.insertText(template) // what a paste does
+      await page.getByText('600 / 500 characters').waitFor()
+      await page.getByText('the server keeps only the first 500').waitFor()
+      const example = await page.getByTestId('example-link').getAttribute('href')
+      assert.match(example, /^https:\/\/app\.example\.com\/signup\?invite=42\.1767225600\./)
+
+      await page.getByRole('button', { name: 'Save guest policy' }).click()
+      await page.locator('#guest-policy').getByText('Saved.').waitFor()
+      await page.getByText('the server kept the first 500').waitFor()
+      assert.equal((await field.inputValue()).length, 500)
+      assert.equal(await field.inputValue(), template.slice(0, 500))
+      assert.equal(await page.getByTestId('gp-stored-user-id').textContent(), 'none')
+
+      const stored = await guestPolicy()
+      assert.equal(stored.guest_policy_mode, 'prompt_signup')
+      assert.equal(stored.guest_policy_user_id, null)
+      assert.equal(stored.guest_policy_signup_url_template, template.slice(0, 500))
+
+      await page.reload()
+      await page.getByLabel('Signup URL template').waitFor()
+      assert.equal((await page.getByLabel('Signup URL template').inputValue()).length, 500)
+      await page.getByLabel('File under one user').check()
+      assert.equal(await page.getByLabel('User id').inputValue(), '', 'the old user id is gone')
+      await page.getByLabel('Invite to sign up').check()
+      assert.equal(await page.getByLabel('Signup URL template').inputValue(), '', 'switching back does not bring back unsaved text')
+      await page.reload()
+    })
+
+    await t.test('portal retention is validated like the server and stored canonically', async () => {
+      const retention = page.getByLabel('Retention after close')
+      await retention.fill('3 days')
+      await retention.blur()
+      await page.getByText('Retention use a number followed by m, h, d or w, e.g. 30d.').waitFor()
+      assert.equal(await retention.getAttribute('aria-invalid'), 'true')
+      await page.getByRole('button', { name: 'Save portal settings' }).click()
+      assert.equal((await api('/support/admin/settings/portal')).body.retention_after_close, '30d', 'nothing was sent')
+
+      await retention.fill('14d')
+      await page.getByLabel('Allow replies').uncheck()
+      await page.getByRole('button', { name: 'Save portal settings' }).click()
+      await page.getByText('Retention stored as 2w (2 weeks).').waitFor()
+      assert.equal(await retention.inputValue(), '2w')
+      const portal = (await api('/support/admin/settings/portal')).body
+      assert.deepEqual(portal, { enabled: true, allow_reply: false, retention_after_close: '2w' })
+      await page.getByLabel('Allow replies').check()
+      await page.getByRole('button', { name: 'Save portal settings' }).click()
+      await page.locator('#portal').getByText('Saved.').waitFor()
+    })
+
+    await t.test('widget: errors next to fields, live snippet and preview', async () => {
+      const origins = page.getByLabel('Allowed origins')
+      await origins.fill('https://www.example.com\nhttps://Shop.example.com/cart')
+      await page.getByRole('button', { name: 'Save widget settings' }).click()
+      await page.locator('#widget-allowed_origins-error').getByText('must not contain a path').waitFor()
+      assert.equal(await origins.getAttribute('aria-invalid'), 'true')
+
+      await origins.fill('https://www.example.com\nhttps://shop.example.com')
+      await page.getByLabel('Color', { exact: true }).fill('#0F766E')
+      await page.getByLabel('Bottom left').check()
+      await page.getByLabel('Title').fill('Need help?')
+      const snippet = await page.getByTestId('snippet').inputValue()
+      assert.equal(
+        snippet,
+        `<script src="${base}/support/widget/widget.js" data-base-url="${base}" data-color="#0F766E" data-position="bottom-left" async></script>`,
+      )
+      const launcher = page.getByTestId('launcher-preview')
+      assert.equal((await launcher.textContent()).trim(), 'Need help?')
+      assert.equal(await launcher.evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(15, 118, 110)')
+      const box = await launcher.boundingBox()
+      const frame = await page.locator('.preview').boundingBox()
+      assert.ok(box.x - frame.x < frame.width / 2, 'the preview button sits on the left')
+      await launcher.click()
+      await page.getByTestId('preview-panel').waitFor()
+
+      await page.getByRole('button', { name: 'Save widget settings' }).click()
+      await page.locator('#widget').getByText('Saved.').waitFor()
+      const w = (await api('/support/admin/settings/widget')).body
+      assert.equal(w.color, '#0F766E')
+      assert.equal(w.position, 'bottom-left')
+      assert.deepEqual(w.allowed_origins, ['https://www.example.com', 'https://shop.example.com'])
+      await shot('02-settings')
+
+      // Usable on a phone: nothing wider than the screen.
+      await page.setViewportSize({ width: 390, height: 844 })
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scroll at 390 px')
+      await shot('03-settings-phone')
+      await page.setViewportSize({ width: 1280, height: 900 })
+
+      await page.emulateMedia({ colorScheme: 'dark' })
+      const dark = await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
+      assert.notEqual(dark, 'rgb(246, 247, 249)', 'dark mode changes the page')
+      await shot('04-settings-dark')
+      await page.emulateMedia({ colorScheme: 'light' })
+    })
+
+    await t.test('keyboard: skip link first, visible focus', async () => {
+      await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur())
+      await page.goto(`${base}/admin/settings`)
+      await page.getByRole('heading', { name: 'Public tickets' }).waitFor()
+      await page.keyboard.press('Tab')
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content')
+      const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle)
+      assert.equal(outline, 'solid')
+    })
+
+    let portalURL = ''
+    let reference = ''
+    await t.test('a ticket filed through the widget API mails a working portal link', async () => {
+      const r = await fetch(`${base}/support/widget/tickets`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email: 'carol@example.com', name: 'Carol', subject: 'Printer on fire', description: 'Smoke everywhere.' }),
+      })
+      assert.equal(r.status, 201)
+      reference = (await r.json()).reference
+      const m = await server.waitForOutput(/portico mail: to=carol@example\.com .*? links: .*?(http\S+\/portal\/[0-9a-f]{64})/)
+      portalURL = m[1]
+      assert.equal((await fetch(portalURL)).status, 200)
+    })
+
+    await t.test('tickets: search finds it; the ticket page revokes its links', async () => {
+      await page.getByRole('link', { name: 'Tickets' }).click()
+      await page.getByRole('heading', { name: 'Tickets' }).waitFor()
+      await page.getByLabel('Search').fill('carol@example.com')
+      await page.getByRole('button', { name: 'Search' }).click()
+      await page.waitForURL(/\/admin\/tickets\?q=carol%40example\.com/)
+      await page.getByRole('link', { name: reference }).waitFor()
+      await page.getByText('Showing 1–1 of 1').waitFor()
+      await shot('05-tickets')
+
+      await page.getByLabel('Status').selectOption('closed')
+      await page.getByText('No ticket matches.').waitFor()
+      await page.goBack()
+      await page.getByRole('link', { name: reference }).click()
+      await page.waitForURL(`${base}/admin/tickets/${reference}`)
+      await page.getByRole('heading', { name: /Printer on fire/ }).waitFor()
+      await page.getByText('Smoke everywhere.').waitFor()
+      const row = page.locator('table.links tbody tr')
+      assert.equal(await row.count(), 1)
+      assert.equal(await row.getAttribute('data-state'), 'active')
+      await row.getByText('carol@example.com').waitFor()
+      await page.getByText('GitHub sync is off').waitFor()
+
+      await page.getByRole('button', { name: 'Revoke portal links…' }).click()
+      const dialog = page.getByRole('dialog', { name: 'Revoke portal links?' })
+      await dialog.waitFor()
+      await shot('06-ticket-revoke-confirm')
+      await dialog.getByRole('button', { name: 'Cancel' }).click()
+      await dialog.waitFor({ state: 'hidden' })
+      assert.equal((await fetch(portalURL)).status, 200, 'cancel revokes nothing')
+
+      await page.getByRole('button', { name: 'Revoke portal links…' }).click()
+      await dialog.getByRole('button', { name: 'Revoke links' }).click()
+      await page.getByTestId('revoke-status').getByText('Revoked 1 link.').waitFor()
+      await page.locator('table.links tbody tr[data-state="revoked"]').waitFor()
+      assert.equal(await page.getByRole('button', { name: 'Revoke portal links…' }).isDisabled(), true)
+      await shot('07-ticket')
+      assert.equal((await fetch(portalURL)).status, 404, 'the revoked portal link is gone')
+    })
+
+    await t.test('contact page: promote to user', async () => {
+      await page.getByTestId('contact-link').click()
+      await page.getByRole('heading', { name: 'Carol' }).waitFor()
+      const userId = page.getByLabel('User id')
+      await userId.fill('0')
+      await page.getByRole('button', { name: 'Promote to user' }).click()
+      await page.getByText('Must be a positive whole number').waitFor()
+      await userId.fill('77')
+      await page.getByRole('button', { name: 'Promote to user' }).click()
+      await page.getByText('Promoted to user 77; 1 ticket now filed under that user.').waitFor()
+      assert.equal(await page.getByTestId('contact-user').textContent(), 'user 77')
+      await shot('08-contact')
+      const detail = (await api(`/support/admin/tickets/${reference}`)).body
+      assert.equal(detail.requester_id, 77)
+    })
+
+    await t.test('sign out', async () => {
+      await page.getByRole('button', { name: 'Sign out' }).click()
+      await page.waitForURL(`${base}/admin/login`)
+      assert.equal((await api('/support/admin/api/session')).status, 401)
+      await page.goto(`${base}/admin/tickets/${reference}`)
+      await page.waitForURL(/\/admin\/login\?next=%2Fadmin%2Ftickets%2F/)
+    })
+
+    assert.deepEqual(problems, [], 'no script errors and no CSP violations')
+  } finally {
+    await browser.close()
+    await server.stop()
+  }
+})
