@@ -36,6 +36,28 @@ type Strings struct {
 	HumanCheckFailed  string
 	PrivateLinkNotice string
 	Attachments       string
+
+	// The widget's hosted form (/support/widget/form), used without
+	// JavaScript or where WebAssembly is blocked.
+	WidgetSkip        string
+	WidgetTitle       string
+	WidgetGreeting    string
+	WidgetEmail       string
+	WidgetName        string
+	WidgetSubject     string
+	WidgetDescription string
+	WidgetPriority    string
+	WidgetRequired    string
+	WidgetOptional    string
+	WidgetSend        string
+	WidgetFixFields   string
+	WidgetThanks      string
+	WidgetReference   string
+	WidgetEmailed     string
+	WidgetAnother     string
+	WidgetTooMany     string
+	WidgetUnavailable string
+	WidgetNotAllowed  string
 }
 
 // English is the default language.
@@ -71,4 +93,24 @@ var English = Strings{
 	HumanCheckFailed:  "We could not confirm you are not a robot. Please complete the check and send again.",
 	PrivateLinkNotice: "This page is private to you: do not share its link.",
 	Attachments:       "Attachments",
+
+	WidgetSkip:        "Skip to the form",
+	WidgetTitle:       "Contact support",
+	WidgetGreeting:    "Tell us what you need and we will answer by email.",
+	WidgetEmail:       "Email",
+	WidgetName:        "Name",
+	WidgetSubject:     "Subject",
+	WidgetDescription: "How can we help?",
+	WidgetPriority:    "Priority",
+	WidgetRequired:    "(required)",
+	WidgetOptional:    "(optional)",
+	WidgetSend:        "Send request",
+	WidgetFixFields:   "Please correct the highlighted fields.",
+	WidgetThanks:      "Thank you, we received your request",
+	WidgetReference:   "Your reference is",
+	WidgetEmailed:     "We emailed you a link to follow this request.",
+	WidgetAnother:     "Send another request",
+	WidgetTooMany:     "You have sent several requests in a short time. Please try again later; your text is still here.",
+	WidgetUnavailable: "We could not take your request just now. Nothing was lost: your text is below. Please try again in a moment.",
+	WidgetNotAllowed:  "This form cannot be sent from that site.",
 }

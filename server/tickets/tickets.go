@@ -256,8 +256,8 @@ type LinkView struct {
 
 // Detail is a ticket with everything an admin needs to see.
 type Detail struct {
-	Ticket   model.Ticket
-	Contact  *model.Contact
+	Ticket      model.Ticket
+	Contact     *model.Contact
 	Messages    []model.Message
 	Links       []LinkView
 	Attachments []model.Attachment

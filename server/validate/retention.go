@@ -1,3 +1,8 @@
+//go:build !(js && wasm)
+
+// Retention lives apart from the field rules: it needs package time, which
+// the widget's WebAssembly core does not (it adds ~200 KB to the wasm).
+
 package validate
 
 import (

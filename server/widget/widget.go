@@ -112,6 +112,7 @@ type submission struct {
 	Priority           string          `json:"priority"`
 	RequesterID        json.RawMessage `json:"requester_id"`
 	RequesterSignature string          `json:"requester_signature"`
+	Turnstile          string          `json:"cf-turnstile-response"`
 }
 
 type createdResponse struct {
@@ -158,6 +159,14 @@ func (h *Handler) CreateTicket(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, "email is required (or requester_id with requester_signature)")
 	}
 
+	if !hasRequester { // a host app vouches for its signed users
+		if err := h.verifyHuman(c.UserContext(), in.Turnstile, sub.ClientIP); errors.Is(err, tickets.ErrNotHuman) {
+			return fiber.NewError(fiber.StatusForbidden, "the human check failed; complete it and send again")
+		} else if err != nil {
+			c.Set(fiber.HeaderRetryAfter, "30")
+			return err503(err)
+		}
+	}
 	t, err := h.tickets.CreateFromWidget(c.UserContext(), sub)
 	var fields model.FieldErrors
 	var limited *tickets.RateLimitedError

@@ -1,0 +1,182 @@
+package widget
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/settings"
+	"github.com/portico/portico/server/tickets"
+	"github.com/portico/portico/views"
+)
+
+// HumanChecker verifies the Turnstile response of a widget submission (the
+// tickets service does). When the TicketCreator given to New implements it
+// and a site key is configured, guest submissions must pass it.
+type HumanChecker interface {
+	VerifyWidgetHuman(ctx context.Context, response, clientIP string) error
+}
+
+// FormPath is where the hosted form lives; its POST goes to the same URL.
+const FormPath = "/support/widget/form"
+
+const nonceLocal = "widget-csp-nonce"
+
+// newNonce stores a fresh CSP nonce for the page being answered.
+func newNonce(c *fiber.Ctx) (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	n := hex.EncodeToString(b[:])
+	c.Locals(nonceLocal, n)
+	return n, nil
+}
+
+func nonce(c *fiber.Ctx) string {
+	n, _ := c.Locals(nonceLocal).(string)
+	return n
+}
+
+func render(c *fiber.Ctx, status int, comp templ.Component) error {
+	c.Status(status)
+	c.Type("html", "utf-8")
+	return comp.Render(c.UserContext(), c.Response().BodyWriter())
+}
+
+// FormHeaders sets the hosted form's headers: a strict CSP whose nonce admits
+// our style and Turnstile's script only, no caching, no indexing, no
+// framing. The referrer policy is same-origin so that the form's POST carries
+// our own Origin (no-referrer would make it "null").
+func (h *Handler) FormHeaders(c *fiber.Ctx) error {
+	n, err := newNonce(c)
+	if err != nil {
+		return err
+	}
+	c.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+n+"'; script-src 'nonce-"+n+"' https://challenges.cloudflare.com; "+
+		"frame-src https://challenges.cloudflare.com; connect-src https://challenges.cloudflare.com; img-src 'self' data:; "+
+		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set("X-Robots-Tag", "noindex, nofollow")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("X-Frame-Options", "DENY")
+	return c.Next()
+}
+
+func (h *Handler) formData(c *fiber.Ctx, w settings.Widget) views.WidgetFormData {
+	s := views.English
+	d := views.WidgetFormData{
+		S: s, Nonce: nonce(c), Title: w.Title, Greeting: w.Greeting, Action: FormPath,
+		Priorities: w.Priorities, TurnstileSiteKey: h.turnstileSiteKey,
+	}
+	if d.Title == "" {
+		d.Title = s.WidgetTitle
+	}
+	if d.Greeting == "" {
+		d.Greeting = s.WidgetGreeting
+	}
+	return d
+}
+
+// Form answers GET /support/widget/form: the ticket form as a plain page,
+// for visitors whose browser cannot run the widget.
+func (h *Handler) Form(c *fiber.Ctx) error {
+	w, err := h.settings.Widget(c.UserContext())
+	if err != nil {
+		return err
+	}
+	d := h.formData(c, w)
+	d.Values.Priority = w.DefaultPriority()
+	return render(c, fiber.StatusOK, views.WidgetForm(d))
+}
+
+// SubmitForm answers POST /support/widget/form (urlencoded): 201 with the
+// reference; otherwise the form again with what was typed and the reason
+// (422 field errors, 429 too many, 403 failed human check or foreign site,
+// 503 when a check cannot be made).
+func (h *Handler) SubmitForm(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	w, err := h.settings.Widget(ctx)
+	if err != nil {
+		return err
+	}
+	d := h.formData(c, w)
+	d.Values = views.WidgetFormValues{
+		Email: c.FormValue("email"), Name: c.FormValue("name"), Subject: c.FormValue("subject"),
+		Description: c.FormValue("description"), Priority: c.FormValue("priority"),
+	}
+	again := func(status int, notice string) error {
+		d.Notice = notice
+		return render(c, status, views.WidgetForm(d))
+	}
+	if len(c.Body()) > MaxBody {
+		return again(fiber.StatusRequestEntityTooLarge, "the request is larger than 64 KiB")
+	}
+	if !formOriginAllowed(c, w) {
+		return again(fiber.StatusForbidden, d.S.WidgetNotAllowed)
+	}
+	ip := c.IP()
+	if err := h.verifyHuman(ctx, c.FormValue("cf-turnstile-response"), ip); err != nil {
+		if errors.Is(err, tickets.ErrNotHuman) {
+			return again(fiber.StatusForbidden, d.S.HumanCheckFailed)
+		}
+		h.log.WarnContext(ctx, "widget form: human check unavailable", "err", err)
+		c.Set(fiber.HeaderRetryAfter, "30")
+		return again(fiber.StatusServiceUnavailable, d.S.WidgetUnavailable)
+	}
+
+	t, err := h.tickets.CreateFromWidget(ctx, tickets.WidgetSubmission{
+		Email: d.Values.Email, Name: d.Values.Name, Subject: d.Values.Subject,
+		Description: d.Values.Description, Priority: d.Values.Priority, ClientIP: ip,
+	})
+	var fields model.FieldErrors
+	var limited *tickets.RateLimitedError
+	switch {
+	case errors.As(err, &fields):
+		d.Errors = fields
+		return again(fiber.StatusUnprocessableEntity, "")
+	case errors.As(err, &limited):
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(math.Ceil(limited.RetryAfter.Seconds())))))
+		return again(fiber.StatusTooManyRequests, d.S.WidgetTooMany)
+	case errors.Is(err, tickets.ErrLimiterUnavailable):
+		h.log.ErrorContext(ctx, "widget form: rate limiter unavailable", "err", err)
+		c.Set(fiber.HeaderRetryAfter, "30")
+		return again(fiber.StatusServiceUnavailable, d.S.WidgetUnavailable)
+	case err != nil:
+		h.log.ErrorContext(ctx, "widget form: filing the ticket failed", "err", err)
+		return again(fiber.StatusInternalServerError, d.S.WidgetUnavailable)
+	}
+	d.Reference = t.Reference
+	return render(c, fiber.StatusCreated, views.WidgetForm(d))
+}
+
+// verifyHuman runs the Turnstile check of a guest submission when a site key
+// is configured (the form and the widget then show the challenge).
+func (h *Handler) verifyHuman(ctx context.Context, response, ip string) error {
+	hc, ok := h.tickets.(HumanChecker)
+	if h.turnstileSiteKey == "" || !ok {
+		return nil
+	}
+	return hc.VerifyWidgetHuman(ctx, response, ip)
+}
+
+// formOriginAllowed admits posts from our own page (same host), from no
+// Origin at all (old browsers), and from the widget's allowed origins.
+func formOriginAllowed(c *fiber.Ctx, w settings.Widget) bool {
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return true
+	}
+	if _, host, ok := strings.Cut(origin, "://"); ok && strings.EqualFold(host, string(c.Request().Host())) {
+		return true
+	}
+	return w.OriginAllowed(origin)
+}

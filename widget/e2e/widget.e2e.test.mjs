@@ -1,0 +1,396 @@
+// Browser tests of the widget: playwright-core drives Debian's Chromium
+// against the built binary (../bin/portico) on a temporary SQLite database;
+// the pages that embed the tag are served from a second local port, so the
+// widget runs cross-origin as on a customer's site.
+//
+// Without /usr/bin/chromium the tests skip, except under CI=true, where they
+// fail. Screenshots go to widget/e2e/artifacts/ (gitignored).
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import http from 'node:http'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const binary = process.env.PORTICO_BIN || resolve(here, '..', '..', 'bin', 'portico')
+const chromiumPath = process.env.PORTICO_CHROMIUM || '/usr/bin/chromium'
+const artifacts = join(here, 'artifacts')
+const token = 'e2e-admin-token-0123456789abcdef'
+const haveChromium = existsSync(chromiumPath)
+const ci = process.env.CI === 'true'
+
+if (!haveChromium && ci) {
+  test('chromium is installed', () => {
+    assert.fail(`${chromiumPath} is missing: install Debian's chromium (CI must not skip the browser tests)`)
+  })
+}
+
+const freePort = () =>
+  new Promise((ok, fail) => {
+    const s = net.createServer()
+    s.once('error', fail)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => ok(port))
+    })
+  })
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+describe('support widget', { skip: !haveChromium && !ci ? `no ${chromiumPath}` : false }, () => {
+  let server, serverLog = '', tmp, host, browser, base, origin
+  let counter = 0
+  const unique = (what) => `${what} ${Date.now()}-${++counter}`
+
+  const admin = async (path, init = {}) => {
+    const res = await fetch(base + path, { ...init, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...(init.headers || {}) } })
+    const body = await res.json()
+    assert.ok(res.ok, `${path}: ${res.status} ${JSON.stringify(body)}`)
+    return body
+  }
+
+  // pages served by the "customer site" (another origin than portico)
+  const pages = {
+    '/plain': () => page(`<a href="#top">Home</a><h1>Acme</h1><p>A customer's marketing page.</p>`, tag()),
+    '/hostile': () =>
+      page(
+        `<style>* { all: unset !important; } html, body { display: block !important; }
+          .cover { display: block !important; position: fixed !important; inset: 0 !important; z-index: 2147483647 !important; background: rgba(255, 0, 0, .08) !important; }
+          div, p, h1 { position: relative !important; z-index: 999999999 !important; font-size: 40px !important; }
+          portico-widget { display: none !important; z-index: -1 !important; }</style>
+        <h1>Hostile</h1><div class="cover"></div>`,
+        tag(),
+      ),
+    '/csp': () => ({
+      headers: {
+        'Content-Security-Policy': `default-src 'self'; script-src 'self' ${base}; connect-src 'self' ${base}; style-src 'self'; img-src 'self'`,
+      },
+      html: page(`<h1>Strict page</h1><p>No 'wasm-unsafe-eval' here.</p>`, tag()).html,
+    }),
+    '/escalated': () =>
+      page(
+        `<h1>Old Escalated snippet</h1><script>window.EscalatedWidget = { baseUrl: ${JSON.stringify(base)}, color: '#0f766e' }</script>`,
+        `<script src="${base}/escalated-widget.js" async></script>`,
+      ),
+  }
+  const tag = () => `<script src="${base}/support/widget/widget.js" data-base-url="${base}" data-color="#4F46E5" data-position="bottom-right" async></script>`
+  const page = (content, script) => ({
+    headers: {},
+    html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Customer site</title></head><body>${content}${script}</body></html>`,
+  })
+
+  before(async () => {
+    assert.ok(existsSync(binary), `${binary} is missing: run \`go build -o bin/portico .\` at the repository root (make build does)`)
+    mkdirSync(artifacts, { recursive: true })
+    tmp = mkdtempSync(join(tmpdir(), 'portico-widget-e2e-'))
+    const port = await freePort()
+    base = `http://127.0.0.1:${port}`
+    server = spawn(binary, [], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME || tmp,
+        PORTICO_ADDR: `127.0.0.1:${port}`,
+        PORTICO_BASE_URL: base,
+        PORTICO_DATABASE_URL: `sqlite://${join(tmp, 'portico.db')}`,
+        PORTICO_ADMIN_API_TOKEN: token,
+        PORTICO_WIDGET_LIMIT_PER_EMAIL: '3/1h',
+        PORTICO_MAIL_URL: 'log://',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    server.stdout.on('data', (d) => (serverLog += d))
+    server.stderr.on('data', (d) => (serverLog += d))
+    let ready = false
+    for (let i = 0; i < 150 && !ready && server.exitCode === null; i++) {
+      ready = await fetch(base + '/readyz').then((r) => r.ok, () => false)
+      if (!ready) await sleep(100)
+    }
+    assert.ok(ready, `portico did not start:\n${serverLog}`)
+
+    const hostPort = await freePort()
+    origin = `http://127.0.0.1:${hostPort}`
+    host = http.createServer((req, res) => {
+      const make = pages[new URL(req.url, origin).pathname]
+      if (!make) return res.writeHead(404).end()
+      const { headers, html } = make()
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', ...headers }).end(html)
+    })
+    await new Promise((ok) => host.listen(hostPort, '127.0.0.1', ok))
+
+    const { chromium } = await import('playwright-core')
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
+    })
+  })
+
+  after(async () => {
+    await browser?.close()
+    await new Promise((ok) => (host ? host.close(ok) : ok()))
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM')
+      await Promise.race([new Promise((ok) => server.once('exit', ok)), sleep(5000)])
+    }
+    if (tmp) rmSync(tmp, { recursive: true, force: true })
+  })
+
+  // open a page of the customer site; errors of the page are collected.
+  const open = async (path, options = {}) => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, ...options })
+    const p = await context.newPage()
+    p.errors = []
+    p.on('pageerror', (e) => p.errors.push(e.message))
+    p.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && p.errors.push(m.text()))
+    p.on('response', (r) => r.status() >= 400 && !r.url().endsWith('/favicon.ico') && p.errors.push(`${r.status()} ${r.url()}`))
+    await p.goto(path.startsWith('http') ? path : origin + path)
+    return p
+  }
+  const shot = (p, name) => p.screenshot({ path: join(artifacts, name + '.png') })
+  const launcher = (p) => p.getByRole('button', { name: 'Contact support' })
+  const dialog = (p) => p.getByRole('dialog', { name: /./ })
+  const openForm = async (p) => {
+    await launcher(p).click()
+    await dialog(p).waitFor()
+    await p.getByLabel('Email').waitFor()
+  }
+  const fill = async (p, fields) => {
+    for (const [label, value] of Object.entries(fields)) await p.getByLabel(label, { exact: false }).fill(value)
+  }
+
+  test('the launcher shows at once, in a shadow root, without touching page globals', { timeout: 60_000 }, async () => {
+    const p = await open('/plain')
+    await launcher(p).waitFor()
+    const info = await p.evaluate(() => {
+      const h = document.querySelector('portico-widget')
+      return { shadow: !!h.shadowRoot, expanded: h.shadowRoot.querySelector('button.l').getAttribute('aria-expanded'), api: typeof window.PorticoWidget?.open }
+    })
+    assert.deepEqual(info, { shadow: true, expanded: 'false', api: 'function' })
+    await shot(p, 'launcher')
+    // The form (wasm) comes on intent; then the page's globals are untouched.
+    await openForm(p)
+    const globals = await p.evaluate(() => ['Go', 'fs', 'process', 'path', 'portico'].filter((k) => k in window))
+    assert.deepEqual(globals, [])
+    assert.deepEqual(p.errors, [])
+    await p.evaluate(() => window.PorticoWidget.close())
+    await dialog(p).waitFor({ state: 'hidden' })
+    await p.evaluate(() => window.PorticoWidget.open())
+    await dialog(p).waitFor()
+    await p.context().close()
+  })
+
+  test('a ticket is filed and appears through the admin API', { timeout: 60_000 }, async () => {
+    const p = await open('/plain')
+    const posts = []
+    p.on('request', (r) => r.method() === 'POST' && posts.push(r.url()))
+    await openForm(p)
+    const subject = unique('Cannot log in')
+    await fill(p, { Email: 'ada@example.com', Name: 'Ada Lovelace', Subject: subject, 'How can we help?': 'The button does nothing.' })
+    await p.getByLabel('Priority').selectOption('high')
+    await shot(p, 'form')
+    await p.getByRole('button', { name: 'Send request' }).click()
+    const ref = p.getByText(/Your reference is/)
+    await ref.waitFor()
+    const reference = (await ref.textContent()).match(/TK-\d+/)[0]
+    await p.getByText('We emailed you a link to follow this request.').waitFor()
+    await shot(p, 'success')
+    assert.deepEqual(posts, [base + '/support/widget/tickets'])
+
+    const list = await admin('/support/admin/tickets?q=' + encodeURIComponent(reference))
+    const found = list.tickets.find((t) => t.reference === reference)
+    assert.ok(found, `ticket ${reference} not listed: ${JSON.stringify(list)}`)
+    const detail = await admin('/support/admin/tickets/' + reference)
+    assert.equal(detail.subject, subject)
+    assert.equal(detail.priority, 'high')
+    assert.equal(detail.contact.email, 'ada@example.com')
+    assert.equal(detail.messages[0].body, 'The button does nothing.')
+    assert.equal(detail.messages[0].source, 'widget')
+    await p.context().close()
+  })
+
+  test('field errors: the Go rules in the browser, and a 422 from the server', { timeout: 60_000 }, async () => {
+    const p = await open('/plain')
+    const posts = []
+    p.on('request', (r) => r.method() === 'POST' && posts.push(r.url()))
+    await openForm(p)
+    await fill(p, { Email: 'ada@@example', Subject: 'Hello' })
+    await p.getByRole('button', { name: 'Send request' }).click()
+    await p.getByText('Email is not a valid email address').waitFor()
+    await p.getByText('How can we help? is required').waitFor()
+    assert.equal(await p.getByLabel('Email').getAttribute('aria-invalid'), 'true')
+    assert.equal(await p.evaluate(() => document.querySelector('portico-widget').shadowRoot.activeElement?.id), 'pw-email')
+    assert.deepEqual(posts, [], 'invalid input must not be sent')
+    await shot(p, 'client-errors')
+
+    // The server's answer wins: drop the priority the form offers, then send.
+    const before = await admin('/support/admin/settings/widget')
+    await admin('/support/admin/settings/widget', { method: 'PUT', body: JSON.stringify({ priorities: ['low', 'high'] }) })
+    try {
+      await fill(p, { Email: 'grace@example.com', 'How can we help?': 'Details' })
+      await p.getByLabel('Priority').selectOption('medium')
+      await p.getByRole('button', { name: 'Send request' }).click()
+      await p.getByText('Priority must be one of: low, high').waitFor()
+      assert.equal(posts.length, 1)
+      assert.equal(await p.getByLabel('Email').getAttribute('aria-invalid'), null)
+      await shot(p, 'server-422')
+    } finally {
+      await admin('/support/admin/settings/widget', { method: 'PUT', body: JSON.stringify({ priorities: before.priorities }) })
+    }
+    await p.context().close()
+  })
+
+  test('429: a kind message once the per-email limit is reached', { timeout: 60_000 }, async () => {
+    const email = `busy-${Date.now()}@example.com`
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(base + '/support/widget/tickets', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email, subject: unique('Again'), description: 'Once more' }),
+      })
+      assert.equal(res.status, 201)
+    }
+    const p = await open('/plain')
+    await openForm(p)
+    await fill(p, { Email: email, Subject: 'Fourth', 'How can we help?': 'Too many?' })
+    await p.getByRole('button', { name: 'Send request' }).click()
+    await p.getByText(/several requests in a short time\. Please try again in about \d+ minutes\./).waitFor()
+    assert.equal(await p.getByLabel('Subject').inputValue(), 'Fourth', 'the text is kept')
+    await shot(p, 'rate-limited')
+    await p.context().close()
+  })
+
+  test('hostile page CSS and huge z-indexes do not break it', { timeout: 60_000 }, async () => {
+    const p = await open('/hostile')
+    const b = launcher(p)
+    await b.waitFor()
+    const box = await b.boundingBox()
+    assert.equal(Math.round(box.width), 56)
+    assert.equal(Math.round(box.height), 56)
+    assert.equal(Math.round(box.x + box.width), 1100 - 20)
+    assert.equal(Math.round(box.y + box.height), 800 - 20)
+    await b.click() // fails if anything of the page covers it
+    await dialog(p).waitFor()
+    const email = p.getByLabel('Email')
+    await email.waitFor()
+    const style = await email.evaluate((e) => {
+      const s = getComputedStyle(e)
+      return { display: s.display, border: s.borderTopStyle, width: e.getBoundingClientRect().width }
+    })
+    assert.equal(style.display, 'block')
+    assert.equal(style.border, 'solid')
+    assert.ok(style.width > 250, `input width ${style.width}`)
+    await email.click()
+    await email.fill('ok@example.com')
+    await shot(p, 'hostile')
+    await p.context().close()
+  })
+
+  test('keyboard only: open, trapped focus, Esc closes and focus returns', { timeout: 60_000 }, async () => {
+    const p = await open('/plain')
+    await launcher(p).waitFor()
+    const active = () => p.evaluate(() => {
+      const root = document.querySelector('portico-widget').shadowRoot
+      const a = root.activeElement
+      return a ? a.id || a.className || a.tagName : document.activeElement?.tagName
+    })
+    const inPanel = () => p.evaluate(() => !!document.querySelector('portico-widget').shadowRoot.activeElement?.closest('[role=dialog]'))
+    for (let i = 0; i < 5 && (await active()) !== 'l'; i++) await p.keyboard.press('Tab')
+    assert.equal(await active(), 'l', 'Tab reaches the launcher')
+    await p.keyboard.press('Enter')
+    await dialog(p).waitFor()
+    await p.waitForFunction(() => document.querySelector('portico-widget').shadowRoot.activeElement?.id === 'pw-email')
+    for (let i = 0; i < 12; i++) {
+      await p.keyboard.press('Tab')
+      assert.ok(await inPanel(), `Tab ${i + 1} left the dialog`)
+    }
+    await p.keyboard.press('Shift+Tab')
+    assert.ok(await inPanel())
+
+    // Fill and send with the keyboard alone.
+    await p.getByLabel('Email').focus()
+    await p.keyboard.type('keys@example.com')
+    await p.keyboard.press('Tab')
+    await p.keyboard.type('Kay')
+    await p.keyboard.press('Tab')
+    await p.keyboard.type(unique('Keyboard'))
+    await p.keyboard.press('Tab')
+    await p.keyboard.type('Typed without a mouse.')
+    await p.keyboard.press('Tab') // priority
+    await p.keyboard.press('Tab') // send
+    assert.equal(await active(), 's')
+    await p.keyboard.press('Enter')
+    await p.getByText(/Your reference is TK-\d+/).waitFor()
+    assert.equal(await active(), 'H3', 'focus moves to the confirmation')
+
+    await p.keyboard.press('Escape')
+    await dialog(p).waitFor({ state: 'hidden' })
+    assert.equal(await active(), 'l', 'focus returns to the launcher')
+    await p.context().close()
+  })
+
+  test('a page whose CSP forbids WebAssembly falls back to the hosted form', { timeout: 60_000 }, async () => {
+    const p = await open('/csp')
+    const b = launcher(p)
+    await b.waitFor()
+    assert.equal(Math.round((await b.boundingBox()).width), 56, 'styles apply under style-src without inline styles')
+    const [form] = await Promise.all([p.context().waitForEvent('page'), b.click()])
+    await form.waitForLoadState()
+    assert.equal(form.url(), base + '/support/widget/form')
+    assert.equal(await dialog(p).isVisible(), false)
+    await form.getByLabel('Email').fill('csp@example.com')
+    await form.getByLabel('Subject').fill(unique('From a strict page'))
+    await form.getByLabel('How can we help?').fill('No wasm here.')
+    await shot(form, 'hosted-form')
+    await form.getByRole('button', { name: 'Send request' }).click()
+    await form.getByText(/Your reference is TK-\d+/).waitFor()
+    await form.getByText('We emailed you a link to follow this request.').waitFor()
+    await shot(form, 'hosted-form-success')
+    await p.context().close()
+  })
+
+  test('the hosted form keeps values on 422 without JavaScript', { timeout: 60_000 }, async () => {
+    const p = await open(base + '/support/widget/form', { javaScriptEnabled: false })
+    await p.getByLabel('Email').fill('nope')
+    await p.getByLabel('Subject').fill('Kept')
+    await p.getByRole('button', { name: 'Send request' }).click()
+    await p.getByText('Email is not a valid email address').waitFor()
+    assert.equal(await p.getByLabel('Subject').inputValue(), 'Kept')
+    assert.equal(await p.getByLabel('Email').inputValue(), 'nope')
+    await p.context().close()
+  })
+
+  test('the old /escalated-widget.js tag and window.EscalatedWidget work', { timeout: 60_000 }, async () => {
+    const p = await open('/escalated')
+    await openForm(p)
+    const color = await launcher(p).evaluate((e) => getComputedStyle(e).backgroundColor)
+    assert.equal(color, 'rgb(15, 118, 110)')
+    await shot(p, 'escalated')
+    assert.deepEqual(p.errors, [])
+    await p.context().close()
+  })
+
+  test('fits a 320 px phone, follows dark mode and reduced motion', { timeout: 60_000 }, async () => {
+    const p = await open('/plain', { viewport: { width: 320, height: 640 }, colorScheme: 'dark', reducedMotion: 'reduce', hasTouch: true, isMobile: true })
+    await openForm(p)
+    const panel = await dialog(p).boundingBox()
+    assert.ok(panel.x >= 0 && panel.x + panel.width <= 320, `panel ${JSON.stringify(panel)}`)
+    assert.ok(panel.y >= 0, `panel top ${panel.y}`)
+    const look = await dialog(p).evaluate((e) => ({ bg: getComputedStyle(e).backgroundColor, animation: getComputedStyle(e).animationName }))
+    assert.equal(look.bg, 'rgb(28, 28, 33)')
+    assert.equal(look.animation, 'none')
+    await shot(p, 'phone-dark')
+    await p.context().close()
+  })
+
+  test('the demo page at / shows the widget under its own CSP', { timeout: 60_000 }, async () => {
+    const p = await open(base + '/')
+    await openForm(p)
+    assert.deepEqual(p.errors, [])
+    await shot(p, 'demo')
+    await p.context().close()
+  })
+})

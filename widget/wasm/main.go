@@ -1,0 +1,450 @@
+//go:build js && wasm
+
+// Command wasm is the support widget's core, compiled to WebAssembly and
+// started by the loader (widget/src/loader.js) inside the widget's shadow
+// root. It renders the ticket form, fetches the branding from <path>/config,
+// validates with server/validate (the very rules the server applies),
+// submits to <path>/tickets and shows the answer.
+//
+// It talks to the browser through syscall/js only: no fmt, encoding/json or
+// net/http, which would multiply the binary's size (JSON goes through the
+// browser's JSON and Response.json, HTTP through fetch).
+//
+// The loader hands over a bridge object as the global "portico":
+// {api, root, brand(color, position, title), ready(), close()}.
+package main
+
+import (
+	"strconv"
+	"syscall/js"
+
+	"github.com/portico/portico/server/validate"
+)
+
+// Texts the visitor reads. Field messages from validate follow the label:
+// "Email" + " " + "is required".
+const (
+	txtGreeting      = "Tell us what you need and we will answer by email."
+	txtEmail         = "Email"
+	txtName          = "Name"
+	txtSubject       = "Subject"
+	txtDescription   = "How can we help?"
+	txtPriority      = "Priority"
+	txtRequired      = " (required)"
+	txtOptional      = " (optional)"
+	txtSend          = "Send request"
+	txtSending       = "Sending…"
+	txtFixFields     = "Please correct the highlighted fields."
+	txtHuman         = "Please complete the check that you are not a robot, then send again."
+	txtNetwork       = "We could not reach the support service. Check your connection and try again; your text is still here."
+	txtFailed        = "Your request could not be sent. Please try again in a moment; your text is still here."
+	txtTooMany       = "You have sent several requests in a short time. Please try again "
+	txtThanks        = "Thank you, we received your request"
+	txtReference     = "Your reference is "
+	txtEmailed       = "We emailed you a link to follow this request."
+	txtAnother       = "Send another request"
+	txtClose         = "Close"
+	txtConfigFailed  = "The support form could not load here."
+	txtOpenForm      = "Open the support form in a new tab"
+	txtHumanCheckBox = "Verification"
+)
+
+var (
+	global  = js.Global()
+	doc     = global.Get("document")
+	object  = global.Get("Object")
+	jsonObj = global.Get("JSON")
+	fetchFn = global.Get("fetch")
+	bridge  = global.Get("portico")
+)
+
+// field is one input of the form with its label and error line.
+type field struct {
+	name  string
+	label string
+	input js.Value
+	err   js.Value
+}
+
+type widget struct {
+	api        string
+	root       js.Value
+	form       js.Value
+	done       js.Value
+	alert      js.Value
+	status     js.Value
+	send       js.Value
+	fields     []*field
+	priorities []string
+	siteKey    string
+	turnstile  js.Value // widget id from turnstile.render, or undefined
+	busy       bool
+}
+
+func main() {
+	w := &widget{api: bridge.Get("api").String(), root: bridge.Get("root")}
+	cfg, ok := w.config()
+	if !ok {
+		w.unavailable()
+	} else {
+		w.render(cfg)
+	}
+	bridge.Call("ready")
+	select {} // serve events until the page goes away
+}
+
+// await waits for a promise; it must not run on a JavaScript callback, so
+// event handlers start a goroutine first.
+func await(p js.Value) (js.Value, bool) {
+	type result struct {
+		v  js.Value
+		ok bool
+	}
+	ch := make(chan result, 1)
+	then := js.FuncOf(func(_ js.Value, a []js.Value) any { ch <- result{arg(a), true}; return nil })
+	catch := js.FuncOf(func(_ js.Value, a []js.Value) any { ch <- result{arg(a), false}; return nil })
+	p.Call("then", then, catch)
+	r := <-ch
+	then.Release()
+	catch.Release()
+	return r.v, r.ok
+}
+
+func arg(a []js.Value) js.Value {
+	if len(a) == 0 {
+		return js.Undefined()
+	}
+	return a[0]
+}
+
+// request fetches url without cookies and returns the status and the JSON
+// body (undefined when the body is not JSON); ok is false on network errors.
+func request(url string, init js.Value) (int, js.Value, bool) {
+	init.Set("credentials", "omit")
+	res, ok := await(fetchFn.Invoke(url, init))
+	if !ok {
+		return 0, js.Undefined(), false
+	}
+	body, ok := await(res.Call("json"))
+	if !ok {
+		body = js.Undefined()
+	}
+	return res.Get("status").Int(), body, true
+}
+
+func str(v js.Value, key string) string {
+	if v.Type() != js.TypeObject {
+		return ""
+	}
+	if s := v.Get(key); s.Type() == js.TypeString {
+		return s.String()
+	}
+	return ""
+}
+
+// config fetches the widget's branding and form options.
+func (w *widget) config() (js.Value, bool) {
+	status, cfg, ok := request(w.api+"/config", object.New())
+	return cfg, ok && status == 200 && cfg.Type() == js.TypeObject
+}
+
+// el creates an element with attributes given as name, value pairs.
+func el(tag string, attrs ...string) js.Value {
+	e := doc.Call("createElement", tag)
+	for i := 0; i+1 < len(attrs); i += 2 {
+		e.Call("setAttribute", attrs[i], attrs[i+1])
+	}
+	return e
+}
+
+func withText(e js.Value, s string) js.Value {
+	e.Set("textContent", s)
+	return e
+}
+
+func on(e js.Value, event string, fn func(js.Value)) {
+	e.Call("addEventListener", event, js.FuncOf(func(_ js.Value, a []js.Value) any {
+		fn(arg(a))
+		return nil
+	}))
+}
+
+// unavailable tells the visitor the form cannot load here (the site is not
+// allowed, or the service cannot be reached) and links the hosted form.
+func (w *widget) unavailable() {
+	p := withText(el("p", "class", "m", "role", "alert"), txtConfigFailed+" ")
+	a := withText(el("a", "href", w.api+"/form", "target", "_blank", "rel", "noopener"), txtOpenForm)
+	p.Call("append", a)
+	w.root.Call("replaceChildren", p)
+}
+
+func (w *widget) render(cfg js.Value) {
+	bridge.Call("brand", str(cfg, "color"), str(cfg, "position"), str(cfg, "title"))
+	if list := cfg.Get("priorities"); list.Type() == js.TypeObject {
+		for i := 0; i < list.Length(); i++ {
+			if p := list.Index(i); p.Type() == js.TypeString {
+				w.priorities = append(w.priorities, p.String())
+			}
+		}
+	}
+	w.siteKey = str(cfg, "turnstile_site_key")
+	greeting := str(cfg, "greeting")
+	if greeting == "" {
+		greeting = txtGreeting
+	}
+
+	w.form = el("form", "novalidate", "")
+	w.alert = el("div", "class", "a", "role", "alert", "tabindex", "-1", "hidden", "")
+	w.form.Call("append", withText(el("p", "class", "g"), greeting), w.alert)
+	w.addField("email", txtEmail, true, "input", "type", "email", "autocomplete", "email", "inputmode", "email", "maxlength", strconv.Itoa(validate.MaxEmail))
+	w.addField("name", txtName, false, "input", "type", "text", "autocomplete", "name", "maxlength", strconv.Itoa(validate.MaxName))
+	w.addField("subject", txtSubject, true, "input", "type", "text", "maxlength", strconv.Itoa(validate.MaxSubject))
+	w.addField("description", txtDescription, true, "textarea", "rows", "5", "maxlength", strconv.Itoa(validate.MaxDescription))
+	if len(w.priorities) > 1 {
+		f := w.addField("priority", txtPriority, false, "select")
+		def := w.priorities[0]
+		for _, p := range w.priorities {
+			if p == "medium" {
+				def = p
+			}
+		}
+		for _, p := range w.priorities {
+			o := withText(el("option", "value", p), upperFirst(p))
+			if p == def {
+				o.Set("selected", true)
+			}
+			f.input.Call("append", o)
+		}
+	}
+	if w.siteKey != "" {
+		box := el("div", "class", "ts", "aria-label", txtHumanCheckBox)
+		w.form.Call("append", box)
+		w.renderTurnstile(box)
+	}
+	w.send = withText(el("button", "type", "submit", "class", "s"), txtSend)
+	w.status = el("p", "class", "st", "role", "status", "aria-live", "polite")
+	w.form.Call("append", w.send, w.status)
+	on(w.form, "submit", func(e js.Value) {
+		e.Call("preventDefault")
+		if !w.busy {
+			w.busy = true
+			go w.submit()
+		}
+	})
+
+	w.done = el("div", "class", "ok", "hidden", "")
+	w.root.Call("replaceChildren", w.form, w.done)
+}
+
+func (w *widget) addField(name, label string, required bool, tag string, attrs ...string) *field {
+	id := "pw-" + name
+	f := &field{name: name, label: label}
+	l := withText(el("label", "for", id), label)
+	hint := txtOptional
+	if required {
+		hint = txtRequired
+	}
+	l.Call("append", withText(el("span", "class", "q"), hint))
+	f.input = el(tag, append([]string{"id", id, "name", name}, attrs...)...)
+	if required {
+		f.input.Call("setAttribute", "aria-required", "true")
+	}
+	f.err = el("p", "class", "e", "id", id+"-e", "hidden", "")
+	box := el("div", "class", "f")
+	box.Call("append", l, f.input, f.err)
+	w.form.Call("append", box)
+	w.fields = append(w.fields, f)
+	return f
+}
+
+// renderTurnstile loads Cloudflare's script into the page (once) and
+// renders the challenge in box.
+func (w *widget) renderTurnstile(box js.Value) {
+	go func() {
+		if global.Get("turnstile").IsUndefined() {
+			s := el("script", "src", "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit", "async", "")
+			loaded := make(chan bool, 1)
+			on(s, "load", func(js.Value) { loaded <- true })
+			on(s, "error", func(js.Value) { loaded <- false })
+			doc.Get("head").Call("append", s)
+			if !<-loaded {
+				return
+			}
+		}
+		opts := object.New()
+		opts.Set("sitekey", w.siteKey)
+		w.turnstile = global.Get("turnstile").Call("render", box, opts)
+	}()
+}
+
+func (w *widget) value(name string) string {
+	for _, f := range w.fields {
+		if f.name == name {
+			return validate.Trim(f.input.Get("value").String())
+		}
+	}
+	return ""
+}
+
+// showErrors marks the fields in errs (and clears the others); it focuses
+// the first invalid field and reports whether there was any error.
+func (w *widget) showErrors(errs map[string]string) bool {
+	var first js.Value
+	for _, f := range w.fields {
+		msg, bad := errs[f.name]
+		if bad {
+			withText(f.err, f.label+" "+msg)
+			f.err.Set("hidden", false)
+			f.input.Call("setAttribute", "aria-invalid", "true")
+			f.input.Call("setAttribute", "aria-describedby", f.err.Get("id").String())
+			if first.IsUndefined() {
+				first = f.input
+			}
+		} else {
+			f.err.Set("hidden", true)
+			f.input.Call("removeAttribute", "aria-invalid")
+			f.input.Call("removeAttribute", "aria-describedby")
+		}
+	}
+	if first.IsUndefined() {
+		return false
+	}
+	w.say(txtFixFields)
+	first.Call("focus")
+	return true
+}
+
+// say shows a message in the form's alert box; "" hides it.
+func (w *widget) say(msg string) {
+	withText(w.alert, msg)
+	w.alert.Set("hidden", msg == "")
+}
+
+func (w *widget) submit() {
+	defer func() { w.busy = false }()
+	w.say("")
+	in := validate.TicketInput{
+		Email: w.value("email"), Name: w.value("name"), Subject: w.value("subject"),
+		Description: w.value("description"), Priority: w.value("priority"), RequireEmail: true,
+	}
+	if w.showErrors(validate.Ticket(in, w.priorities)) {
+		return
+	}
+	body := object.New()
+	body.Set("email", in.Email)
+	body.Set("name", in.Name)
+	body.Set("subject", in.Subject)
+	body.Set("description", in.Description)
+	if in.Priority != "" {
+		body.Set("priority", in.Priority)
+	}
+	if w.siteKey != "" {
+		token := ""
+		if ts := global.Get("turnstile"); !ts.IsUndefined() && !w.turnstile.IsUndefined() {
+			if r := ts.Call("getResponse", w.turnstile); r.Type() == js.TypeString {
+				token = r.String()
+			}
+		}
+		if token == "" {
+			w.say(txtHuman)
+			return
+		}
+		body.Set("cf-turnstile-response", token)
+	}
+
+	w.send.Set("disabled", true)
+	withText(w.send, txtSending)
+	withText(w.status, txtSending)
+	init := object.New()
+	init.Set("method", "POST")
+	headers := object.New()
+	headers.Set("Content-Type", "application/json")
+	init.Set("headers", headers)
+	init.Set("body", jsonObj.Call("stringify", body))
+	status, res, ok := request(w.api+"/tickets", init)
+	w.send.Set("disabled", false)
+	withText(w.send, txtSend)
+	withText(w.status, "")
+	if w.siteKey != "" && !w.turnstile.IsUndefined() {
+		global.Get("turnstile").Call("reset", w.turnstile) // a token is good for one check
+	}
+
+	switch {
+	case !ok:
+		w.say(txtNetwork)
+	case status == 201:
+		w.success(str(res, "reference"))
+	case status == 422 && res.Type() == js.TypeObject && res.Get("errors").Type() == js.TypeObject:
+		errs := map[string]string{}
+		obj := res.Get("errors")
+		keys := object.Call("keys", obj)
+		for i := 0; i < keys.Length(); i++ {
+			k := keys.Index(i).String()
+			errs[k] = str(obj, k)
+		}
+		if !w.showErrors(errs) {
+			w.say(txtFailed)
+		}
+	case status == 429:
+		w.say(txtTooMany + retryIn(res.Get("retry_after")))
+	default:
+		msg := str(res, "error")
+		if msg == "" {
+			msg = txtFailed
+		} else {
+			msg = upperFirst(msg) + "."
+		}
+		w.say(msg)
+	}
+	if !w.alert.Get("hidden").Bool() {
+		w.alert.Call("focus")
+	}
+}
+
+// retryIn words a retry_after in seconds: "in about 6 minutes."
+func retryIn(v js.Value) string {
+	if v.Type() != js.TypeNumber || v.Int() <= 0 {
+		return "later."
+	}
+	secs := v.Int()
+	switch {
+	case secs < 90:
+		return "in a minute."
+	case secs < 90*60:
+		return "in about " + strconv.Itoa((secs+30)/60) + " minutes."
+	}
+	return "in about " + strconv.Itoa((secs+1800)/3600) + " hours."
+}
+
+// success replaces the form by the reference and the emailed-link notice.
+func (w *widget) success(reference string) {
+	h := withText(el("h3", "tabindex", "-1"), txtThanks)
+	p := withText(el("p"), txtReference)
+	p.Call("append", withText(el("strong"), reference), ".")
+	again := withText(el("button", "type", "button", "class", "s2"), txtAnother)
+	closeBtn := withText(el("button", "type", "button", "class", "s"), txtClose)
+	on(again, "click", func(js.Value) {
+		for _, f := range w.fields {
+			if f.name != "priority" && f.name != "email" && f.name != "name" {
+				f.input.Set("value", "")
+			}
+		}
+		w.done.Set("hidden", true)
+		w.form.Set("hidden", false)
+		w.fields[0].input.Call("focus")
+	})
+	on(closeBtn, "click", func(js.Value) { bridge.Call("close") })
+	w.done.Call("replaceChildren", h, p, withText(el("p"), txtEmailed), closeBtn, again)
+	w.form.Set("hidden", true)
+	w.done.Set("hidden", false)
+	h.Call("focus")
+}
+
+// upperFirst capitalises an ASCII first letter (enough for our own texts and
+// priorities; it keeps unicode's case tables out of the binary).
+func upperFirst(s string) string {
+	if s != "" && 'a' <= s[0] && s[0] <= 'z' {
+		return string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
