@@ -91,8 +91,7 @@ func (h *Handler) Mailgun(c *fiber.Ctx) error {
 			return refuse()
 		}
 		if verr := VerifyMailgun(h.o.MailgunSigningKey, sig, h.o.Now(), h.o.ReplayGuard); verr != nil {
-			h.o.Log.WarnContext(c.UserContext(), "mailgun webhook refused", "err", verr)
-			return refuse()
+			return h.authFailed(c, "mailgun", verr)
 		}
 	}
 	if err != nil {
@@ -119,8 +118,7 @@ func (h *Handler) SES(c *fiber.Ctx) error {
 			return refuse()
 		}
 		if err := h.o.SNS.Verify(c.UserContext(), msg); err != nil {
-			h.o.Log.WarnContext(c.UserContext(), "sns message refused", "err", err, "topic", msg.TopicArn)
-			return refuse()
+			return h.authFailed(c, "sns", err)
 		}
 	}
 	switch msg.Type {
@@ -140,10 +138,27 @@ func (h *Handler) SES(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, "unknown SNS message type "+msg.Type)
 	}
 	m, err := ParseSESNotification(msg.Message)
+	if errors.Is(err, ErrNotReceived) {
+		// Bounce, complaint and delivery feedback share the topic; they are
+		// not mail to thread.
+		return c.JSON(result{Outcome: tickets.OutcomeIgnored, Reason: "SES notification is not a received mail"})
+	}
 	if err != nil {
 		return h.unparsable(c, err)
 	}
 	return h.process(c, m)
+}
+
+// authFailed answers 401 for a request that failed authentication, and 503
+// when the check itself could not be made (database or AWS unreachable), so
+// that the provider retries instead of dropping the mail.
+func (h *Handler) authFailed(c *fiber.Ctx, provider string, err error) error {
+	if errors.Is(err, ErrUnauthorized) {
+		h.o.Log.WarnContext(c.UserContext(), "inbound webhook refused", "provider", provider, "err", err)
+		return refuse()
+	}
+	c.Set(fiber.HeaderRetryAfter, "60")
+	return errors.Join(fiber.NewError(fiber.StatusServiceUnavailable, "could not verify the webhook right now; retry later"), err)
 }
 
 func (h *Handler) unparsable(c *fiber.Ctx, err error) error {

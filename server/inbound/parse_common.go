@@ -1,7 +1,3 @@
-// Package inbound turns the inbound-mail webhooks of Postmark, Mailgun and
-// Amazon SES (through SNS) into model.InboundMail, authenticates them, and
-// offers the body helpers (quote stripping, HTML to text) and the loop checks
-// the router needs.
 package inbound
 
 import (
@@ -92,7 +88,7 @@ func parseAddressList(v string) []model.Address {
 			return []model.Address{address("", e)}
 		}
 	}
-	out := make([]model.Address, 0, len(list))
+	var out []model.Address
 	for _, a := range list {
 		if a == nil || a.Address == "" {
 			continue
@@ -134,21 +130,25 @@ func (h headerMap) add(name, value string) {
 	if name == "" {
 		return
 	}
-	k := textproto.CanonicalMIMEHeaderKey(name)
+	k := canonical(name)
 	h[k] = append(h[k], value)
 }
 
 func (h headerMap) get(name string) string {
-	if v := h[textproto.CanonicalMIMEHeaderKey(name)]; len(v) > 0 {
+	if v := h[canonical(name)]; len(v) > 0 {
 		return v[0]
 	}
 	return ""
 }
 
 func (h headerMap) has(name string) bool {
-	_, ok := h[textproto.CanonicalMIMEHeaderKey(name)]
+	_, ok := h[canonical(name)]
 	return ok
 }
+
+// canonical is the key form of InboundMail.Headers ("Message-Id",
+// "Auto-Submitted"); look headers up with it.
+func canonical(name string) string { return textproto.CanonicalMIMEHeaderKey(name) }
 
 // mediaType returns the lower-cased media type of a Content-Type value, or
 // "" when there is none.
@@ -169,7 +169,7 @@ func mediaType(v string) string {
 func threading(m *model.InboundMail, h headerMap) {
 	m.MessageID = normalizeMsgID(h.get("Message-Id"))
 	m.InReplyTo = normalizeMsgID(h.get("In-Reply-To"))
-	m.References = msgIDList(strings.Join(h[textproto.CanonicalMIMEHeaderKey("References")], " "))
+	m.References = msgIDList(strings.Join(h[canonical("References")], " "))
 }
 
 // attachments applies the size limits while files are collected.
@@ -226,6 +226,7 @@ func cleanFilename(name string) string {
 		}
 		return r
 	}, name)
+	name = strings.ToValidUTF8(name, "")
 	name = strings.ReplaceAll(name, `\`, "/")
 	name = strings.TrimSpace(path.Base(strings.TrimSpace(name)))
 	if name == "." || name == "/" || name == ".." || name == "" {
@@ -257,4 +258,51 @@ func humanSize(n int) string {
 		return fmt.Sprintf("%.1f MB", float64(n)/mb)
 	}
 	return fmt.Sprintf("%d KB", (n+1023)/1024)
+}
+
+// sanitize makes every text field valid UTF-8 without NUL bytes: the store
+// (PostgreSQL text) rejects both, and a provider or a broken charset can
+// produce them.
+func sanitize(m *model.InboundMail) {
+	m.Subject = cleanText(m.Subject)
+	m.Text = cleanText(m.Text)
+	m.HTML = cleanText(m.HTML)
+	m.MessageID = cleanText(m.MessageID)
+	m.InReplyTo = cleanText(m.InReplyTo)
+	m.ReturnPath = cleanText(m.ReturnPath)
+	for i := range m.References {
+		m.References[i] = cleanText(m.References[i])
+	}
+	cleanAddress(&m.From)
+	for i := range m.To {
+		cleanAddress(&m.To[i])
+	}
+	for i := range m.Cc {
+		cleanAddress(&m.Cc[i])
+	}
+	for i := range m.Recipients {
+		m.Recipients[i] = cleanText(m.Recipients[i])
+	}
+	for k, vals := range m.Headers {
+		for i := range vals {
+			vals[i] = cleanText(vals[i])
+		}
+		if ck := cleanText(k); ck != k {
+			delete(m.Headers, k)
+			m.Headers[ck] = vals
+		}
+	}
+	for i := range m.DroppedAttachments {
+		m.DroppedAttachments[i] = cleanText(m.DroppedAttachments[i])
+	}
+}
+
+func cleanAddress(a *model.Address) {
+	a.Name = cleanText(a.Name)
+	a.Email = cleanText(a.Email)
+}
+
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "")
 }

@@ -136,7 +136,7 @@ func attachmentIndex(field string) int {
 // mailgunMail builds the normalized mail from the form.
 func mailgunMail(form url.Values, files []mailgunFile) (model.InboundMail, error) {
 	if form.Get("from") == "" && form.Get("sender") == "" && form.Get("recipient") == "" &&
-		form.Get("message-headers") == "" && form.Get("body-plain") == "" {
+		form.Get("message-headers") == "" && field(form, "body-plain") == "" {
 		return model.InboundMail{}, unparsable("mailgun: not an inbound message")
 	}
 	h, err := mailgunHeaders(form)
@@ -150,8 +150,8 @@ func mailgunMail(form url.Values, files []mailgunFile) (model.InboundMail, error
 		Cc:          parseAddressList(strings.Join(h["Cc"], ", ")),
 		Recipients:  splitRecipients(form["recipient"]),
 		Subject:     firstNonEmpty(form.Get("subject"), h.get("Subject")),
-		Text:        form.Get("body-plain"),
-		HTML:        form.Get("body-html"),
+		Text:        field(form, "body-plain"),
+		HTML:        field(form, "body-html"),
 		Headers:     h,
 		ContentType: mediaType(h.get("Content-Type")),
 		ReturnPath:  mailgunReturnPath(form, h),
@@ -168,6 +168,7 @@ func mailgunMail(form url.Values, files []mailgunFile) (model.InboundMail, error
 	}
 	storedAttachments(&atts, form.Get("attachments"))
 	atts.into(&m)
+	sanitize(&m)
 	return m, nil
 }
 
@@ -190,7 +191,7 @@ func mailgunHeaders(form url.Values) (headerMap, error) {
 		}
 	}
 	for key, vals := range form {
-		if key == "" || key[0] < 'A' || key[0] > 'Z' || h.has(key) {
+		if key == "" || key[0] < 'A' || key[0] > 'Z' || h.has(key) || mailgunFields[strings.ToLower(key)] {
 			continue
 		}
 		for _, v := range vals {
@@ -198,6 +199,29 @@ func mailgunHeaders(form url.Values) (headerMap, error) {
 		}
 	}
 	return h, nil
+}
+
+// mailgunFields are Mailgun's own parameters; the docs spell some of them
+// capitalised ("Body-plain"), which must not pass for mail headers.
+var mailgunFields = map[string]bool{
+	"body-plain": true, "body-html": true, "stripped-text": true, "stripped-html": true,
+	"stripped-signature": true, "attachment-count": true, "message-headers": true,
+	"content-id-map": true, "timestamp": true, "token": true, "signature": true,
+	"recipient": true, "sender": true, "domain": true, "message-url": true, "attachments": true,
+}
+
+// field returns a form value, matching the name case-insensitively when the
+// exact spelling is absent.
+func field(form url.Values, name string) string {
+	if v, ok := form[name]; ok && len(v) > 0 {
+		return v[0]
+	}
+	for k, v := range form {
+		if strings.EqualFold(k, name) && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
 }
 
 // mailgunReturnPath prefers the Return-Path header; the envelope sender

@@ -1,7 +1,6 @@
 package inbound
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -49,8 +48,7 @@ type postmarkAttachment struct {
 // ParsePostmark parses Postmark's inbound webhook JSON.
 func ParsePostmark(body []byte) (model.InboundMail, error) {
 	var p postmarkPayload
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&p); err != nil {
+	if err := json.Unmarshal(body, &p); err != nil {
 		return model.InboundMail{}, unparsable("postmark JSON: %v", err)
 	}
 	if p.From == "" && p.FromFull.Email == "" && len(p.Headers) == 0 && p.MessageID == "" {
@@ -85,6 +83,7 @@ func ParsePostmark(body []byte) (model.InboundMail, error) {
 		postmarkAttach(&atts, a)
 	}
 	atts.into(&m)
+	sanitize(&m)
 	return m, nil
 }
 
@@ -105,7 +104,7 @@ func postmarkList(full []postmarkAddress, header string) []model.Address {
 	if len(full) == 0 {
 		return parseAddressList(header)
 	}
-	out := make([]model.Address, 0, len(full))
+	var out []model.Address
 	for _, a := range full {
 		if strings.TrimSpace(a.Email) != "" {
 			out = append(out, address(a.Name, a.Email))
