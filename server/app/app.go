@@ -61,12 +61,16 @@ type Deps struct {
 	JobPollInterval time.Duration
 	// JobRetryPolicy replaces River's backoff (tests).
 	JobRetryPolicy river.ClientRetryPolicy
+	// PurgeInterval is how often the retention purge runs (default daily;
+	// tests make it short).
+	PurgeInterval time.Duration
 	// MailLog receives the mails of the log:// transport (default stdout).
 	MailLog io.Writer
 	// MailTLS is the TLS configuration of SMTP connections (tests trust
 	// their own certificate with it; nil means the system's roots).
 	MailTLS *tls.Config
-	// HTTPClient calls third parties (Turnstile, SNS); nil means a 10 s timeout client.
+	// HTTPClient calls third parties (Turnstile, SNS, GitHub); nil means a
+	// 10 s timeout client (30 s for GitHub).
 	HTTPClient *http.Client
 	// SNSAllowHost replaces the rule that SNS certificates and subscription
 	// URLs come from sns.<region>.amazonaws.com (tests serve their own).
@@ -142,7 +146,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	workers := jobs.NewWorkers()
 	a.queue, err = jobs.New(jobs.Options{
 		DB: a.store.WriteDB(), Dialect: cfg.Database.Dialect, Workers: workers, Logger: riverLogger(a.log), PollInterval: d.JobPollInterval,
-		RetryPolicy: d.JobRetryPolicy,
+		RetryPolicy: d.JobRetryPolicy, PeriodicJobs: []*river.PeriodicJob{privacy.PeriodicPurge(d.PurgeInterval)},
 	})
 	if err != nil {
 		return err
@@ -182,6 +186,8 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		return err
 	}
 	gh.Register(workers, a.bus)
+	privacySvc := privacy.New(privacy.Deps{Store: a.store, Settings: settingsSvc, Log: a.log, Now: d.Now})
+	river.AddWorker(workers, privacy.NewPurgeWorker(privacySvc))
 	auth, err := adminauth.New(a.store, limiter, cfg.AdminAPIToken)
 	if err != nil {
 		return err
@@ -221,6 +227,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		},
 		WidgetAssets: d.WidgetAssets,
 		GitHub:       github.NewHandler(gh, cfg.GitHubWebhookSecret, a.log),
+		Privacy:      admin.NewPrivacy(privacySvc, settingsSvc),
 	})
 	return nil
 }
@@ -285,7 +292,9 @@ func (a *App) secretKey(ctx context.Context) ([]byte, error) {
 }
 
 // limiter is in memory, or in Redis when PORTICO_REDIS_URL is set so that
-// every instance shares one budget.
+// every instance shares one budget. While Redis cannot be reached (also at
+// start-up) each instance falls back to its own in-memory budget and logs
+// it, rather than refusing requests.
 func (a *App) limiter(ctx context.Context, now func() time.Time) (ratelimit.Limiter, error) {
 	if a.cfg.RedisURL == "" {
 		return ratelimit.NewMemory(now), nil
@@ -298,9 +307,9 @@ func (a *App) limiter(ctx context.Context, now func() time.Time) (ratelimit.Limi
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := a.redis.Ping(pingCtx).Err(); err != nil {
-		return nil, fmt.Errorf("connect to redis: %w", err)
+		a.log.Warn("redis unreachable at start-up; rate limits are per instance until it answers", "err", err)
 	}
-	return ratelimit.NewRedis(a.redis, "portico:rl:"), nil
+	return &ratelimit.Fallback{Primary: ratelimit.NewRedis(a.redis, "portico:rl:"), Secondary: ratelimit.NewMemory(now), Log: a.log}, nil
 }
 
 // HTTP is the HTTP handler, for tests that call it in memory.

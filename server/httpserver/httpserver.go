@@ -54,6 +54,8 @@ type Options struct {
 	AdminInfo AdminInfo
 	// GitHub receives GitHub's webhooks.
 	GitHub *github.Handler
+	// Privacy exports and erases contacts (admin only); nil: no such routes.
+	Privacy *admin.PrivacyHandler
 }
 
 // New returns the Fiber app with every route.
@@ -127,6 +129,12 @@ func routes(app *fiber.App, o Options) {
 	authed.Post("/contacts/:id/promote", a.PromoteContact)
 	authed.Post("/signup-tokens/verify", a.VerifySignupToken)
 	authed.Get("/attachments/:id", a.Attachment)
+	if pv := o.Privacy; pv != nil {
+		authed.Get("/settings/privacy", pv.GetSettings)
+		authed.Put("/settings/privacy", pv.PutSettings)
+		authed.Get("/contacts/:id/export", pv.ExportContact)
+		authed.Post("/contacts/:id/erase", pv.EraseContact)
+	}
 
 	p := o.Portal
 	app.Get("/portal/:token", portal.Headers, p.Page)

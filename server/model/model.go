@@ -264,3 +264,33 @@ func (m InboundMail) Header(key string) string {
 	}
 	return ""
 }
+
+// GitHubPost is something portico posts to GitHub (an issue, a comment),
+// recorded under a key that says what it is for; GitHubID is the issue
+// number or comment id once GitHub accepted it.
+type GitHubPost struct {
+	Key       string     `db:"key"`
+	TicketID  int64      `db:"ticket_id"`
+	GitHubID  *int64     `db:"github_id"`
+	CreatedAt time.Time  `db:"created_at"`
+	PostedAt  *time.Time `db:"posted_at"`
+}
+
+// What an agent's GitHub comment did.
+const (
+	GitHubCommentSent   = "sent"
+	GitHubCommentNote   = "note"
+	GitHubCommentFailed = "failed"
+)
+
+// GitHubComment records what an agent's comment on a ticket's issue did: a
+// reply sent (MessageID), an internal note (MessageID), or a command that
+// failed (Detail says why).
+type GitHubComment struct {
+	CommentID int64     `db:"comment_id"`
+	TicketID  int64     `db:"ticket_id"`
+	Outcome   string    `db:"outcome"`
+	MessageID *int64    `db:"message_id"`
+	Detail    string    `db:"detail"`
+	CreatedAt time.Time `db:"created_at"`
+}

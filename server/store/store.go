@@ -55,6 +55,8 @@ type Store struct {
 	now     func() time.Time
 	q       *statements
 	gh      *githubStatements
+	wf      *workflowStatements
+	pv      *privacyStatements
 }
 
 // Open connects, migrates and prepares every query; a typo in a query fails
@@ -85,6 +87,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if s.gh, err = prepareGitHub(ctx, s); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.wf, err = prepareWorkflows(ctx, s); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.pv, err = preparePrivacy(ctx, s); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -189,6 +199,12 @@ func (s *Store) Close() error {
 	}
 	if s.gh != nil {
 		errs = append(errs, s.gh.close())
+	}
+	if s.wf != nil {
+		errs = append(errs, s.wf.close())
+	}
+	if s.pv != nil {
+		errs = append(errs, s.pv.close())
 	}
 	if s.write != nil {
 		errs = append(errs, s.write.Close())

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/portico/portico/server/contacts"
+	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/mail"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/settings"
@@ -75,6 +76,12 @@ type AgentReply struct {
 // SendAgentReply records an agent's reply on the timeline and mails it, each
 // recipient with their own portal link, in one transaction.
 func (s *Service) SendAgentReply(ctx context.Context, r AgentReply) (model.Message, error) {
+	return s.sendAgentReply(ctx, r, nil)
+}
+
+// sendAgentReply is SendAgentReply; also, when set, runs last inside the same
+// transaction (the GitHub sync records the comment it answered there).
+func (s *Service) sendAgentReply(ctx context.Context, r AgentReply, also func(*store.Tx, model.Message) error) (model.Message, error) {
 	r.BodyText = strings.TrimSpace(r.BodyText)
 	if r.BodyText == "" {
 		return model.Message{}, model.FieldErrors{"body": "is required"}
@@ -124,6 +131,12 @@ func (s *Service) SendAgentReply(ctx context.Context, r AgentReply) (model.Messa
 			if err != nil {
 				return err
 			}
+		}
+		if err := s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.ReplyCreated, t.ID, msg.ID, tx.Now()).By(events.AuthorAgent)); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(tx, msg)
 		}
 		return nil
 	})
