@@ -32,14 +32,18 @@ type Options struct {
 	// Workers may be nil for an insert-only queue (tools, tests).
 	Workers *Workers
 	Logger  *slog.Logger
-	// MaxWorkers is the number of jobs run at once (default 10).
+	// MaxWorkers is the number of jobs run at once (default 50: most jobs
+	// wait on a network peer, SMTP or GitHub, rather than on the CPU).
 	MaxWorkers int
-	// PollInterval is how often idle workers look for new jobs (default 1s;
+	// PollInterval is how often idle workers look for new jobs (default 250ms;
 	// database/sql drivers have no LISTEN/NOTIFY, so workers poll).
 	PollInterval time.Duration
 	// RetryPolicy overrides River's backoff (attempt⁴ seconds); tests use a
 	// fast one.
 	RetryPolicy river.ClientRetryPolicy
+	// PeriodicJobs are inserted on a schedule by whichever instance River
+	// elected leader (ignored by an insert-only queue).
+	PeriodicJobs []*river.PeriodicJob
 }
 
 // Queue inserts and runs jobs.
@@ -84,15 +88,18 @@ func New(opts Options) (*Queue, error) {
 		opts.Logger = slog.Default()
 	}
 	if opts.MaxWorkers <= 0 {
-		opts.MaxWorkers = 10
+		opts.MaxWorkers = 50
 	}
 	if opts.PollInterval <= 0 {
-		opts.PollInterval = time.Second
+		opts.PollInterval = 250 * time.Millisecond
 	}
 	cfg := &river.Config{
 		Logger:            opts.Logger,
 		FetchPollInterval: opts.PollInterval,
-		FetchCooldown:     min(opts.PollInterval, river.FetchCooldownDefault),
+		// A busy queue fetches again this soon after a batch; with no
+		// LISTEN/NOTIFY on database/sql this bounds how fast a backlog
+		// drains (MaxWorkers jobs per cooldown).
+		FetchCooldown: min(opts.PollInterval, 20*time.Millisecond),
 		// A job's side effect may be a remote call; one stuck for longer is
 		// cancelled and retried with backoff.
 		JobTimeout:  2 * time.Minute,
@@ -102,6 +109,7 @@ func New(opts Options) (*Queue, error) {
 	if working {
 		cfg.Workers = opts.Workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}}
+		cfg.PeriodicJobs = opts.PeriodicJobs
 	}
 	client, err := river.NewClient(driver, cfg)
 	if err != nil {
@@ -114,6 +122,22 @@ func New(opts Options) (*Queue, error) {
 func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs) error {
 	if _, err := q.client.InsertTx(ctx, tx, args, nil); err != nil {
 		return fmt.Errorf("jobs: enqueue %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// EnqueueMany inserts several jobs inside tx in one statement; they run only
+// if tx commits.
+func (q *Queue) EnqueueMany(ctx context.Context, tx *sql.Tx, args ...river.JobArgs) error {
+	if len(args) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(args))
+	for i, a := range args {
+		params[i] = river.InsertManyParams{Args: a}
+	}
+	if _, err := q.client.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("jobs: enqueue %d jobs: %w", len(args), err)
 	}
 	return nil
 }

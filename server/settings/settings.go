@@ -142,6 +142,28 @@ func (s *Service) save(ctx context.Context, key string, v any) error {
 	return s.store.InTx(ctx, func(tx *store.Tx) error { return tx.PutSetting(ctx, key, string(raw)) })
 }
 
+// Intake returns the widget settings and the guest policy together (one
+// query): what filing a ticket needs.
+func (s *Service) Intake(ctx context.Context) (Widget, GuestPolicy, error) {
+	raw, err := s.store.SettingsPair(ctx, keyWidget, keyGuestPolicy)
+	if err != nil {
+		return Widget{}, GuestPolicy{}, err
+	}
+	w := DefaultWidget()
+	if v, ok := raw[keyWidget]; ok {
+		if err := json.Unmarshal([]byte(v), &w); err != nil {
+			return Widget{}, GuestPolicy{}, fmt.Errorf("settings: stored %s is not valid JSON: %w", keyWidget, err)
+		}
+	}
+	p := GuestPolicy{Mode: ModeUnassigned}
+	if v, ok := raw[keyGuestPolicy]; ok {
+		if err := json.Unmarshal([]byte(v), &p); err != nil {
+			return Widget{}, GuestPolicy{}, fmt.Errorf("settings: stored %s is not valid JSON: %w", keyGuestPolicy, err)
+		}
+	}
+	return w, coerceGuestPolicy(p), nil
+}
+
 // GuestPolicy returns the current guest policy (unassigned if never set).
 func (s *Service) GuestPolicy(ctx context.Context) (GuestPolicy, error) {
 	p := GuestPolicy{Mode: ModeUnassigned}

@@ -63,6 +63,7 @@ type statements struct {
 	attachmentsOf  *sqlx.Stmt
 	attachmentByID *sqlx.Stmt
 	useMailgunTok  *sqlx.Stmt
+	settingsPair   *sqlx.Stmt
 	pruneMailgun   *sqlx.Stmt
 	// settings
 	settingByKey   *sqlx.Stmt
@@ -159,6 +160,7 @@ func prepare(ctx context.Context, s *Store) (*statements, error) {
 		{&q.useMailgunTok, w, `INSERT INTO mailgun_tokens (token, expires_at) VALUES (?, ?) ON CONFLICT (token) DO NOTHING`},
 		{&q.pruneMailgun, w, `DELETE FROM mailgun_tokens WHERE expires_at < ?`},
 
+		{&q.settingsPair, r, `SELECT key, value FROM settings WHERE key IN (?, ?)`},
 		{&q.settingByKey, r, `SELECT value FROM settings WHERE key = ?`},
 		{&q.settingByKeyTx, w, `SELECT value FROM settings WHERE key = ?`},
 		{&q.putSetting, w, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
@@ -193,7 +195,7 @@ func (q *statements) close() error {
 		q.insertMail, q.mailByID, q.markMailSent, q.markMailTried, q.mailsOfTicket, q.useSignupToken,
 		q.addParticipant, q.participantsOf,
 		q.ticketByMailID, q.isOwnMailID, q.messageByMID, q.isParticipant, q.addAttachment, q.attachmentsOf, q.attachmentByID,
-		q.useMailgunTok, q.pruneMailgun,
+		q.useMailgunTok, q.pruneMailgun, q.settingsPair,
 		q.settingByKey, q.settingByKeyTx, q.putSetting, q.addSettingOnce,
 		q.countAdmins, q.insertAdmin, q.adminByEmail, q.adminBySession, q.insertSession, q.deleteSession, q.deleteOldSess} {
 		if st != nil {

@@ -15,6 +15,23 @@ func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 	return v, nil
 }
 
+// SettingsPair returns the stored values of two settings in one query; a key
+// never set is absent from the map.
+func (s *Store) SettingsPair(ctx context.Context, a, b string) (map[string]string, error) {
+	rows := []struct {
+		Key   string `db:"key"`
+		Value string `db:"value"`
+	}{}
+	if err := s.q.settingsPair.SelectContext(ctx, &rows, a, b); err != nil {
+		return nil, fmt.Errorf("store: settings %s, %s: %w", a, b, err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.Key] = r.Value
+	}
+	return out, nil
+}
+
 // PutSetting stores a runtime setting, replacing any earlier value.
 func (tx *Tx) PutSetting(ctx context.Context, key, value string) error {
 	if _, err := tx.stmt(ctx, tx.s.q.putSetting).ExecContext(ctx, key, value, tx.now); err != nil {

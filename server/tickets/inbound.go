@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/events"
@@ -49,6 +50,11 @@ var subjectRef = regexp.MustCompile(`(?i)\[tk-0*[1-9][0-9]{0,18}\]`)
 // signed address needs no such check (only someone who got our mail knows
 // it). Anything else becomes a new ticket under the guest policy.
 func (s *Service) ReceiveMail(ctx context.Context, in InboundMessage) (InboundResult, error) {
+	// Names and the subject go back out in mail headers, which refuse
+	// control characters: a sender's "Eve\r\nBcc: x" would make every mail
+	// of the ticket fail for good.
+	in.Mail.From.Name = oneLine(in.Mail.From.Name)
+	in.Mail.Subject = oneLine(in.Mail.Subject)
 	m := in.Mail
 	m.From.Email = contacts.Normalize(m.From.Email)
 	if m.From.Email == "" || validate.Email(m.From.Email) != "" {
@@ -167,7 +173,7 @@ func (s *Service) appendMail(ctx context.Context, ticketID int64, how string, in
 		if err := s.recordParticipants(ctx, tx, ticketID, requester, m); err != nil {
 			return err
 		}
-		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.ReplyCreated, ticketID, msg.ID, tx.Now()))
+		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.ReplyCreated, ticketID, msg.ID, tx.Now()).By(events.AuthorCustomer))
 	})
 	if errors.Is(err, store.ErrDuplicate) {
 		t, terr := s.store.Ticket(ctx, ticketID)
@@ -216,7 +222,7 @@ func (s *Service) recordParticipants(ctx context.Context, tx *store.Tx, ticketID
 		if email == "" || email == requester || s.isOurAddress(email) || validate.Email(email) != "" {
 			continue
 		}
-		if err := tx.AddParticipant(ctx, ticketID, email, strings.TrimSpace(a.Name)); err != nil {
+		if err := tx.AddParticipant(ctx, ticketID, email, oneLine(a.Name)); err != nil {
 			return err
 		}
 	}
@@ -238,7 +244,7 @@ func (s *Service) createFromMail(ctx context.Context, in InboundMessage) (Inboun
 	if err != nil {
 		return InboundResult{}, err
 	}
-	subject := strings.Join(strings.Fields(m.Subject), " ")
+	subject := m.Subject
 	if subject == "" {
 		subject = "(no subject)"
 	}
@@ -263,10 +269,11 @@ func (s *Service) createFromMail(ctx context.Context, in InboundMessage) (Inboun
 		if err := s.recordParticipants(ctx, tx, t.ID, c.Email, m); err != nil {
 			return err
 		}
-		if err := s.queueMailConfirmation(ctx, tx, t, c, strings.TrimSpace(in.Body), policy, m.MessageID); err != nil {
+		confirmation, err := s.recordConfirmation(ctx, tx, t, c, strings.TrimSpace(in.Body), policy, m.MessageID)
+		if err != nil {
 			return err
 		}
-		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketCreated, t.ID, msg.ID, tx.Now()))
+		return s.jobs.EnqueueMany(ctx, tx.SQL(), events.Job(events.TicketCreated, t.ID, msg.ID, tx.Now()), confirmation)
 	})
 	if errors.Is(err, store.ErrDuplicate) {
 		// The same mail arrived twice at once and the other copy won.
@@ -276,6 +283,19 @@ func (s *Service) createFromMail(ctx context.Context, in InboundMessage) (Inboun
 		return InboundResult{}, fmt.Errorf("tickets: create from mail: %w", err)
 	}
 	return InboundResult{Outcome: OutcomeCreated, Ticket: &t}, nil
+}
+
+// oneLine turns line breaks, other control characters and Unicode line
+// separators into spaces and collapses runs of white space, so the text is
+// fit for a mail header.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func truncate(s string, n int) string {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/riverqueue/river"
+
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/mail"
@@ -22,37 +24,43 @@ import (
 // customer email).
 var ErrNoRecipient = errors.New("the ticket has no customer email to reply to")
 
-// queueConfirmation queues the "we received your request" mail, with the
-// signup invitation under prompt_signup.
-func (s *Service) queueConfirmation(ctx context.Context, tx *store.Tx, t model.Ticket, c model.Contact, body string, policy settings.GuestPolicy) error {
-	return s.queueMailConfirmation(ctx, tx, t, c, body, policy, "")
-}
-
-// queueMailConfirmation is queueConfirmation for a ticket that began as a
-// mail: the confirmation answers that mail (In-Reply-To) so it threads.
-func (s *Service) queueMailConfirmation(ctx context.Context, tx *store.Tx, t model.Ticket, c model.Contact, body string, policy settings.GuestPolicy, inReplyTo string) error {
+// recordConfirmation records the "we received your request" mail (with the
+// signup invitation under prompt_signup) and returns its delivery job, which
+// the caller enqueues with the transaction's other jobs in one insert. For a
+// ticket that began as a mail, inReplyTo threads the confirmation under it.
+func (s *Service) recordConfirmation(ctx context.Context, tx *store.Tx, t model.Ticket, c model.Contact, body string, policy settings.GuestPolicy, inReplyTo string) (river.JobArgs, error) {
 	payload := mail.ConfirmationPayload{ContactID: c.ID, CustomerName: c.Name, Body: body}
 	if policy.Mode == settings.ModePromptSignup && policy.SignupURLTemplate != nil && c.UserID == nil {
 		payload.SignupURLTemplate = *policy.SignupURLTemplate
 	}
-	return s.queueMail(ctx, tx, store.NewOutboundMail{
+	return s.recordMail(ctx, tx, store.NewOutboundMail{
 		TicketID: t.ID, Kind: model.MailConfirmation, ToEmail: c.Email, ToName: c.Name,
 		EmailMessageID: mail.FirstMessageID(t.ID, s.replyDomain),
 		InReplyTo:      inReplyTo, Refs: inReplyTo,
 	}, payload)
 }
 
-func (s *Service) queueMail(ctx context.Context, tx *store.Tx, m store.NewOutboundMail, payload any) error {
+// recordMail stores a mail to send and returns its delivery job.
+func (s *Service) recordMail(ctx context.Context, tx *store.Tx, m store.NewOutboundMail, payload any) (river.JobArgs, error) {
 	raw, err := json.Marshal(payload)
 	if err != nil {
-		return fmt.Errorf("tickets: encode mail payload: %w", err)
+		return nil, fmt.Errorf("tickets: encode mail payload: %w", err)
 	}
 	m.Payload = string(raw)
 	queued, err := tx.QueueMail(ctx, m)
 	if err != nil {
+		return nil, err
+	}
+	return mail.DeliverArgs{OutboundID: queued.ID}, nil
+}
+
+// queueMail stores a mail to send and enqueues its delivery.
+func (s *Service) queueMail(ctx context.Context, tx *store.Tx, m store.NewOutboundMail, payload any) error {
+	job, err := s.recordMail(ctx, tx, m, payload)
+	if err != nil {
 		return err
 	}
-	return s.jobs.Enqueue(ctx, tx.SQL(), mail.DeliverArgs{OutboundID: queued.ID})
+	return s.jobs.Enqueue(ctx, tx.SQL(), job)
 }
 
 // Recipient is someone an agent reply is mailed to.

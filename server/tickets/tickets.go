@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/riverqueue/river"
 
@@ -25,6 +27,8 @@ import (
 // Enqueuer inserts a durable job inside a transaction.
 type Enqueuer interface {
 	Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs) error
+	// EnqueueMany inserts several jobs in one statement.
+	EnqueueMany(ctx context.Context, tx *sql.Tx, args ...river.JobArgs) error
 }
 
 // Limits are the widget submission budgets.
@@ -108,7 +112,7 @@ type WidgetSubmission struct {
 // so a visitor fixing a typo does not lose a try. The ticket, its contact,
 // its first message and the ticket.created job commit together.
 func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (model.Ticket, error) {
-	widget, err := s.settings.Widget(ctx)
+	widget, policy, err := s.settings.Intake(ctx)
 	if err != nil {
 		return model.Ticket{}, err
 	}
@@ -128,10 +132,6 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 		in.Priority = widget.DefaultPriority()
 	}
 	if err := s.admit(ctx, in); err != nil {
-		return model.Ticket{}, err
-	}
-	policy, err := s.settings.GuestPolicy(ctx)
-	if err != nil {
 		return model.Ticket{}, err
 	}
 
@@ -169,12 +169,15 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 		if err != nil {
 			return err
 		}
+		jobs := []river.JobArgs{events.Job(events.TicketCreated, ticket.ID, msg.ID, tx.Now())}
 		if contact != nil {
-			if err := s.queueConfirmation(ctx, tx, ticket, *contact, in.Description, policy); err != nil {
+			job, err := s.recordConfirmation(ctx, tx, ticket, *contact, in.Description, policy, "")
+			if err != nil {
 				return err
 			}
+			jobs = append(jobs, job)
 		}
-		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketCreated, ticket.ID, msg.ID, tx.Now()))
+		return s.jobs.EnqueueMany(ctx, tx.SQL(), jobs...)
 	})
 	if err != nil {
 		return model.Ticket{}, fmt.Errorf("tickets: create from widget: %w", err)
@@ -234,6 +237,10 @@ func (s *Service) List(ctx context.Context, q ListQuery) ([]model.Ticket, int64,
 	}
 	if q.Page < 1 {
 		q.Page = 1
+	}
+	// PostgreSQL refuses NUL and invalid UTF-8 in a query parameter.
+	if !utf8.ValidString(q.Query) || strings.ContainsRune(q.Query, 0) {
+		return nil, 0, model.FieldErrors{"q": "must be valid UTF-8 text without NUL characters"}
 	}
 	return s.store.ListTickets(ctx, store.TicketFilter{
 		Query: validate.Trim(q.Query), Status: q.Status, Limit: PageSize, Offset: (q.Page - 1) * PageSize,
