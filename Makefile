@@ -7,7 +7,7 @@ GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '_templ.go$$')
 # Front-end projects: each directory with a package.json builds into its dist/.
 FRONTENDS := $(patsubst %/package.json,%,$(wildcard admin-ui/package.json widget/package.json))
 
-.PHONY: run build generate assets test go-test e2e lint bench clean
+.PHONY: run build generate assets test go-test e2e lint bench fuzz clean
 
 build: generate assets
 	$(GO) build -o $(BIN) .
@@ -51,6 +51,20 @@ e2e: build
 
 bench:
 	$(GO) run ./bench
+
+# Fuzzing: every Fuzz* target in the repository, FUZZTIME each (default 30s).
+# The seed corpora (and testdata/fuzz) already run in `make test`; this runs
+# the fuzzer itself. A failing input is saved under the package's
+# testdata/fuzz/ and fails the target.
+FUZZTIME ?= 30s
+fuzz:
+	@list=$$($(GO) test -list 'Fuzz.*' ./...) || { echo "$$list"; exit 1; }; \
+	targets=$$(echo "$$list" | awk '/^Fuzz/ { f[n++] = $$1; next } /^ok/ { for (i = 0; i < n; i++) print $$2 "," f[i]; n = 0 }'); \
+	for t in $$targets; do \
+	  pkg=$${t%,*}; name=$${t#*,}; \
+	  echo "== $$name ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 clean:
 	rm -rf bin

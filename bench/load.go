@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,10 +26,25 @@ type target struct {
 	adminToken string // PORTICO_ADMIN_API_TOKEN; empty for -url
 	runID      string // tells this run's data apart from earlier runs'
 	client     *http.Client
+
+	// Known only for a server the benchmark started:
+	pid           int       // its process, for its RSS; 0 otherwise
+	sink          *mailSink // where its mail goes; nil otherwise
+	inboundSecret string    // PORTICO_INBOUND_SECRET
+	replyDomain   string    // the host of PORTICO_MAIL_FROM
+
+	state     state        // what the setups prepared
+	replyNext atomic.Int64 // portal-reply: requests so far, to pick links in turn
+	notes     []string     // report lines of the current scenario
 }
 
 func newTarget(base, adminToken string, concurrency int) *target {
 	return &target{base: base, adminToken: adminToken, runID: randomHex(4), client: newClient(concurrency)}
+}
+
+// note adds a report line to the current scenario's row.
+func (t *target) note(format string, a ...any) {
+	t.notes = append(t.notes, fmt.Sprintf(format, a...))
 }
 
 // newClient is shared by all workers. Idle connections are kept for every
@@ -57,12 +73,25 @@ type result struct {
 	accept      int             // the status that counts as accepted
 	acceptedAll int             // accepted responses, warm-up and overrun included
 	statuses    map[int]int     // responses by status
-	transport   int             // requests that got no response
-	firstErr    error           // the first transport error, for the report
+	// wrong counts responses that had the accept status but failed the
+	// scenario's check, by what the check said (e.g. "outcome=created").
+	wrong     map[string]int
+	transport int   // requests that got no response
+	firstErr  error // the first transport error, for the report
+	rssKB     int64 // the server's resident set after the load; 0 unknown
+	// During the measured time: the server's CPU in percent of one core,
+	// and the whole machine's idle share in percent; -1 unknown.
+	serverCPU, idle float64
 }
 
-func (r result) requests() int   { return len(r.latencies) }
-func (r result) accepted() int   { return r.statuses[r.accept] }
+func (r result) requests() int { return len(r.latencies) }
+func (r result) accepted() int {
+	n := r.statuses[r.accept]
+	for _, w := range r.wrong {
+		n -= w
+	}
+	return n
+}
 func (r result) errorCount() int { return r.requests() - r.accepted() }
 
 func (r result) acceptedPerSecond() float64 {
@@ -97,6 +126,9 @@ func (r result) breakdown() string {
 		if status != r.accept {
 			parts = append(parts, strconv.Itoa(status)+":"+strconv.Itoa(r.statuses[status]))
 		}
+	}
+	for _, what := range slices.Sorted(maps.Keys(r.wrong)) {
+		parts = append(parts, strconv.Itoa(r.accept)+" "+what+":"+strconv.Itoa(r.wrong[what]))
 	}
 	if r.transport > 0 {
 		parts = append(parts, "transport:"+strconv.Itoa(r.transport))
@@ -139,12 +171,21 @@ func runLoad(ctx context.Context, t *target, s scenario, concurrency int, warmup
 	for w := range concurrency {
 		wg.Go(func() { stats[w] = work(loadCtx, t, s, w, from, to) })
 	}
+	// The CPU counters at the start and end of the measured time.
+	var cpuFrom, cpuTo cpuSample
+	wg.Go(func() {
+		time.Sleep(time.Until(from))
+		cpuFrom = sampleCPU(t.pid)
+		time.Sleep(time.Until(to))
+		cpuTo = sampleCPU(t.pid)
+	})
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return result{}, fmt.Errorf("interrupted: %w", err)
 	}
 
-	res := result{concurrency: concurrency, duration: duration, accept: s.accept, statuses: map[int]int{}}
+	res := result{concurrency: concurrency, duration: duration, accept: s.accept, statuses: map[int]int{}, wrong: map[string]int{}}
+	res.serverCPU, res.idle = cpuUse(cpuFrom, cpuTo)
 	for _, st := range stats {
 		if st.buildErr != nil {
 			return result{}, fmt.Errorf("build request: %w", st.buildErr)
@@ -152,6 +193,9 @@ func runLoad(ctx context.Context, t *target, s scenario, concurrency int, warmup
 		res.latencies = append(res.latencies, st.latencies...)
 		for status, n := range st.statuses {
 			res.statuses[status] += n
+		}
+		for what, n := range st.wrong {
+			res.wrong[what] += n
 		}
 		res.transport += st.transport
 		res.acceptedAll += st.acceptedAll
@@ -168,6 +212,7 @@ func runLoad(ctx context.Context, t *target, s scenario, concurrency int, warmup
 type workerStats struct {
 	latencies []time.Duration
 	statuses  map[int]int
+	wrong     map[string]int
 	transport int
 	firstErr  error
 	buildErr  error
@@ -177,7 +222,8 @@ type workerStats struct {
 }
 
 func work(ctx context.Context, t *target, s scenario, worker int, from, to time.Time) workerStats {
-	st := workerStats{statuses: map[int]int{}}
+	st := workerStats{statuses: map[int]int{}, wrong: map[string]int{}}
+	client := t.client
 	for seq := 0; ctx.Err() == nil && time.Now().Before(to); seq++ {
 		req, err := s.request(ctx, t, worker, seq)
 		if err != nil {
@@ -185,9 +231,19 @@ func work(ctx context.Context, t *target, s scenario, worker int, from, to time.
 			return st
 		}
 		start := time.Now()
-		status, err := send(t.client, req)
+		var status int
+		var body []byte
+		if s.check == nil {
+			status, err = send(client, req)
+		} else {
+			status, body, err = sendRead(client, req)
+		}
 		end := time.Now()
-		if err == nil && status == s.accept {
+		var wrong string
+		if err == nil && status == s.accept && s.check != nil {
+			wrong = s.check(body)
+		}
+		if err == nil && status == s.accept && wrong == "" {
 			st.acceptedAll++
 		}
 		if start.Before(from) || end.After(to) {
@@ -202,6 +258,9 @@ func work(ctx context.Context, t *target, s scenario, worker int, from, to time.
 			continue
 		}
 		st.statuses[status]++
+		if wrong != "" {
+			st.wrong[wrong]++
+		}
 	}
 	return st
 }
@@ -218,4 +277,26 @@ func send(c *http.Client, req *http.Request) (status int, err error) {
 		return 0, err
 	}
 	return resp.StatusCode, nil
+}
+
+// maxCheckedBody bounds what sendRead keeps of an answer for a check.
+const maxCheckedBody = 1 << 20
+
+// sendRead is send that also returns the body, for scenarios that look at
+// the answer and not only at its status.
+func sendRead(c *http.Client, req *http.Request) (status int, body []byte, err error) {
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxCheckedBody))
+	if err != nil {
+		return 0, nil, err
+	}
+	// The rest, if any, so that the connection can be reused.
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return 0, nil, err
+	}
+	return resp.StatusCode, body, nil
 }

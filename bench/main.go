@@ -1,12 +1,15 @@
 // Command bench measures portico's HTTP throughput and latency. It builds the
 // server once, starts it on each database (a fresh SQLite file, a fresh
 // PostgreSQL database) and drives every scenario with a closed loop of
-// concurrent clients, then prints one table row per database and scenario.
+// concurrent clients, then prints one table row per database and scenario,
+// the static ceiling, and the sizes of the built front ends.
 // Run it from the repository root:
 //
-//	go run ./bench [-duration 10s] [-warmup 2s] [-concurrency 32]
-//	               [-scenarios widget] [-databases sqlite,postgres]
+//	go run ./bench [-duration 5s] [-warmup 1s] [-concurrency 32]
+//	               [-scenarios widget,portal,portal-reply,inbound,static]
+//	               [-databases sqlite,postgres] [-sizes=false]
 //	go run ./bench -url http://127.0.0.1:8080   # a server already running
+//	go run ./bench -src /tmp/portico-old         # the server of another checkout
 //
 // It exits non-zero when a scenario had more than 1% errors, when a server
 // could not be built or started, or, with CI=true, when PostgreSQL is missing.
@@ -39,6 +42,9 @@ type options struct {
 	scenarios   []scenario
 	databases   []string
 	url         string // an external server; empty to start our own
+	src         string // build the server from this checkout; empty: this module
+	sizes       bool   // print the front-end sizes after the table
+	loadBefore  string // the load average when the run started
 }
 
 // row is one line of the results table.
@@ -46,6 +52,7 @@ type row struct {
 	database string
 	scenario scenario
 	result   result
+	notes    []string // report lines about this row, printed after the table
 }
 
 func main() {
@@ -65,6 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
+	o.loadBefore = loadAverage()
 
 	var rows []row
 	var notes []string
@@ -75,9 +83,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rows, notes, failed = runLocal(ctx, o, logf)
 	}
 
+	var sizes []string
+	if o.sizes && ctx.Err() == nil {
+		logf("measuring the front-end sizes")
+		sizes = frontEndSizes(ctx)
+	}
+
 	printEnvironment(stdout, o)
 	if len(rows) > 0 {
 		printTable(stdout, rows)
+		fmt.Fprintln(stdout)
+	}
+	for _, r := range rows {
+		for _, n := range r.notes {
+			fmt.Fprintf(stdout, "note %s/%s: %s\n", r.database, r.scenario.name, n)
+		}
+		if r.result.statuses[429] > 0 && r.scenario.limited != "" {
+			fmt.Fprintf(stdout, "note %s/%s: %s\n", r.database, r.scenario.name, r.scenario.limited)
+		}
+	}
+	for _, line := range ceilingLines(rows) {
+		fmt.Fprintln(stdout, line)
 	}
 	for _, n := range notes {
 		fmt.Fprintln(stdout, n)
@@ -87,9 +113,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "FAIL %s/%s: %s\n", r.database, r.scenario.name, msg)
 			failed = true
 		}
-		if r.result.statuses[429] > 0 {
-			fmt.Fprintf(stdout, "note %s/%s: 429s mean the server's rate limits are too low for a benchmark "+
-				"(PORTICO_WIDGET_LIMIT_PER_IP, PORTICO_WIDGET_LIMIT_PER_EMAIL)\n", r.database, r.scenario.name)
+	}
+	if len(sizes) > 0 {
+		fmt.Fprintln(stdout)
+		fmt.Fprintln(stdout, "sizes (no load):")
+		for _, line := range sizes {
+			fmt.Fprintln(stdout, "  "+line)
 		}
 	}
 	if failed {
@@ -103,12 +132,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	var o options
 	var scenarioList, databaseList string
-	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario")
-	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "load before the measured time, not counted")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time per scenario")
+	fs.DurationVar(&o.warmup, "warmup", 1*time.Second, "load before the measured time, not counted")
 	fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent clients, each sending one request at a time")
-	fs.StringVar(&scenarioList, "scenarios", "widget", "comma-separated scenarios: "+strings.Join(scenarioNames(), ", "))
+	fs.StringVar(&scenarioList, "scenarios", defaultScenarios, "comma-separated scenarios: "+strings.Join(scenarioNames(), ", "))
+	fs.BoolVar(&o.sizes, "sizes", true, "print the sizes of the built admin UI and widget after the table")
 	fs.StringVar(&databaseList, "databases", "sqlite,postgres", "comma-separated databases to start the server on")
 	fs.StringVar(&o.url, "url", "", "benchmark the server already running at this loopback URL instead of starting one")
+	fs.StringVar(&o.src, "src", "", "build the server from `dir`, another checkout of portico (e.g. git archive <commit> unpacked), to compare commits")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -175,24 +206,78 @@ func splitList(s string) []string {
 func runExternal(ctx context.Context, o options, logf func(string, ...any)) ([]row, []string, bool) {
 	t := newTarget(o.url, "", o.concurrency)
 	defer t.client.CloseIdleConnections()
+	var notes []string
 	err := waitReady(ctx, t.base, readyTimeout, nil)
 	var rows []row
 	if err == nil {
-		rows, err = runScenarios(ctx, "external", t, o, logf)
+		var run []scenario
+		for _, s := range serverScenarios(o.scenarios) {
+			if s.ownServer {
+				notes = append(notes, fmt.Sprintf("SKIPPED external/%s: its setup needs a server started by the benchmark (mail, secrets)", s.name))
+				continue
+			}
+			run = append(run, s)
+		}
+		rows, err = runScenarios(ctx, "external", t, o, run, logf)
 	}
 	if err != nil {
 		logf("external: %v", err)
-		return rows, []string{"FAIL external: " + err.Error()}, true
+		return rows, append(notes, "FAIL external: "+err.Error()), true
+	}
+	static, staticNotes, failed := runInProcess(ctx, o, logf)
+	return append(rows, static...), append(notes, staticNotes...), failed
+}
+
+// serverScenarios are the scenarios aimed at portico, in order.
+func serverScenarios(all []scenario) []scenario {
+	var out []scenario
+	for _, s := range all {
+		if !s.inProcess {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// runInProcess runs the in-process scenarios (the static ceiling), once.
+func runInProcess(ctx context.Context, o options, logf func(string, ...any)) (rows []row, notes []string, failed bool) {
+	var run []scenario
+	for _, s := range o.scenarios {
+		if s.inProcess {
+			run = append(run, s)
+		}
+	}
+	if len(run) == 0 || ctx.Err() != nil {
+		return nil, nil, false
+	}
+	srv, err := startStatic()
+	if err == nil {
+		t := newTarget(srv.base, "", o.concurrency)
+		rows, err = runScenarios(ctx, "in-process", t, o, run, logf)
+		t.client.CloseIdleConnections()
+		err = errors.Join(err, srv.stop())
+	}
+	if err != nil {
+		logf("static: %v", err)
+		return rows, []string{"FAIL static: " + err.Error()}, true
 	}
 	return rows, nil, false
 }
 
-// runScenarios runs o.scenarios one after another against t.
-func runScenarios(ctx context.Context, database string, t *target, o options, logf func(string, ...any)) ([]row, error) {
+// mailDrainTimeout bounds the wait, after a scenario that queues mail, for
+// the job queue to deliver it, so that the next scenario does not share the
+// machine with the backlog.
+const mailDrainTimeout = 60 * time.Second
+
+// runScenarios runs scenarios one after another against t.
+func runScenarios(ctx context.Context, database string, t *target, o options, run []scenario, logf func(string, ...any)) ([]row, error) {
 	var rows []row
-	for _, s := range o.scenarios {
+	mailQueued := 0
+	for i, s := range run {
+		t.notes = nil
 		if s.setup != nil {
-			if err := s.setup(ctx, t); err != nil {
+			logf("%s/%s: setup", database, s.name)
+			if err := s.setup(ctx, t, o); err != nil {
 				return rows, fmt.Errorf("%s: setup: %w", s.name, err)
 			}
 		}
@@ -201,7 +286,56 @@ func runScenarios(ctx context.Context, database string, t *target, o options, lo
 		if err != nil {
 			return rows, fmt.Errorf("%s: %w", s.name, err)
 		}
-		rows = append(rows, row{database: database, scenario: s, result: res})
+		if t.pid != 0 {
+			res.rssKB = readRSS(t.pid)
+		}
+		if s.after != nil {
+			t.notes = append(t.notes, s.after(ctx, t, res)...)
+		}
+		if s.queuesMail && t.sink != nil {
+			mailQueued += res.acceptedAll
+			want := mailQueued + t.state.setupTickets
+			if i < len(run)-1 {
+				// Not with the next scenario's load.
+				t.note("%s", drainMail(ctx, t.sink, want, logf))
+			} else {
+				t.note("mail: %d of the %d mails queued were undelivered when the load ended (not waited for: no scenario follows)",
+					max(0, want-int(t.sink.received.Load())), want)
+			}
+		}
+		rows = append(rows, row{database: database, scenario: s, result: res, notes: t.notes})
+		t.notes = nil
 	}
 	return rows, nil
+}
+
+// drainMail waits until the sink has received want mails in all, and says
+// how long the queue took to deliver the backlog left when the load ended.
+func drainMail(ctx context.Context, sink *mailSink, want int, logf func(string, ...any)) string {
+	start := time.Now()
+	atEnd := int(sink.received.Load())
+	if atEnd >= want {
+		return fmt.Sprintf("mail: all %d mails queued so far were delivered by the end of the load", want)
+	}
+	logf("waiting for the job queue to deliver %d mails", want-atEnd)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		got := int(sink.received.Load())
+		if got >= want {
+			took := time.Since(start)
+			return fmt.Sprintf("mail: %d of the %d mails queued so far were still undelivered when the load ended; "+
+				"the queue delivered them in %.1f s (%.0f mails/s with the server otherwise idle)",
+				want-atEnd, want, took.Seconds(), float64(want-atEnd)/took.Seconds())
+		}
+		select {
+		case <-ctx.Done():
+			return "mail: interrupted while waiting for the queue"
+		case <-tick.C:
+			if time.Since(start) > mailDrainTimeout {
+				return fmt.Sprintf("mail: %d mails were still undelivered %s after the load (%d were when it ended); "+
+					"the next scenarios ran with the queue draining", want-got, mailDrainTimeout, want-atEnd)
+			}
+		}
+	}
 }

@@ -15,9 +15,14 @@ import (
 // printEnvironment writes what is needed to compare figures across runs.
 func printEnvironment(w io.Writer, o options) {
 	fmt.Fprintf(w, "portico benchmark, %s\n", time.Now().UTC().Format(time.RFC3339))
-	fmt.Fprintf(w, "commit:  %s\n", gitCommit())
+	if o.src != "" {
+		fmt.Fprintf(w, "server:  built from %s (the bench itself at commit %s)\n", o.src, gitCommit())
+	} else {
+		fmt.Fprintf(w, "commit:  %s\n", gitCommit())
+	}
 	fmt.Fprintf(w, "go:      %s %s/%s, GOMAXPROCS %d, %d CPUs%s\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), cpuModel())
+	fmt.Fprintf(w, "machine: load average %s at the start, %s at the end (1, 5, 15 min)\n", o.loadBefore, loadAverage())
 	fmt.Fprintf(w, "load:    %d clients, %s warm-up, %s measured per scenario", o.concurrency, o.warmup, o.duration)
 	if o.url == "" {
 		fmt.Fprint(w, "; load generator, server and database share the machine")
@@ -28,17 +33,58 @@ func printEnvironment(w io.Writer, o options) {
 
 // printTable writes one row per database and scenario. Latencies are in
 // milliseconds, measured by the client (so they include the loopback trip).
+// RSS is the server's resident set right after the scenario's load; server
+// CPU is its share of one core, and idle the whole machine's idle share,
+// both over the measured time.
 func printTable(w io.Writer, rows []row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "database\tscenario\tclients\trequests\taccepted/s\terrors\terror statuses\tp50 ms\tp90 ms\tp99 ms\tmax ms")
+	fmt.Fprintln(tw, "database\tscenario\tclients\trequests\taccepted/s\terrors\tp50 ms\tp90 ms\tp99 ms\tp999 ms\tmax ms\trss MiB\tsrv cpu%\tidle%\terror statuses")
 	for _, r := range rows {
 		res := r.result
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%d (%.2f%%)\t%s\t%s\t%s\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%d (%.2f%%)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			r.database, r.scenario.name, res.concurrency, res.requests(), res.acceptedPerSecond(),
-			res.errorCount(), 100*res.errorRate(), res.breakdown(),
-			ms(res.percentile(50)), ms(res.percentile(90)), ms(res.percentile(99)), ms(res.percentile(100)))
+			res.errorCount(), 100*res.errorRate(),
+			ms(res.percentile(50)), ms(res.percentile(90)), ms(res.percentile(99)), ms(res.percentile(99.9)),
+			ms(res.percentile(100)), mib(res.rssKB), pct(res.serverCPU), pct(res.idle), res.breakdown())
 	}
 	tw.Flush()
+}
+
+func pct(p float64) string {
+	if p < 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", p)
+}
+
+// ceilingLines compare each database's portal GET with the static ceiling.
+func ceilingLines(rows []row) []string {
+	var static *result
+	for _, r := range rows {
+		if r.scenario.name == "static" {
+			static = &r.result
+		}
+	}
+	if static == nil || static.acceptedPerSecond() == 0 {
+		return nil
+	}
+	var lines []string
+	for _, r := range rows {
+		if r.scenario.name == "portal" {
+			lines = append(lines, fmt.Sprintf("ceiling %s/portal: %.0f pages/s is %.0f%% of the static Fiber page (%.0f/s, %d bytes)",
+				r.database, r.result.acceptedPerSecond(), 100*r.result.acceptedPerSecond()/static.acceptedPerSecond(),
+				static.acceptedPerSecond(), len(staticBody)))
+		}
+	}
+	return lines
+}
+
+// mib is a KiB count in MiB, or "-" when unknown.
+func mib(kb int64) string {
+	if kb <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", float64(kb)/1024)
 }
 
 func ms(d time.Duration) string {

@@ -26,6 +26,10 @@ const (
 	// hugeLimit keeps the widget rate limits out of the measurement: every
 	// request comes from 127.0.0.1.
 	hugeLimit = "1000000000/1h"
+	// replyDomain is the host of mailFrom, and so the server's reply
+	// domain: the domain of its Message-IDs, which inbound replies quote.
+	replyDomain = "bench.test"
+	mailFrom    = "Support <support@" + replyDomain + ">"
 )
 
 // unavailableError is a database that cannot be reached, as opposed to one
@@ -52,7 +56,7 @@ func runLocal(ctx context.Context, o options, logf func(string, ...any)) (rows [
 	defer os.RemoveAll(dir)
 
 	logf("building the server")
-	bin, err := buildServer(ctx, dir)
+	bin, err := buildServer(ctx, dir, o.src)
 	if err != nil {
 		fail("build", err)
 		return
@@ -75,18 +79,32 @@ func runLocal(ctx context.Context, o options, logf func(string, ...any)) (rows [
 			break
 		}
 	}
-	return rows, notes, failed
+	static, staticNotes, staticFailed := runInProcess(ctx, o, logf)
+	return append(rows, static...), append(notes, staticNotes...), failed || staticFailed
 }
 
-// buildServer compiles the module's main package into dir.
-func buildServer(ctx context.Context, dir string) (string, error) {
+// moduleRoot is the directory of the portico module's go.mod.
+func moduleRoot(ctx context.Context) (string, error) {
 	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOMOD: %w", err)
 	}
 	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	if root == "." || root == "" {
+	if root == "." || root == "" || strings.TrimSpace(string(gomod)) == os.DevNull {
 		return "", errors.New("run from inside the portico module (go run ./bench)")
+	}
+	return root, nil
+}
+
+// buildServer compiles the main package of the module at src (this module
+// when empty) into dir.
+func buildServer(ctx context.Context, dir, src string) (string, error) {
+	root := src
+	if root == "" {
+		var err error
+		if root, err = moduleRoot(ctx); err != nil {
+			return "", err
+		}
 	}
 	bin := filepath.Join(dir, "portico")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
@@ -141,16 +159,17 @@ func runDatabase(ctx context.Context, name, bin, dir string, o options, logf fun
 	}()
 	t := newTarget(srv.base, srv.adminToken, o.concurrency)
 	defer t.client.CloseIdleConnections()
-	rows, err = runScenarios(ctx, name, t, o, logf)
-	accepted := 0
+	t.pid, t.sink, t.inboundSecret, t.replyDomain = srv.cmd.Process.Pid, sink, srv.inboundSecret, replyDomain
+	rows, err = runScenarios(ctx, name, t, o, serverScenarios(o.scenarios), logf)
+	queued := t.state.setupTickets
 	for _, r := range rows {
-		accepted += r.result.acceptedAll
+		if r.scenario.queuesMail {
+			queued += r.result.acceptedAll
+		}
 	}
-	// Each widget ticket queues a confirmation mail: fewer mails than
-	// tickets means the job queue is behind, and the intake rate is not
-	// sustainable with mail delivery keeping up.
-	note = fmt.Sprintf("note %s: the SMTP sink received %d mails during the load; %d requests were accepted (warm-up included)",
-		name, sink.received.Load(), accepted)
+	// Each widget ticket, the setups' included, queues a confirmation mail.
+	note = fmt.Sprintf("note %s: the SMTP sink received %d mails in all; %d tickets were filed (warm-up and setups included)",
+		name, sink.received.Load(), queued)
 	return rows, note, err
 }
 
@@ -200,11 +219,13 @@ func createPostgres(ctx context.Context) (dbURL string, drop func() error, err e
 
 // server is a portico process started by the benchmark.
 type server struct {
-	cmd        *exec.Cmd
-	base       string
-	adminToken string
-	exited     chan struct{} // closed once the process has exited
-	waitErr    error         // the exit status, set before exited closes
+	cmd           *exec.Cmd
+	base          string
+	adminToken    string
+	inboundSecret string
+	log           *logFilter
+	exited        chan struct{} // closed once the process has exited
+	waitErr       error         // the exit status, set before exited closes
 }
 
 // startServer runs bin on a free loopback port and waits until it is ready.
@@ -213,7 +234,7 @@ func startServer(ctx context.Context, bin, dir, dbURL, mailURL string) (*server,
 	if err != nil {
 		return nil, err
 	}
-	s := &server{base: "http://" + addr, adminToken: randomHex(16), exited: make(chan struct{})}
+	s := &server{base: "http://" + addr, adminToken: randomHex(16), inboundSecret: randomHex(16), exited: make(chan struct{})}
 	// Not CommandContext: stop sends SIGTERM and waits, as an orchestrator would.
 	s.cmd = exec.Command(bin)
 	s.cmd.Dir = dir // away from any portico.yaml in the working directory
@@ -226,14 +247,19 @@ func startServer(ctx context.Context, bin, dir, dbURL, mailURL string) (*server,
 		"PORTICO_WIDGET_LIMIT_PER_IP="+hugeLimit,
 		"PORTICO_LOG_LEVEL=warn",
 		"PORTICO_ADMIN_API_TOKEN="+s.adminToken,
+		"PORTICO_MAIL_FROM="+mailFrom,
+		"PORTICO_INBOUND_SECRET="+s.inboundSecret,
 	)
-	// Warnings and errors go with our progress lines, not into the table.
-	s.cmd.Stdout, s.cmd.Stderr = os.Stderr, os.Stderr
+	// Warnings and errors go with our progress lines, not into the table;
+	// a warning logged on every request is shown a few times, then counted.
+	s.log = newLogFilter(os.Stderr)
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the server: %w", err)
 	}
 	go func() {
 		s.waitErr = s.cmd.Wait()
+		s.log.Close()
 		close(s.exited)
 	}()
 	if err := waitReady(ctx, s.base, readyTimeout, s.exited); err != nil {

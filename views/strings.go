@@ -34,6 +34,7 @@ type Strings struct {
 	UnavailableTitle  string
 	UnavailableText   string
 	HumanCheckFailed  string
+	ReplyTooLarge     string
 	PrivateLinkNotice string
 	Attachments       string
 
@@ -91,6 +92,7 @@ var English = Strings{
 	UnavailableTitle:  "Please try again in a moment",
 	UnavailableText:   "We could not check your reply just now. Nothing was lost: your text is below.",
 	HumanCheckFailed:  "We could not confirm you are not a robot. Please complete the check and send again.",
+	ReplyTooLarge:     "Your reply is far longer than 10,000 characters, so it could not be kept. Please write a shorter reply.",
 	PrivateLinkNotice: "This page is private to you: do not share its link.",
 	Attachments:       "Attachments",
 

@@ -11,7 +11,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -314,6 +314,30 @@ test('admin app in a real browser against the real server', { skip: why || false
       await page.emulateMedia({ colorScheme: 'light' })
     })
 
+    await t.test('privacy: the purge is off by default, validated like the server, stored and switched off', async () => {
+      const section = page.locator('#privacy')
+      const purge = page.getByLabel('Erase closed tickets automatically')
+      assert.equal(await purge.isChecked(), false)
+      assert.deepEqual((await api('/support/admin/settings/privacy')).body, { purge_closed_after: null })
+      await purge.check()
+      const after = page.getByLabel('Erase tickets closed for longer than')
+      await after.fill('1 year')
+      await page.getByRole('button', { name: 'Save privacy settings' }).click()
+      await section.getByText('Purge after use a number followed by m, h, d or w, e.g. 30d.').waitFor()
+      assert.deepEqual((await api('/support/admin/settings/privacy')).body, { purge_closed_after: null }, 'nothing was sent')
+      await after.fill('56d')
+      await page.getByRole('button', { name: 'Save privacy settings' }).click()
+      await section.getByText('Stored as 8w (8 weeks).').waitFor()
+      assert.deepEqual((await api('/support/admin/settings/privacy')).body, { purge_closed_after: '8w' })
+      await page.reload()
+      await page.getByLabel('Erase tickets closed for longer than').waitFor()
+      assert.equal(await page.getByLabel('Erase tickets closed for longer than').inputValue(), '8w')
+      await page.getByLabel('Erase closed tickets automatically').uncheck()
+      await page.getByRole('button', { name: 'Save privacy settings' }).click()
+      await section.getByText('Saved.').waitFor()
+      assert.deepEqual((await api('/support/admin/settings/privacy')).body, { purge_closed_after: null })
+    })
+
     await t.test('keyboard: skip link first, visible focus', async () => {
       await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur())
       await page.goto(`${base}/admin/settings`)
@@ -393,6 +417,47 @@ test('admin app in a real browser against the real server', { skip: why || false
       await shot('08-contact')
       const detail = (await api(`/support/admin/tickets/${reference}`)).body
       assert.equal(detail.requester_id, 77)
+    })
+
+    await t.test('contact page: export, then erase after typing the address', async () => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export data' }).click()])
+      assert.match(download.suggestedFilename(), /^portico-contact-\d+\.json$/)
+      const doc = JSON.parse(readFileSync(await download.path(), 'utf8'))
+      assert.equal(doc.format, 'portico.contact-export.v1')
+      assert.equal(doc.contact.email, 'carol@example.com')
+      assert.equal(doc.tickets.length, 1)
+      assert.equal(doc.tickets[0].messages[0].body, 'Smoke everywhere.')
+      assert.equal(doc.tickets[0].portal_links[0].state, 'revoked')
+      await page.getByTestId('export-status').getByText('(1 ticket)').waitFor()
+
+      await page.getByRole('button', { name: 'Erase contact…' }).click()
+      const dialog = page.getByRole('dialog', { name: 'Erase this contact for good?' })
+      await dialog.waitFor()
+      const confirm = dialog.getByLabel('Type the address carol@example.com to confirm')
+      const go = dialog.getByRole('button', { name: 'Erase for good' })
+      assert.equal(await go.isDisabled(), true)
+      await confirm.fill('carol@example.co')
+      assert.equal(await go.isDisabled(), true, 'a near miss does not enable it')
+      await dialog.getByRole('button', { name: 'Cancel' }).click()
+      await dialog.waitFor({ state: 'hidden' })
+      assert.equal((await api(`/support/admin/tickets/${reference}`)).body.contact.email, 'carol@example.com', 'cancel erases nothing')
+
+      await page.getByRole('button', { name: 'Erase contact…' }).click()
+      assert.equal(await confirm.inputValue(), '', 'the confirmation starts empty')
+      await confirm.fill(' Carol@Example.com ')
+      await shot('09-contact-erase-confirm')
+      await go.click()
+      await page.getByTestId('erase-status').getByText('Erased: 1 ticket, 1 message, 0 attachments and 0 portal links.').waitFor()
+      await page.getByRole('heading', { name: /^erased-\d+@invalid$/ }).waitFor()
+      await page.getByTestId('erased-note').waitFor()
+      assert.equal(await page.getByRole('button', { name: 'Erase contact…' }).count(), 0)
+      assert.equal(await page.getByRole('button', { name: /Promote to user|Change user/ }).count(), 0)
+      await shot('10-contact-erased')
+      const detail = (await api(`/support/admin/tickets/${reference}`)).body
+      assert.equal(detail.subject, '(erased)')
+      assert.equal(detail.messages[0].body, '')
+      assert.equal(detail.requester_id, 0, 'the user link went with the contact')
+      assert.match(detail.contact.email, /^erased-\d+@invalid$/)
     })
 
     await t.test('sign out', async () => {

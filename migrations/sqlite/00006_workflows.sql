@@ -3,7 +3,7 @@
 -- actions are JSON, validated by server/workflows before they are stored;
 -- version grows with every edit (compiled rules are cached by id and version).
 CREATE TABLE workflow_rules (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     name            TEXT NOT NULL,
     event           TEXT NOT NULL,
     conditions      TEXT NOT NULL,
@@ -39,8 +39,9 @@ CREATE INDEX workflow_events_handled_idx ON workflow_events (handled_at);
 -- One run per rule that matched an event: the actions as they were when it
 -- matched, and how far it got (next_step). A step is marked done in the
 -- transaction that carries it out, so a retried job never repeats one.
+-- AUTOINCREMENT: a run id names webhook deliveries and is never reused.
 CREATE TABLE workflow_runs (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     rule_id     INTEGER REFERENCES workflow_rules (id) ON DELETE SET NULL,
     rule_name   TEXT NOT NULL,
     ticket_id   INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,

@@ -99,6 +99,7 @@ type ticketDetail struct {
 	Messages          []messageView `json:"messages"`
 	PortalLinks       []linkView    `json:"portal_links"`
 	Attachments       []fileView    `json:"attachments"`
+	Tags              []string      `json:"tags"`
 }
 
 type fileView struct {
@@ -128,6 +129,7 @@ func (h *Handler) GetTicket(c *fiber.Ctx) error {
 		RequesterID: t.RequesterID, ClosedAt: t.ClosedAt, GitHubIssueNumber: t.GitHubIssueNumber, CreatedAt: t.CreatedAt,
 		Messages: make([]messageView, len(d.Messages)), PortalLinks: make([]linkView, len(d.Links)),
 		Attachments: make([]fileView, len(d.Attachments)),
+		Tags:        d.Tags,
 	}
 	for i, a := range d.Attachments {
 		out.Attachments[i] = fileView{ID: a.ID, MessageID: a.MessageID, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 
@@ -88,7 +89,13 @@ func (s *Service) Bootstrap(ctx context.Context, email, password string) (bool, 
 
 // Login checks the credentials and returns a new session token for the cookie.
 func (s *Service) Login(ctx context.Context, email, password string) (string, model.Admin, error) {
-	admin, err := s.store.AdminByEmail(ctx, contacts.Normalize(email))
+	email = contacts.Normalize(email)
+	admin, err := model.Admin{}, model.ErrNotFound
+	// No admin has NUL or invalid UTF-8 in their address (PostgreSQL would
+	// refuse the query): such an email is simply wrong.
+	if utf8.ValidString(email) && !strings.ContainsRune(email, 0) {
+		admin, err = s.store.AdminByEmail(ctx, email)
+	}
 	if errors.Is(err, model.ErrNotFound) {
 		_ = VerifyPassword(s.dummyHash, password)
 		return "", model.Admin{}, ErrInvalidCredentials

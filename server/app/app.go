@@ -43,6 +43,7 @@ import (
 	"github.com/portico/portico/server/tickets"
 	"github.com/portico/portico/server/turnstile"
 	"github.com/portico/portico/server/widget"
+	"github.com/portico/portico/server/workflows"
 )
 
 // Deps are the parts that come from outside the configuration.
@@ -75,6 +76,10 @@ type Deps struct {
 	// SNSAllowHost replaces the rule that SNS certificates and subscription
 	// URLs come from sns.<region>.amazonaws.com (tests serve their own).
 	SNSAllowHost func(host string) bool
+	// WorkflowMaxSleep bounds how long a delayed workflow chain sleeps
+	// before it reads Now again (default: until it is due). Tests that move
+	// Now set it low.
+	WorkflowMaxSleep time.Duration
 }
 
 // App is a running portico instance.
@@ -97,6 +102,12 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*App, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	// Whatever reaches the log has addresses and tokens masked (an SMTP
+	// refusal quoting the recipient, a job error River logs, …).
+	d.Logger = slog.New(privacy.LogHandler(d.Logger.Handler()))
 	a := &App{cfg: cfg, log: d.Logger, bus: events.NewBus(d.Logger)}
 	var err error
 	a.store, err = store.Open(ctx, store.Options{
@@ -169,7 +180,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	})
 	river.AddWorker(workers, events.NewPublishWorker(a.bus))
 	river.AddWorker(workers, mail.NewWorker(mail.WorkerDeps{
-		Store: a.store, Sender: sender, Links: a.Tickets, Signups: signups,
+		Store: a.store, Sender: sender, Links: privacy.GuardLinks(a.Tickets, a.store), Signups: signups,
 		From: mail.Address{Name: from.Name, Email: from.Address}, Secret: secret, ReplyDomain: cfg.ReplyDomain,
 		Log: a.log, Now: d.Now,
 	}))
@@ -186,7 +197,25 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		return err
 	}
 	gh.Register(workers, a.bus)
-	privacySvc := privacy.New(privacy.Deps{Store: a.store, Settings: settingsSvc, Log: a.log, Now: d.Now})
+	// Workflows: rules acting on ticket events; their GitHub side (labels,
+	// assignees) only while the sync is on.
+	var labeler workflows.IssueLabeler
+	if l := gh.IssueLabels(); l != nil {
+		labeler = l
+	}
+	wf := workflows.New(workflows.Options{
+		Store: a.store, Tickets: a.Tickets, Jobs: a.queue, Labeler: labeler,
+		Priorities: func(ctx context.Context) ([]string, error) {
+			w, err := settingsSvc.Widget(ctx)
+			return w.Priorities, err
+		},
+		HTTPClient: d.HTTPClient, BaseURL: cfg.BaseURL.String(), Log: a.log, Now: d.Now, MaxSleep: d.WorkflowMaxSleep,
+	})
+	wf.Register(workers, a.bus)
+	if err := wf.SeedDefaults(ctx); err != nil {
+		return err
+	}
+	privacySvc := privacy.New(privacy.Deps{Store: a.store, Settings: settingsSvc, Redactor: gh, Log: a.log, Now: d.Now})
 	river.AddWorker(workers, privacy.NewPurgeWorker(privacySvc))
 	auth, err := adminauth.New(a.store, limiter, cfg.AdminAPIToken)
 	if err != nil {
@@ -228,6 +257,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		WidgetAssets: d.WidgetAssets,
 		GitHub:       github.NewHandler(gh, cfg.GitHubWebhookSecret, a.log),
 		Privacy:      admin.NewPrivacy(privacySvc, settingsSvc),
+		Workflows:    admin.NewWorkflows(wf),
 	})
 	return nil
 }

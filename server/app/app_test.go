@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -292,25 +291,13 @@ func TestPerIPLimit(t *testing.T) {
 // Two instances with one Redis share one budget per email.
 func TestSharedLimitAcrossInstances(t *testing.T) {
 	t.Parallel()
-	redisURL := os.Getenv("PORTICO_TEST_REDIS_URL")
-	if redisURL == "" {
-		redisURL = "redis://127.0.0.1:6379/0"
-	}
+	// The app starts without Redis (it falls back to per-instance limits),
+	// so Redis is probed directly (scaleout_test.go).
+	redisURL := testRedisURL(t)
 	vars := env(t, store.Postgres)
 	vars["PORTICO_REDIS_URL"] = redisURL
 	// Redis outlives the test run: keep the shared per-IP budget out of the way.
 	vars["PORTICO_WIDGET_LIMIT_PER_IP"] = "1000000/1h"
-	cfg, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
-	probe, err := app.New(context.Background(), cfg, app.Deps{Logger: slog.New(slog.DiscardHandler), Migrations: dbtest.Migrations(t)})
-	if err != nil && strings.Contains(err.Error(), "redis") {
-		dbtest.Unavailable(t, "Redis at "+redisURL, err)
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	probe.Close()
 
 	one := newApp(t, vars, app.Deps{})
 	two := newApp(t, vars, app.Deps{})

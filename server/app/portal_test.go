@@ -437,7 +437,10 @@ func TestPortalTurnstile(t *testing.T) {
 	vars["PORTICO_TURNSTILE_SITE_KEY"] = "ts-site"
 	vars["PORTICO_TURNSTILE_VERIFY_URL"] = verify.URL
 	ma := startMailApp(t, store.SQLite, vars, app.Deps{})
-	fileTicket(t, ma.App, ticketBody("ts@example.com"))
+	// With a site key the widget asks for the check too.
+	if r := fileTicket(t, ma.App, strings.Replace(ticketBody("ts@example.com"), "{", `{"cf-turnstile-response":"good-token",`, 1)); r.Status != 201 {
+		t.Fatalf("file with turnstile: %d %s", r.Status, r.Body)
+	}
 	path := portalPath(t, ma.mail.Wait(1, 20*time.Second)[0].Envelope(t).Text)
 	page := do(t, ma.App, req{method: "GET", path: path})
 	if !strings.Contains(string(page.Body), `data-sitekey="ts-site"`) || !strings.Contains(string(page.Body), "challenges.cloudflare.com/turnstile") {

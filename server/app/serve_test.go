@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -91,14 +92,14 @@ func TestHugeBody(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go a.Serve(ctx, ln)
-	// Announce a 2 MiB body and wait for the answer before sending it: the
+	// Announce a 50 MiB body (over the 40 MiB server limit) and wait for the answer before sending it: the
 	// server refuses from the Content-Length alone.
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /support/widget/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", 2<<20)
+	fmt.Fprintf(conn, "POST /support/widget/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", 50<<20)
 	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -117,8 +118,31 @@ func (brokenLimiter) AllowAll(ctx context.Context, checks ...ratelimit.Check) (r
 	return ratelimit.Result{}, errors.New("dial tcp 127.0.0.1:6379: connection refused")
 }
 
-// With the rate limiter down, submissions are refused (503) and nothing is stored.
+// With the shared limiter down, submissions fall back to the per-instance
+// budget (the app wraps Redis in ratelimit.Fallback; faults_test.go drives a
+// real Redis client at a closed port): accepted within it, 429 beyond it,
+// never a 5xx.
 func TestLimiterDown(t *testing.T) {
+	t.Parallel()
+	vars := env(t, store.SQLite)
+	vars["PORTICO_WIDGET_LIMIT_PER_EMAIL"] = "2/1h"
+	limiter := &ratelimit.Fallback{Primary: brokenLimiter{ratelimit.NewMemory(time.Now)}, Secondary: ratelimit.NewMemory(time.Now),
+		Log: slog.New(slog.DiscardHandler)}
+	a := newApp(t, vars, app.Deps{Limiter: limiter})
+	for i, want := range []int{201, 201, 429} {
+		if r := fileTicket(t, a, ticketBody("down@example.com")); r.Status != want {
+			t.Fatalf("submission %d with the shared limiter down: %d %s, want %d", i+1, r.Status, r.Body, want)
+		}
+	}
+	list := do(t, a, req{method: "GET", path: "/support/admin/tickets", header: bearer()}).json(t)
+	if list["total"].(float64) != 2 {
+		t.Fatalf("tickets stored: %v, want 2", list["total"])
+	}
+}
+
+// A limiter that cannot answer at all (no fallback) refuses submissions with
+// 503 and stores nothing: the service fails closed rather than unlimited.
+func TestLimiterFailsClosed(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, env(t, store.SQLite), app.Deps{Limiter: brokenLimiter{ratelimit.NewMemory(time.Now)}})
 	r := fileTicket(t, a, ticketBody("down@example.com"))

@@ -7,6 +7,8 @@ package events
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,14 +24,34 @@ const (
 	ReplyCreated   = "reply.created"
 	TicketClosed   = "ticket.closed"
 	TicketReopened = "ticket.reopened"
+	// TicketPriorityChanged is published when a ticket's priority changes.
+	TicketPriorityChanged = "ticket.priority_changed"
+)
+
+// Kinds lists every event kind, in the order admins see them.
+var Kinds = []string{TicketCreated, ReplyCreated, TicketClosed, TicketReopened, TicketPriorityChanged}
+
+// Who wrote a reply (Event.Author of reply.created).
+const (
+	AuthorCustomer = "customer"
+	AuthorAgent    = "agent"
 )
 
 // Event says what happened to which ticket.
 type Event struct {
+	// ID is random and set by Job: a subscriber that sees an event twice
+	// (the publishing job retried) recognises it by its ID.
+	ID        string    `json:"id,omitempty"`
 	Kind      string    `json:"kind"`
 	TicketID  int64     `json:"ticket_id"`
 	MessageID int64     `json:"message_id,omitempty"`
 	At        time.Time `json:"at"`
+	// Author is the side that wrote a reply.created: customer or agent.
+	Author string `json:"author,omitempty"`
+	// Depth counts the workflow runs that led to this event (0: a person
+	// or a customer did it); workflows stop acting on deep chains so that
+	// rules cannot trigger each other forever.
+	Depth int `json:"depth,omitempty"`
 }
 
 // Handler reacts to an event.
@@ -98,5 +120,20 @@ func (w *PublishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) e
 // Job returns the job that publishes e; enqueue it in the transaction that
 // made e happen.
 func Job(kind string, ticketID, messageID int64, at time.Time) PublishArgs {
-	return PublishArgs{Event: Event{Kind: kind, TicketID: ticketID, MessageID: messageID, At: at}}
+	var id [12]byte
+	_, _ = rand.Read(id[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return PublishArgs{Event: Event{ID: hex.EncodeToString(id[:]), Kind: kind, TicketID: ticketID, MessageID: messageID, At: at}}
+}
+
+// By sets the author side of a reply.created (AuthorCustomer, AuthorAgent).
+func (a PublishArgs) By(author string) PublishArgs {
+	a.Event.Author = author
+	return a
+}
+
+// After marks the event as caused by a workflow run acting on an event of
+// depth d.
+func (a PublishArgs) After(d int) PublishArgs {
+	a.Event.Depth = d + 1
+	return a
 }

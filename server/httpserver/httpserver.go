@@ -56,6 +56,8 @@ type Options struct {
 	GitHub *github.Handler
 	// Privacy exports and erases contacts (admin only); nil: no such routes.
 	Privacy *admin.PrivacyHandler
+	// Workflows serves the workflow rules (admin only); nil: no such routes.
+	Workflows *admin.WorkflowHandler
 }
 
 // New returns the Fiber app with every route.
@@ -129,6 +131,19 @@ func routes(app *fiber.App, o Options) {
 	authed.Post("/contacts/:id/promote", a.PromoteContact)
 	authed.Post("/signup-tokens/verify", a.VerifySignupToken)
 	authed.Get("/attachments/:id", a.Attachment)
+	if wf := o.Workflows; wf != nil {
+		// Fixed paths before /workflows/:id.
+		authed.Get("/workflows", wf.List)
+		authed.Post("/workflows", wf.Create)
+		authed.Get("/workflows/runs", wf.Runs)
+		authed.Post("/workflows/dry-run", wf.DryRun)
+		authed.Post("/workflows/reorder", wf.Reorder)
+		authed.Get("/workflows/:id", wf.Get)
+		authed.Put("/workflows/:id", wf.Update)
+		authed.Delete("/workflows/:id", wf.Delete)
+		authed.Post("/workflows/:id/enable", wf.Enable)
+		authed.Post("/workflows/:id/disable", wf.Disable)
+	}
 	if pv := o.Privacy; pv != nil {
 		authed.Get("/settings/privacy", pv.GetSettings)
 		authed.Put("/settings/privacy", pv.PutSettings)

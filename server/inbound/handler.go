@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/privacy"
 	"github.com/portico/portico/server/tickets"
 )
 
@@ -173,7 +174,7 @@ func (h *Handler) unparsable(c *fiber.Ctx, err error) error {
 func (h *Handler) process(c *fiber.Ctx, m model.InboundMail) error {
 	ctx := c.UserContext()
 	if reason := AutoReplyReason(m, h.o.ReplyDomain); reason != "" {
-		h.o.Log.InfoContext(ctx, "inbound mail ignored", "reason", reason, "provider", m.Provider, "message_id", m.MessageID)
+		h.o.Log.InfoContext(ctx, "inbound mail ignored", "reason", reason, "provider", m.Provider, "message_id", privacy.Scrub(m.MessageID))
 		return c.JSON(result{Outcome: tickets.OutcomeIgnored, Reason: reason})
 	}
 	original := BodyText(m)
@@ -186,6 +187,6 @@ func (h *Handler) process(c *fiber.Ctx, m model.InboundMail) error {
 		out.TicketReference = res.Ticket.Reference
 	}
 	h.o.Log.InfoContext(ctx, "inbound mail", "outcome", res.Outcome, "reason", res.Reason, "ticket", out.TicketReference,
-		"provider", m.Provider, "message_id", m.MessageID)
+		"provider", m.Provider, "message_id", privacy.Scrub(m.MessageID))
 	return c.JSON(out)
 }

@@ -102,8 +102,12 @@ func New(opts Options) (*Queue, error) {
 		FetchCooldown: min(opts.PollInterval, 20*time.Millisecond),
 		// A job's side effect may be a remote call; one stuck for longer is
 		// cancelled and retried with backoff.
-		JobTimeout:  2 * time.Minute,
-		RetryPolicy: opts.RetryPolicy,
+		JobTimeout: 2 * time.Minute,
+		// A job left "running" by a crashed process is handed out again
+		// after this (River's default is JobTimeout + 1 hour: a customer
+		// would wait an hour for a confirmation caught in a crash).
+		RescueStuckJobsAfter: 5 * time.Minute,
+		RetryPolicy:          opts.RetryPolicy,
 	}
 	working := opts.Workers != nil
 	if working {

@@ -82,10 +82,18 @@ func (h *Handler) Page(c *fiber.Ctx) error {
 	return render(c, fiber.StatusOK, views.Portal(h.data(c, token, page, "", "")))
 }
 
+// MaxReplyBody is the largest reply form read: 10,000 characters of the
+// widest UTF-8, percent-encoded, plus the Turnstile token, fit many times.
+const MaxReplyBody = 256 << 10
+
 // Reply answers POST /portal/:token/replies: 303 back to the page on
 // success; otherwise the page again with the text kept and the reason.
 func (h *Handler) Reply(c *fiber.Ctx) error {
 	token := c.Params("token")
+	if len(c.Body()) > MaxReplyBody {
+		// Not kept: echoing megabytes back would only amplify the request.
+		return h.again(c, token, fiber.StatusRequestEntityTooLarge, "", h.s.ReplyTooLarge)
+	}
 	body := c.FormValue("body")
 	_, err := h.svc.ReplyOnPortal(c.UserContext(), tickets.PortalReply{
 		Token: token, Body: body, Turnstile: c.FormValue("cf-turnstile-response"), ClientIP: c.IP(),

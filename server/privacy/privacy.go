@@ -1,5 +1,9 @@
-// Package privacy keeps personal data and secrets out of logs: it masks
-// email addresses and strips secret tokens from URL paths.
+// Package privacy looks after the personal data of people who never made an
+// account. It keeps it out of logs (masked email addresses, secret tokens
+// stripped from URL paths), exports everything held about a contact as one
+// document, erases a contact for good (pseudonym, empty bodies, revoked
+// links, GitHub redaction queued in the same transaction, audited), and
+// purges tickets closed for longer than the purge_closed_after setting.
 package privacy
 
 import (

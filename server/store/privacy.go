@@ -125,6 +125,11 @@ type privacyStatements struct {
 	eraseTicketMails  *sqlx.Stmt
 	// retention
 	purgeCandidates *sqlx.Stmt
+	// GitHub redaction
+	postsOfTicket    *sqlx.Stmt
+	commentsOfTicket *sqlx.Stmt
+	// mail delivery
+	mailPendingTo *sqlx.Stmt
 }
 
 // erasedMails overwrites mails: recipient and content go; a mail still
@@ -198,6 +203,10 @@ func preparePrivacy(ctx context.Context, s *Store) (*privacyStatements, error) {
 		{&q.eraseTicketMails, w, erasedMails + ` WHERE ticket_id = ?`},
 
 		{&q.purgeCandidates, r, `SELECT id FROM tickets WHERE status = 'closed' AND closed_at < ? AND erased_at IS NULL ORDER BY closed_at, id LIMIT ?`},
+
+		{&q.postsOfTicket, w, `SELECT ` + githubPostCols + ` FROM github_posts WHERE ticket_id = ? ORDER BY created_at, key`},
+		{&q.commentsOfTicket, w, `SELECT comment_id FROM github_comments WHERE ticket_id = ? AND outcome IN ('sent', 'note') ORDER BY comment_id`},
+		{&q.mailPendingTo, w, `SELECT count(*) FROM outbound_mails WHERE ticket_id = ? AND to_email = ? AND status = 'pending'`},
 	}
 	for _, p := range list {
 		st, err := p.db.PreparexContext(ctx, p.db.Rebind(p.query))
@@ -215,7 +224,7 @@ func (q *privacyStatements) close() error {
 		q.markContact, q.contactInTx, q.pseudonymize, q.clearRequester, q.requesterOf, q.liveTicketsOf, q.authored,
 		q.dropAuthoredFiles, q.eraseAuthored, q.dropParticipant, q.dropTokensOf, q.revokeLinksOf, q.renameLinksOf, q.eraseMailsTo,
 		q.markTicket, q.markClosedTicket, q.eraseTimeline, q.dropTicketFiles, q.dropParticipants, q.dropTicketTokens,
-		q.renameTicketLinks, q.eraseTicketMails, q.purgeCandidates} {
+		q.renameTicketLinks, q.eraseTicketMails, q.purgeCandidates, q.postsOfTicket, q.commentsOfTicket, q.mailPendingTo} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -432,4 +441,33 @@ func (s *Store) PurgeCandidates(ctx context.Context, closedBefore time.Time, lim
 		return nil, fmt.Errorf("store: purge candidates: %w", err)
 	}
 	return ids, nil
+}
+
+// RedactionTargets returns what portico posted on a ticket's GitHub issue
+// (the issue, mirrored replies, notices; GitHubID nil while a post is still
+// on its way) and the agents' comments it acted on (replies sent, internal
+// notes), for the redaction that follows an erasure. It reads from the write
+// pool: the job runs right after the erasure committed.
+func (s *Store) RedactionTargets(ctx context.Context, ticketID int64) ([]model.GitHubPost, []int64, error) {
+	posts := []model.GitHubPost{}
+	if err := s.pv.postsOfTicket.SelectContext(ctx, &posts, ticketID); err != nil {
+		return nil, nil, fmt.Errorf("store: github posts of %d: %w", ticketID, err)
+	}
+	comments := []int64{}
+	if err := s.pv.commentsOfTicket.SelectContext(ctx, &comments, ticketID); err != nil {
+		return nil, nil, fmt.Errorf("store: github comments of %d: %w", ticketID, err)
+	}
+	return posts, comments, nil
+}
+
+// MailPendingTo reports whether a mail to email about the ticket still waits
+// to be delivered. Erasure marks waiting mails failed, so a delivery that
+// was already under way when the erasure committed finds none and mints no
+// portal link for the erased address.
+func (s *Store) MailPendingTo(ctx context.Context, ticketID int64, email string) (bool, error) {
+	var n int
+	if err := s.pv.mailPendingTo.GetContext(ctx, &n, ticketID, email); err != nil {
+		return false, fmt.Errorf("store: pending mail: %w", err)
+	}
+	return n > 0, nil
 }

@@ -124,6 +124,9 @@ func TestPrivacyEraseContact(t *testing.T) {
 			t.Fatalf("PrivacyMessages = %+v, %v", msgs, err)
 		}
 
+		if ok, err := s.MailPendingTo(ctx, f.bobs.ID, "ada@example.com"); !ok || err != nil {
+			t.Errorf("MailPendingTo before erasure = %v, %v", ok, err)
+		}
 		var erased store.Erased
 		var after model.Contact
 		err = s.InTx(ctx, func(tx *store.Tx) error {
@@ -211,6 +214,12 @@ func TestPrivacyEraseContact(t *testing.T) {
 				if m.ToEmail != store.ErasedAddress || m.ToName != "" || m.Payload != "{}" || m.Status != model.MailFailed {
 					t.Errorf("mail after = %+v", m)
 				}
+			}
+		}
+
+		for _, tid := range []int64{f.adas.ID, f.bobs.ID} {
+			if ok, err := s.MailPendingTo(ctx, tid, "ada@example.com"); ok || err != nil {
+				t.Errorf("MailPendingTo(%d) after erasure = %v, %v", tid, ok, err)
 			}
 		}
 

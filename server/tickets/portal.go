@@ -173,6 +173,11 @@ func (s *Service) ReplyOnPortal(ctx context.Context, in PortalReply) (model.Mess
 	case n > validate.MaxDescription:
 		return model.Message{}, model.FieldErrors{"body": fmt.Sprintf("must be at most %d characters (it has %d)", validate.MaxDescription, n)}
 	}
+	// Invalid UTF-8 and NUL (which PostgreSQL refuses in text) are the
+	// sender's mistake, not ours: 422 like the widget, not 500.
+	if msg := validate.Description(body); msg != "" {
+		return model.Message{}, model.FieldErrors{"body": msg}
+	}
 	human, err := s.turnstile.Verify(ctx, in.Turnstile, in.ClientIP)
 	if err != nil {
 		return model.Message{}, fmt.Errorf("%w: %w", ErrHumanCheckUnavailable, err)
@@ -211,7 +216,7 @@ func (s *Service) ReplyOnPortal(ctx context.Context, in PortalReply) (model.Mess
 				return err
 			}
 		}
-		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.ReplyCreated, page.Ticket.ID, msg.ID, tx.Now()))
+		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.ReplyCreated, page.Ticket.ID, msg.ID, tx.Now()).By(events.AuthorCustomer))
 	})
 	if err != nil {
 		return model.Message{}, fmt.Errorf("tickets: portal reply on %s: %w", page.Ticket.Reference, err)

@@ -268,6 +268,8 @@ type Detail struct {
 	Messages    []model.Message
 	Links       []LinkView
 	Attachments []model.Attachment
+	// Tags are the ticket's workflow tags, alphabetical.
+	Tags []string
 }
 
 // Get returns the detail of the ticket with this reference (TK-42, [tk-042]).
@@ -298,6 +300,9 @@ func (s *Service) Get(ctx context.Context, reference string) (Detail, error) {
 		return Detail{}, err
 	}
 	if d.Attachments, err = s.store.Attachments(ctx, id); err != nil {
+		return Detail{}, err
+	}
+	if d.Tags, err = s.store.TicketTags(ctx, id); err != nil {
 		return Detail{}, err
 	}
 	portal, err := s.settings.Portal(ctx)

@@ -13,6 +13,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -134,6 +135,12 @@ func (h *Handler) CreateTicket(c *fiber.Ctx) error {
 	if len(body) > MaxBody {
 		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "the request is larger than 64 KiB")
 	}
+	if !jsonContentType(string(c.Request().Header.ContentType())) {
+		return fiber.NewError(fiber.StatusUnsupportedMediaType, "send the ticket as JSON with Content-Type: application/json")
+	}
+	if !utf8.Valid(body) { // encoding/json would quietly turn the bad bytes into U+FFFD
+		return fiber.NewError(fiber.StatusBadRequest, "the body is not valid UTF-8")
+	}
 	var in submission
 	if err := json.Unmarshal(body, &in); err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, jsonProblem(err))
@@ -213,6 +220,14 @@ func parseRequesterID(raw json.RawMessage) (int64, bool) {
 	}
 	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	return id, err == nil && id > 0
+}
+
+// jsonContentType accepts application/json, any +json type, and no
+// Content-Type at all; forms, text/plain and the rest are refused.
+func jsonContentType(v string) bool {
+	mt, _, _ := strings.Cut(v, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == "" || mt == fiber.MIMEApplicationJSON || strings.HasSuffix(mt, "+json")
 }
 
 // jsonProblem turns a decoding error into a sentence for the caller.

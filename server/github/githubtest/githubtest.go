@@ -43,6 +43,7 @@ type Issue struct {
 	Title     string
 	Body      string
 	Labels    []string
+	Assignees []string
 	State     string
 	User      string
 	CreatedAt time.Time
@@ -163,6 +164,11 @@ func Start(t testing.TB, repository string) *Server {
 	mux.HandleFunc("GET "+p+"/issues/{number}/comments", s.route(RouteListComments, s.listComments))
 	mux.HandleFunc("POST "+p+"/issues/comments/{id}/reactions", s.route(RouteCreateReaction, s.createReaction))
 	mux.HandleFunc("GET "+p+"/contents/{path...}", s.route(RouteGetContents, s.getContents))
+	mux.HandleFunc("PATCH "+p+"/issues/{number}", s.route(RouteEditIssue, s.editIssue))
+	mux.HandleFunc("PATCH "+p+"/issues/comments/{id}", s.route(RouteEditComment, s.editComment))
+	mux.HandleFunc("POST "+p+"/issues/{number}/labels", s.route(RouteAddLabels, s.addLabels))
+	mux.HandleFunc("DELETE "+p+"/issues/{number}/labels/{name}", s.route(RouteRemoveLabel, s.removeLabel))
+	mux.HandleFunc("POST "+p+"/issues/{number}/assignees", s.route(RouteAddAssignees, s.addAssignees))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("githubtest: unexpected %s %s", r.Method, r.URL)
 		writeError(w, http.StatusNotFound, "Not Found", "")
@@ -632,7 +638,7 @@ func (s *Server) issueJSON(is *Issue) map[string]any {
 		"url":            fmt.Sprintf("%s/issues/%d", api, is.Number),
 		"repository_url": api,
 		"html_url":       s.htmlURL("issues", is.Number),
-		"title":          is.Title, "body": is.Body, "state": is.State, "labels": labels,
+		"title":          is.Title, "body": is.Body, "state": is.State, "labels": labels, "assignees": assigneesJSON(s, is.Assignees),
 		"user": s.userJSON(is.User), "comments": 0, "locked": false,
 		"created_at": ts(is.CreatedAt), "updated_at": ts(is.UpdatedAt), "closed_at": closedAt,
 		"author_association": "NONE",

@@ -1,0 +1,167 @@
+package privacy
+
+import (
+	"context"
+	"time"
+
+	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/store"
+)
+
+// Erasure is what erasing a contact did.
+type Erasure struct {
+	// Contact is the contact as it is now: under its pseudonym.
+	Contact model.Contact
+	// ErasedAt and ErasedBy say when and by whom it was erased (the first
+	// time, when this call found it erased already).
+	ErasedAt time.Time
+	ErasedBy string
+	// AlreadyErased: an earlier call erased it; this one changed nothing.
+	AlreadyErased bool
+	// Tickets is how many tickets the contact filed were erased whole.
+	Tickets int64
+	// Erased counts messages, attachments, portal links and mails.
+	Erased store.Erased
+}
+
+// EraseContact erases a contact for good, in one transaction: every ticket
+// it filed is erased whole (subject, every message body, attachments,
+// participants, portal links, mails; the rows stay and still count), what
+// it wrote on others' tickets is erased, its portal links revoked, its mails
+// emptied, and the contact itself kept as erased-<id>@invalid with no name
+// and no user. The GitHub issues and comments that mirrored the erased text
+// are queued for redaction in the same transaction, and the erasure is
+// audited (actor: an admin's email or ActorAPIToken).
+//
+// Erasing again changes nothing and answers the first erasure
+// (AlreadyErased). model.ErrNotFound if there is no such contact.
+func (s *Service) EraseContact(ctx context.Context, contactID int64, actor string) (Erasure, error) {
+	var out Erasure
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		c, first, err := tx.MarkContactErased(ctx, contactID)
+		if err != nil {
+			return err
+		}
+		if !first {
+			out = Erasure{Contact: c, AlreadyErased: true}
+			return nil
+		}
+		out = Erasure{ErasedBy: actor}
+		if out.Contact, out.Tickets, out.Erased, err = s.eraseContact(ctx, tx, c); err != nil {
+			return err
+		}
+		return tx.AddPrivacyAudit(ctx, store.AuditEntry{Action: store.AuditErase, ContactID: &c.ID, Actor: actor,
+			Detail: detail(map[string]any{"tickets": out.Tickets, "erased": out.Erased})})
+	})
+	if err != nil {
+		return Erasure{}, wrap("erase contact", err)
+	}
+	if out.AlreadyErased {
+		return s.earlierErasure(ctx, out)
+	}
+	// The time as stored (PostgreSQL keeps microseconds), so that a second
+	// call answers the same.
+	pc, err := s.store.PrivacyContact(ctx, out.Contact.ID)
+	if err != nil {
+		return Erasure{}, err
+	}
+	if pc.ErasedAt != nil {
+		out.ErasedAt = pc.ErasedAt.UTC()
+	}
+	s.log.InfoContext(ctx, "contact erased", "contact_id", out.Contact.ID, "tickets", out.Tickets,
+		"messages", out.Erased.Messages, "attachments", out.Erased.Attachments, "by", maskActor(actor))
+	return out, nil
+}
+
+// eraseContact does the work of an erasure inside tx; c is the contact as it
+// was, with its address.
+func (s *Service) eraseContact(ctx context.Context, tx *store.Tx, c model.Contact) (model.Contact, int64, store.Erased, error) {
+	var total store.Erased
+	// What they wrote on others' tickets must be known before their
+	// authorship is wiped, to redact its mirror on GitHub.
+	authored, err := tx.AuthoredMessages(ctx, c.Email)
+	if err != nil {
+		return model.Contact{}, 0, total, err
+	}
+	ids, err := tx.LiveTicketIDs(ctx, c.ID)
+	if err != nil {
+		return model.Contact{}, 0, total, err
+	}
+	whole := map[int64]bool{}
+	var tickets int64
+	for _, id := range ids {
+		_, e, ok, err := s.eraseTicket(ctx, tx, id, nil)
+		if err != nil {
+			return model.Contact{}, 0, total, err
+		}
+		if ok {
+			tickets++
+			total = total.Add(e)
+		}
+		whole[id] = true
+	}
+	e, err := tx.ErasePerson(ctx, c.Email)
+	if err != nil {
+		return model.Contact{}, 0, total, err
+	}
+	total = total.Add(e)
+	if s.redactor != nil {
+		byTicket := map[int64][]int64{}
+		var order []int64
+		for _, m := range authored {
+			if whole[m.TicketID] {
+				continue
+			}
+			if _, seen := byTicket[m.TicketID]; !seen {
+				order = append(order, m.TicketID)
+			}
+			byTicket[m.TicketID] = append(byTicket[m.TicketID], m.ID)
+		}
+		for _, t := range order {
+			if err := s.redactor.RedactMessages(ctx, tx, t, byTicket[t]); err != nil {
+				return model.Contact{}, 0, total, err
+			}
+		}
+	}
+	after, err := tx.PseudonymizeContact(ctx, c)
+	if err != nil {
+		return model.Contact{}, 0, total, err
+	}
+	return after, tickets, total, nil
+}
+
+// eraseTicket erases one ticket whole and queues the redaction of its issue.
+func (s *Service) eraseTicket(ctx context.Context, tx *store.Tx, ticketID int64, closedBefore *time.Time) (model.Ticket, store.Erased, bool, error) {
+	t, e, ok, err := tx.EraseTicket(ctx, ticketID, closedBefore)
+	if err != nil || !ok {
+		return t, e, ok, err
+	}
+	if s.redactor != nil {
+		if err := s.redactor.RedactTicket(ctx, tx, ticketID); err != nil {
+			return model.Ticket{}, store.Erased{}, false, err
+		}
+	}
+	return t, e, true, nil
+}
+
+// earlierErasure fills in when and by whom an erased contact was erased.
+func (s *Service) earlierErasure(ctx context.Context, out Erasure) (Erasure, error) {
+	pc, err := s.store.PrivacyContact(ctx, out.Contact.ID)
+	if err != nil {
+		return Erasure{}, err
+	}
+	if pc.ErasedAt != nil {
+		out.ErasedAt = pc.ErasedAt.UTC()
+	}
+	entries, err := s.store.PrivacyAudit(ctx, out.Contact.ID)
+	if err != nil {
+		return Erasure{}, err
+	}
+	for _, e := range entries {
+		if e.Action == store.AuditErase {
+			out.ErasedBy = e.Actor
+			break
+		}
+	}
+	return out, nil
+}
