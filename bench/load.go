@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"maps"
@@ -32,6 +33,8 @@ type target struct {
 	sink          *mailSink // where its mail goes; nil otherwise
 	inboundSecret string    // PORTICO_INBOUND_SECRET
 	replyDomain   string    // the host of PORTICO_MAIL_FROM
+	queue         *sql.DB   // its database, to see its job queue's depth
+	postgres      bool      // on PostgreSQL, whose CPU time is then sampled
 
 	state     state        // what the setups prepared
 	replyNext atomic.Int64 // portal-reply: requests so far, to pick links in turn
@@ -79,9 +82,8 @@ type result struct {
 	transport int   // requests that got no response
 	firstErr  error // the first transport error, for the report
 	rssKB     int64 // the server's resident set after the load; 0 unknown
-	// During the measured time: the server's CPU in percent of one core,
-	// and the whole machine's idle share in percent; -1 unknown.
-	serverCPU, idle float64
+	// CPU during the measured time.
+	cpu cpuUse
 }
 
 func (r result) requests() int { return len(r.latencies) }
@@ -175,9 +177,9 @@ func runLoad(ctx context.Context, t *target, s scenario, concurrency int, warmup
 	var cpuFrom, cpuTo cpuSample
 	wg.Go(func() {
 		time.Sleep(time.Until(from))
-		cpuFrom = sampleCPU(t.pid)
+		cpuFrom = sampleCPU(t.pid, t.postgres)
 		time.Sleep(time.Until(to))
-		cpuTo = sampleCPU(t.pid)
+		cpuTo = sampleCPU(t.pid, t.postgres)
 	})
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -185,7 +187,7 @@ func runLoad(ctx context.Context, t *target, s scenario, concurrency int, warmup
 	}
 
 	res := result{concurrency: concurrency, duration: duration, accept: s.accept, statuses: map[int]int{}, wrong: map[string]int{}}
-	res.serverCPU, res.idle = cpuUse(cpuFrom, cpuTo)
+	res.cpu = cpuBetween(cpuFrom, cpuTo)
 	for _, st := range stats {
 		if st.buildErr != nil {
 			return result{}, fmt.Errorf("build request: %w", st.buildErr)

@@ -50,19 +50,29 @@ func TestResultCounts(t *testing.T) {
 	if r.problem() == "" {
 		t.Error("1.5% errors passed")
 	}
+
+	// A checked scenario: 200s whose body failed the check are errors.
+	r = result{
+		duration:  time.Second,
+		latencies: make([]time.Duration, 100),
+		accept:    200,
+		statuses:  map[int]int{200: 100},
+		wrong:     map[string]int{"outcome=created": 2},
+	}
+	if r.accepted() != 98 || r.errorCount() != 2 {
+		t.Errorf("accepted %d, errors %d; want 98, 2", r.accepted(), r.errorCount())
+	}
+	if got, want := r.breakdown(), "200 outcome=created:2"; got != want {
+		t.Errorf("breakdown = %q, want %q", got, want)
+	}
 }
 
-func TestCheckLoopback(t *testing.T) {
-	for url, ok := range map[string]bool{
-		"http://127.0.0.1:8080":  true,
-		"http://[::1]:8080/":     true,
-		"http://10.0.0.1:8080":   false,
-		"http://example.com":     false,
-		"ftp://127.0.0.1:21":     false,
-		"http://localhost:8080/": false, // a name could resolve anywhere
-	} {
-		if err := checkLoopback(url); (err == nil) != ok {
-			t.Errorf("checkLoopback(%q) = %v, want ok=%v", url, err, ok)
-		}
+func TestCPUBetween(t *testing.T) {
+	at := time.Now()
+	a := cpuSample{at: at, serverTicks: 100, dbTicks: -1, benchTicks: 10, total: 1000, idle: 400}
+	b := cpuSample{at: at.Add(2 * time.Second), serverTicks: 250, dbTicks: 7, benchTicks: 30, total: 1400, idle: 500}
+	u := cpuBetween(a, b)
+	if u.server != 75 || u.db != -1 || u.bench != 10 || u.idle != 25 {
+		t.Errorf("cpuBetween = %+v; want server 75, db -1, bench 10, idle 25", u)
 	}
 }

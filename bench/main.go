@@ -18,6 +18,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,6 +46,7 @@ type options struct {
 	src         string // build the server from this checkout; empty: this module
 	sizes       bool   // print the front-end sizes after the table
 	loadBefore  string // the load average when the run started
+	loadAfter   string // and when the load ended
 }
 
 // row is one line of the results table.
@@ -83,6 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rows, notes, failed = runLocal(ctx, o, logf)
 	}
 
+	o.loadAfter = loadAverage() // before the size scripts' builds
 	var sizes []string
 	if o.sizes && ctx.Err() == nil {
 		logf("measuring the front-end sizes")
@@ -103,6 +106,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	for _, line := range ceilingLines(rows) {
+		fmt.Fprintln(stdout, line)
+	}
+	for _, line := range aimLines(rows, o.concurrency) {
 		fmt.Fprintln(stdout, line)
 	}
 	for _, n := range notes {
@@ -281,6 +287,11 @@ func runScenarios(ctx context.Context, database string, t *target, o options, ru
 				return rows, fmt.Errorf("%s: setup: %w", s.name, err)
 			}
 		}
+		if t.queue != nil {
+			if msg := settleQueue(ctx, t.queue, logf); msg != "" {
+				t.note("%s", msg)
+			}
+		}
 		logf("%s/%s: %d clients, %s warm-up + %s measured", database, s.name, o.concurrency, o.warmup, o.duration)
 		res, err := runLoad(ctx, t, s, o.concurrency, o.warmup, o.duration)
 		if err != nil {
@@ -307,6 +318,48 @@ func runScenarios(ctx context.Context, database string, t *target, o options, ru
 		t.notes = nil
 	}
 	return rows, nil
+}
+
+// settleTimeout bounds the wait for the job queue before a load.
+const settleTimeout = 60 * time.Second
+
+// settleQueue waits until the server's job queue has no job due or running,
+// so that a scenario is not measured while the jobs of the ones before it
+// (mail, event publication) still run. It says what it waited for, or ""
+// when the queue was empty.
+func settleQueue(ctx context.Context, db *sql.DB, logf func(string, ...any)) string {
+	start := time.Now()
+	first := -1
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		n, err := queueDepth(ctx, db)
+		if err != nil {
+			return "queue: its depth could not be read (" + err.Error() + "); the load started without waiting"
+		}
+		if first < 0 {
+			first = n
+			if n > 0 {
+				logf("waiting for the job queue: %d jobs due or running", n)
+			}
+		}
+		if n == 0 {
+			if first == 0 {
+				return ""
+			}
+			return fmt.Sprintf("queue: %d jobs were due or running before the load; it waited %.1f s for the queue to empty",
+				first, time.Since(start).Seconds())
+		}
+		select {
+		case <-ctx.Done():
+			return "queue: interrupted"
+		case <-tick.C:
+			if time.Since(start) > settleTimeout {
+				return fmt.Sprintf("queue: still %d jobs due or running after %s (%d at first); the load started anyway",
+					n, settleTimeout, first)
+			}
+		}
+	}
 }
 
 // drainMail waits until the sink has received want mails in all, and says

@@ -123,16 +123,48 @@ const userHZ = 100
 type cpuSample struct {
 	at          time.Time
 	serverTicks int64 // utime+stime of the server process; -1 unknown
+	benchTicks  int64 // of this process: the load generator and the sink
+	dbTicks     int64 // of every process named postgres; -1 unknown
 	total, idle int64 // machine-wide, from /proc/stat; 0 unknown
 }
 
-func sampleCPU(pid int) cpuSample {
-	s := cpuSample{at: time.Now(), serverTicks: -1}
+func sampleCPU(pid int, postgres bool) cpuSample {
+	s := cpuSample{at: time.Now(), serverTicks: -1, dbTicks: -1}
 	if pid != 0 {
 		s.serverTicks = processTicks(pid)
 	}
+	if postgres {
+		s.dbTicks = postgresTicks()
+	}
+	s.benchTicks = processTicks(os.Getpid())
 	s.total, s.idle = machineTicks()
 	return s
+}
+
+// postgresTicks sums the CPU time of every process named postgres: the
+// server's backends, but also those of anyone else using that PostgreSQL,
+// and none that exited since the last sample (a backend lives as long as
+// its connection, which the server pools). -1 when /proc cannot be read.
+func postgresTicks() int64 {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return -1
+	}
+	var sum int64
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile("/proc/" + e.Name() + "/comm")
+		if err != nil || strings.TrimSpace(string(comm)) != "postgres" {
+			continue
+		}
+		if t := processTicks(pid); t > 0 {
+			sum += t
+		}
+	}
+	return sum
 }
 
 // processTicks is utime+stime of pid, or -1.
@@ -185,18 +217,28 @@ func machineTicks() (total, idle int64) {
 	return total, idle
 }
 
-// cpuUse is what the CPU did between two samples: the server's share of
-// one core in percent (-1 unknown), and the machine's idle share (-1
-// unknown).
-func cpuUse(a, b cpuSample) (serverPct, idlePct float64) {
-	serverPct, idlePct = -1, -1
-	if secs := b.at.Sub(a.at).Seconds(); secs > 0 && a.serverTicks >= 0 && b.serverTicks >= 0 {
-		serverPct = 100 * float64(b.serverTicks-a.serverTicks) / userHZ / secs
+// cpuUse is what the CPU did between two samples, in percent of one core
+// for the processes (-1 unknown) and of the whole machine for idle.
+type cpuUse struct {
+	server, db, bench, idle float64
+}
+
+func cpuBetween(a, b cpuSample) cpuUse {
+	u := cpuUse{server: -1, db: -1, bench: -1, idle: -1}
+	secs := b.at.Sub(a.at).Seconds()
+	share := func(x, y int64) float64 {
+		if secs <= 0 || x < 0 || y < 0 {
+			return -1
+		}
+		return 100 * float64(y-x) / userHZ / secs
 	}
+	u.server = share(a.serverTicks, b.serverTicks)
+	u.db = share(a.dbTicks, b.dbTicks)
+	u.bench = share(a.benchTicks, b.benchTicks)
 	if dt := b.total - a.total; dt > 0 && a.total > 0 {
-		idlePct = 100 * float64(b.idle-a.idle) / float64(dt)
+		u.idle = 100 * float64(b.idle-a.idle) / float64(dt)
 	}
-	return serverPct, idlePct
+	return u
 }
 
 // loadAverage is /proc/loadavg's 1, 5 and 15 minute figures, or "unknown".

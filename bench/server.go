@@ -17,7 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	_ "github.com/lib/pq" // creates and drops the benchmark database
+	_ "github.com/lib/pq"  // creates and drops the benchmark database
+	_ "modernc.org/sqlite" // reads the job queue's depth, as the server's own driver
 )
 
 const (
@@ -160,6 +161,11 @@ func runDatabase(ctx context.Context, name, bin, dir string, o options, logf fun
 	t := newTarget(srv.base, srv.adminToken, o.concurrency)
 	defer t.client.CloseIdleConnections()
 	t.pid, t.sink, t.inboundSecret, t.replyDomain = srv.cmd.Process.Pid, sink, srv.inboundSecret, replyDomain
+	t.postgres = name == "postgres"
+	if t.queue, err = openQueueProbe(name, dbURL); err != nil {
+		return nil, "", err
+	}
+	defer t.queue.Close()
 	rows, err = runScenarios(ctx, name, t, o, serverScenarios(o.scenarios), logf)
 	queued := t.state.setupTickets
 	for _, r := range rows {
@@ -365,4 +371,30 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // never fails
 	return hex.EncodeToString(b)
+}
+
+// openQueueProbe opens the server's database for the one query the
+// benchmark makes of it: how many jobs are waiting or running.
+func openQueueProbe(dialect, dbURL string) (*sql.DB, error) {
+	var db *sql.DB
+	var err error
+	switch dialect {
+	case "sqlite":
+		path := strings.TrimPrefix(dbURL, "sqlite://")
+		db, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	default:
+		db, err = sql.Open("postgres", dbURL)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open the database to watch the job queue: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// queueDepth is the number of River jobs that are due or running.
+func queueDepth(ctx context.Context, db *sql.DB) (int, error) {
+	var n int
+	err := db.QueryRowContext(ctx, "SELECT count(*) FROM river_job WHERE state IN ('available', 'running')").Scan(&n)
+	return n, err
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +26,8 @@ type Verifier struct {
 	verifyURL string
 	client    *http.Client
 	log       *slog.Logger
+	// warned makes the missing-secret warning appear once, not per reply.
+	warned atomic.Bool
 }
 
 // New returns a verifier; client may be nil (a 10 s timeout client is used).
@@ -50,7 +53,9 @@ type siteverifyResponse struct {
 // proves a human. A network or server failure is ErrUnavailable.
 func (v *Verifier) Verify(ctx context.Context, response, remoteIP string) (bool, error) {
 	if v.secret == "" {
-		v.log.WarnContext(ctx, "turnstile: no PORTICO_TURNSTILE_SECRET_KEY set; accepting the reply unchecked")
+		if !v.warned.Swap(true) {
+			v.log.WarnContext(ctx, "turnstile: no PORTICO_TURNSTILE_SECRET_KEY set; replies are accepted unchecked (logged once)")
+		}
 		return true, nil
 	}
 	response = strings.TrimSpace(response)
