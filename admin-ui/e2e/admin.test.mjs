@@ -460,6 +460,58 @@ test('admin app in a real browser against the real server', { skip: why || false
       assert.match(detail.contact.email, /^erased-\d+@invalid$/)
     })
 
+    await t.test('workflows: a rule made in the editor sets urgent on a new outage ticket from the widget', async () => {
+      await page.getByRole('link', { name: 'Workflows' }).click()
+      await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor()
+      await page.locator('tr[data-rule="Tag widget tickets"]').waitFor()
+      await page.getByRole('link', { name: 'New rule' }).click()
+      await page.waitForURL(`${base}/admin/workflows/new`)
+      await page.getByRole('heading', { name: 'New rule' }).waitFor()
+      // The form refuses what the server would, before sending.
+      await page.getByRole('button', { name: 'Create rule' }).click()
+      await page.getByText('Name is required.').waitFor()
+      await page.getByLabel('Name', { exact: true }).fill('Outages are urgent')
+      await page.getByLabel('When', { exact: true }).selectOption('ticket.created')
+      await page.getByLabel('All of these: condition 1 field').selectOption('subject')
+      await page.getByLabel('All of these: condition 1 operator').selectOption('contains')
+      await page.getByLabel('All of these: condition 1 value').fill('outage')
+      await page.getByLabel('Action 1', { exact: true }).selectOption('set_priority')
+      await page.getByLabel('Action 1 value').selectOption('urgent')
+      await page.getByRole('button', { name: 'Add action' }).click()
+      await page.getByLabel('Action 2', { exact: true }).selectOption('add_tag')
+      await page.getByLabel('Action 2 value').fill('Incident')
+      await shot('11-workflow-rule')
+      await page.getByRole('button', { name: 'Create rule' }).click()
+      await page.waitForURL(`${base}/admin/workflows`)
+      await page.locator('tr[data-rule="Outages are urgent"]').getByText('When subject contains “outage”: set priority urgent, add tag incident').waitFor()
+
+      const r = await fetch(`${base}/support/widget/tickets`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email: 'dave@example.com', name: 'Dave', subject: 'Checkout outage', description: 'Nobody can pay.', priority: 'low' }),
+      })
+      assert.equal(r.status, 201)
+      const ref = (await r.json()).reference
+      const deadline = Date.now() + 20_000
+      while ((await api(`/support/admin/tickets/${ref}`)).body.priority !== 'urgent') {
+        assert.ok(Date.now() < deadline, 'the rule did not set the priority within 20 s')
+        await new Promise((ok) => setTimeout(ok, 200))
+      }
+      await page.goto(`${base}/admin/tickets/${ref}`)
+      await page.getByTestId('ticket-priority').getByText('urgent', { exact: true }).waitFor()
+      await page.getByTestId('ticket-tags').getByText('incident', { exact: true }).waitFor()
+      await page.getByTestId('ticket-tags').getByText('from-widget', { exact: true }).waitFor()
+      await shot('12-ticket-urgent')
+
+      // The run log and a dry run tell the same story.
+      await page.getByRole('link', { name: 'Workflows' }).click()
+      await page.locator('table.runs tr[data-status="done"]', { hasText: 'Outages are urgent' }).waitFor()
+      await page.getByLabel('Ticket', { exact: true }).fill(ref)
+      await page.getByRole('button', { name: 'Try', exact: true }).click()
+      await page.getByTestId('dry-run').locator('li.run', { hasText: 'Outages are urgent' }).waitFor()
+      await shot('13-workflows')
+    })
+
     await t.test('sign out', async () => {
       await page.getByRole('button', { name: 'Sign out' }).click()
       await page.waitForURL(`${base}/admin/login`)

@@ -646,6 +646,8 @@ func TestWorkflowGitHubActions(t *testing.T) {
 		`[{"type":"set_department","value":"Sales"}]`))
 	// The issue is slow to open: the label jobs wait for it.
 	g.gh.Fail(githubtest.RouteCreateIssue, githubtest.BadGateway(false))
+	// A rate limit on the assignment: the job waits, then assigns once.
+	g.gh.Fail(githubtest.RouteAddAssignees, githubtest.SecondaryRateLimit(429, 1))
 	ref := fileTicket(t, g.App, `{"email":"ada@example.com","subject":"Wrong invoice","description":"Twice charged."}`).json(t)["reference"].(string)
 	issue := g.issueFor(t, ref)
 	labels := func() string {
@@ -680,6 +682,9 @@ func TestWorkflowGitHubActions(t *testing.T) {
 		if c.Status != 200 && c.Status != 404 {
 			t.Errorf("remove label call: %+v", c)
 		}
+	}
+	if ac := g.gh.Calls(githubtest.RouteAddAssignees); len(ac) != 2 || ac[0].Status != 429 || ac[1].Status != 201 || ac[1].At.Sub(ac[0].At) < time.Second {
+		t.Errorf("assign calls: %+v", ac)
 	}
 	run := wfWaitRun(t, g.App, ref, "Billing", "done")
 	if run.Error != "" {

@@ -126,11 +126,17 @@ func TestWorkflowBookkeeping(t *testing.T) {
 		if p, err := s.GitHubIssuePending(ctx, ticket.ID); p || err != nil {
 			t.Errorf("pending without a post = %v, %v", p, err)
 		}
-		inTx(func(tx *store.Tx) error { _, err := tx.QueueGitHubPost(ctx, "ticket:"+strconv.FormatInt(ticket.ID, 10), ticket.ID); return err })
+		inTx(func(tx *store.Tx) error {
+			_, err := tx.QueueGitHubPost(ctx, "ticket:"+strconv.FormatInt(ticket.ID, 10), ticket.ID)
+			return err
+		})
 		if p, _ := s.GitHubIssuePending(ctx, ticket.ID); !p {
 			t.Error("queued issue not pending")
 		}
-		inTx(func(tx *store.Tx) error { _, err := tx.FinishGitHubPost(ctx, "ticket:"+strconv.FormatInt(ticket.ID, 10), 7); return err })
+		inTx(func(tx *store.Tx) error {
+			_, err := tx.FinishGitHubPost(ctx, "ticket:"+strconv.FormatInt(ticket.ID, 10), 7)
+			return err
+		})
 		if p, _ := s.GitHubIssuePending(ctx, ticket.ID); p {
 			t.Error("posted issue still pending")
 		}

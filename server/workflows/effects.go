@@ -34,7 +34,7 @@ type WebhookArgs struct {
 func (WebhookArgs) Kind() string { return "workflows.webhook" }
 
 // WebhookAttempts is how often a webhook is tried (River's backoff,
-// attempt⁴ seconds: about seven hours in all).
+// attempt⁴ seconds apart: about four hours in all).
 const WebhookAttempts = 10
 
 // InsertOpts bounds the attempts.

@@ -90,7 +90,7 @@ func (r *recorder) AddAssignees(ctx context.Context, issue int64, logins []strin
 
 type waitErr struct{ d time.Duration }
 
-func (w waitErr) Error() string              { return "rate limited" }
+func (w waitErr) Error() string             { return "rate limited" }
 func (w waitErr) RetryAfter() time.Duration { return w.d }
 
 func jobOf[T river.JobArgs](args T, attempt int) *river.Job[T] {

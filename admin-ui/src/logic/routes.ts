@@ -2,7 +2,7 @@
 
 export const BASE = '/admin'
 
-export type RouteName = 'login' | 'settings' | 'tickets' | 'ticket' | 'contact' | 'notfound'
+export type RouteName = 'login' | 'settings' | 'tickets' | 'ticket' | 'contact' | 'workflows' | 'workflow' | 'notfound'
 
 export interface Route {
   name: RouteName
@@ -17,6 +17,8 @@ const table: [RouteName, RegExp][] = [
   ['tickets', /^\/tickets\/?$/],
   ['ticket', /^\/tickets\/(?<reference>[^/]+)\/?$/],
   ['contact', /^\/contacts\/(?<id>[0-9]+)\/?$/],
+  ['workflows', /^\/workflows\/?$/],
+  ['workflow', /^\/workflows\/(?<id>new|[0-9]+)\/?$/],
 ]
 
 /** Resolves a location (path and query) to a page. */

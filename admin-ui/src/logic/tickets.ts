@@ -62,6 +62,8 @@ export interface TicketDetail {
   contact: Contact | null
   messages: Message[]
   portal_links: PortalLink[]
+  /** Workflow tags (older servers send none). */
+  tags?: string[]
 }
 
 export interface ListQuery {

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -206,6 +207,9 @@ func (s *Server) Issues() []Issue {
 	out := make([]Issue, len(s.issues))
 	for i, is := range s.issues {
 		out[i] = *is
+		// Label and assignee slices change under the lock; callers get copies.
+		out[i].Labels = slices.Clone(is.Labels)
+		out[i].Assignees = slices.Clone(is.Assignees)
 	}
 	return out
 }
