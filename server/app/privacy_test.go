@@ -267,6 +267,10 @@ func TestPrivacyExportAndErase(t *testing.T) {
 		if r := do(t, a, req{method: "POST", path: "/support/admin/contacts/999999/erase", header: bearer()}); r.Status != 404 {
 			t.Errorf("erase unknown contact: %d", r.Status)
 		}
+		// A pseudonym is never linked to a user again.
+		if r := do(t, a, req{method: "POST", path: fmt.Sprintf("/support/admin/contacts/%d/promote", w.ada), body: `{"user_id":5}`, header: bearer()}); r.Status != 422 {
+			t.Errorf("promote an erased contact: %d %s", r.Status, r.Body)
+		}
 
 		doc, raw = exportOf(t, a, w.ada)
 		if doc.Contact.Email != pseudonym || doc.Contact.ErasedAt == nil || len(doc.Tickets) != 1 || doc.Tickets[0].ErasedAt == nil {

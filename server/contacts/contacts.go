@@ -45,11 +45,20 @@ func (s *Service) PromoteToUser(ctx context.Context, contactID, userID int64) (m
 	if userID <= 0 {
 		return model.Contact{}, 0, model.FieldErrors{"user_id": "must be a positive integer"}
 	}
+	current, err := s.store.Contact(ctx, contactID)
+	if err != nil {
+		return model.Contact{}, 0, err
+	}
+	// An erased contact is a pseudonym; linking it to a user would undo
+	// the erasure.
+	if strings.HasPrefix(current.Email, "erased-") && strings.HasSuffix(current.Email, "@invalid") {
+		return model.Contact{}, 0, model.FieldErrors{"contact": "was erased and cannot be linked to a user"}
+	}
 	var (
 		c model.Contact
 		n int64
 	)
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if c, err = tx.SetContactUser(ctx, contactID, userID); err != nil {
 			return err

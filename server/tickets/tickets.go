@@ -5,7 +5,9 @@ package tickets
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -190,7 +192,9 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 func (s *Service) admit(ctx context.Context, in WidgetSubmission) error {
 	checks := []ratelimit.Check{{Key: "widget:ip:" + in.ClientIP, Limit: s.limits.PerIP}}
 	if in.Email != "" {
-		checks = append(checks, ratelimit.Check{Key: "widget:email:" + in.Email, Limit: s.limits.PerEmail})
+		// Hashed: rate-limit keys (in Redis) must not hold addresses.
+		sum := sha256.Sum256([]byte(in.Email))
+		checks = append(checks, ratelimit.Check{Key: "widget:email:" + hex.EncodeToString(sum[:16]), Limit: s.limits.PerEmail})
 	} else if in.RequesterID != nil {
 		checks = append(checks, ratelimit.Check{Key: "widget:user:" + strconv.FormatInt(*in.RequesterID, 10), Limit: s.limits.PerEmail})
 	}
