@@ -211,6 +211,10 @@ type GitHubArgs struct {
 // Kind names the job for River.
 func (GitHubArgs) Kind() string { return "workflows.github" }
 
+// issueWaitAttempts is how many tries a GitHub job gives a ticket whose
+// issue is not even queued before it concludes there will be none.
+const issueWaitAttempts = 5
+
 // github works a GitHubArgs job. With the sync off, or for a ticket that
 // has no issue and will get none (filed while the sync was off), it does
 // nothing. While the ticket's issue is still being opened it retries with
@@ -229,8 +233,14 @@ func (e *Engine) github(ctx context.Context, job *river.Job[GitHubArgs]) error {
 	}
 	if t.GitHubIssueNumber == nil {
 		pending, err := e.store.GitHubIssuePending(ctx, t.ID)
-		if err != nil || !pending {
+		if err != nil {
 			return err
+		}
+		// The sync's own ticket.created handler may not have queued the
+		// issue yet (both react to the same event): give it a few tries
+		// before deciding the ticket has no issue and never will.
+		if !pending && job.Attempt >= issueWaitAttempts {
+			return nil
 		}
 		err = fmt.Errorf("the issue of %s is not opened yet", t.Reference)
 		if job.Attempt >= job.MaxAttempts {

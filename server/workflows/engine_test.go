@@ -232,9 +232,16 @@ func TestGitHubJob(t *testing.T) {
 	}
 	job := GitHubArgs{Add: []string{"billing", "gone"}, Remove: []string{"dept:sales", "billing"}, Assign: []string{"octocat"}}
 
-	// No issue and none queued (filed while the sync was off): done.
-	if err := work(job); err != nil || len(rec.calls) != 0 {
-		t.Fatalf("no issue: %v %v", err, rec.calls)
+	// No issue and none queued: the sync may not have queued it yet, so
+	// the first tries retry; after issueWaitAttempts the ticket is taken
+	// as filed while the sync was off, and the job is done.
+	if err := work(job); err == nil || len(rec.calls) != 0 {
+		t.Fatalf("no issue, first try: %v %v", err, rec.calls)
+	}
+	a := job
+	a.TicketID = ticket.ID
+	if err := e.github(ctx, jobOf(a, issueWaitAttempts)); err != nil || len(rec.calls) != 0 {
+		t.Fatalf("no issue, last try: %v %v", err, rec.calls)
 	}
 	// The issue is queued but not opened: retry.
 	must := func(fn func(tx *store.Tx) error) {
