@@ -94,6 +94,30 @@ type PortalLink struct {
 	CreatedAt time.Time  `db:"created_at"`
 }
 
+// Portal link states, as admins and exports show them.
+const (
+	LinkActive  = "active"
+	LinkExpired = "expired"
+	LinkRevoked = "revoked"
+)
+
+// State says whether the link still opens: revoked wins, then expiry, which
+// is retention after the ticket closed (nil while it is open).
+func (l PortalLink) State(closedAt *time.Time, retention time.Duration, now time.Time) (state string, expiresAt *time.Time) {
+	state = LinkActive
+	if closedAt != nil {
+		exp := closedAt.Add(retention)
+		expiresAt = &exp
+		if !now.Before(exp) {
+			state = LinkExpired
+		}
+	}
+	if l.RevokedAt != nil {
+		state = LinkRevoked
+	}
+	return state, expiresAt
+}
+
 // Outbound mail kinds.
 const (
 	MailConfirmation = "confirmation"

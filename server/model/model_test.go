@@ -1,6 +1,9 @@
 package model
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestParseReference(t *testing.T) {
 	for in, want := range map[string]int64{
@@ -24,5 +27,28 @@ func TestFieldErrorsMessage(t *testing.T) {
 	e := FieldErrors{"subject": "is required", "email": "is not a valid email address"}
 	if got := e.Error(); got != "invalid input: email is not a valid email address; subject is required" {
 		t.Error(got)
+	}
+}
+
+func TestPortalLinkState(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	closedLongAgo := now.Add(-48 * time.Hour)
+	closedRecently := now.Add(-time.Hour)
+	revoked := now
+	for _, c := range []struct {
+		link   PortalLink
+		closed *time.Time
+		want   string
+	}{
+		{PortalLink{}, nil, LinkActive},
+		{PortalLink{}, &closedRecently, LinkActive},
+		{PortalLink{}, &closedLongAgo, LinkExpired},
+		{PortalLink{RevokedAt: &revoked}, nil, LinkRevoked},
+		{PortalLink{RevokedAt: &revoked}, &closedLongAgo, LinkRevoked},
+	} {
+		got, exp := c.link.State(c.closed, 24*time.Hour, now)
+		if got != c.want || (c.closed == nil) != (exp == nil) {
+			t.Errorf("State(%v) = %s, %v; want %s", c.closed, got, exp, c.want)
+		}
 	}
 }

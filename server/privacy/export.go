@@ -97,9 +97,9 @@ type ExportAttachment struct {
 
 // Portal link states, as the admin ticket page shows them.
 const (
-	LinkActive  = "active"
-	LinkExpired = "expired"
-	LinkRevoked = "revoked"
+	LinkActive  = model.LinkActive
+	LinkExpired = model.LinkExpired
+	LinkRevoked = model.LinkRevoked
 )
 
 // ExportPortalLink is the state of the contact's portal access to a ticket.
@@ -223,17 +223,8 @@ func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.Pri
 		if l.Email != c.Email {
 			continue
 		}
-		el := ExportPortalLink{ID: l.ID, Email: l.Email, State: LinkActive, RevokedAt: l.RevokedAt, CreatedAt: l.CreatedAt}
-		if t.ClosedAt != nil {
-			exp := t.ClosedAt.Add(retention)
-			el.ExpiresAt = &exp
-			if !now.Before(exp) {
-				el.State = LinkExpired
-			}
-		}
-		if l.RevokedAt != nil {
-			el.State = LinkRevoked
-		}
+		el := ExportPortalLink{ID: l.ID, Email: l.Email, RevokedAt: l.RevokedAt, CreatedAt: l.CreatedAt}
+		el.State, el.ExpiresAt = l.State(t.ClosedAt, retention, now)
 		et.PortalLinks = append(et.PortalLinks, el)
 	}
 	mails, err := s.store.OutboundMails(ctx, t.ID)

@@ -253,9 +253,9 @@ func (s *Service) List(ctx context.Context, q ListQuery) ([]model.Ticket, int64,
 
 // Portal link states.
 const (
-	LinkActive  = "active"
-	LinkExpired = "expired"
-	LinkRevoked = "revoked"
+	LinkActive  = model.LinkActive
+	LinkExpired = model.LinkExpired
+	LinkRevoked = model.LinkRevoked
 )
 
 // LinkView is a portal link as admins see it.
@@ -316,17 +316,8 @@ func (s *Service) Get(ctx context.Context, reference string) (Detail, error) {
 	retention, _ := validate.Retention(portal.RetentionAfterClose)
 	now := s.now()
 	for _, l := range links {
-		v := LinkView{PortalLink: l, State: LinkActive}
-		if t.ClosedAt != nil {
-			exp := t.ClosedAt.Add(retention)
-			v.ExpiresAt = &exp
-			if !now.Before(exp) {
-				v.State = LinkExpired
-			}
-		}
-		if l.RevokedAt != nil {
-			v.State = LinkRevoked
-		}
+		v := LinkView{PortalLink: l}
+		v.State, v.ExpiresAt = l.State(t.ClosedAt, retention, now)
 		d.Links = append(d.Links, v)
 	}
 	return d, nil
