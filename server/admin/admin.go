@@ -28,6 +28,9 @@ type Authenticator interface {
 	Session(ctx context.Context, token string) (model.Admin, error)
 	Logout(ctx context.Context, token string) error
 	BearerValid(token string) bool
+	// BearerAllows reports whether the API token has a scope
+	// (adminauth.Scopes).
+	BearerAllows(scope string) bool
 	// AllowLogin slows down password guessing: it returns how long a client
 	// address must wait when it has tried too often.
 	AllowLogin(ctx context.Context, clientIP string) (time.Duration, error)
@@ -79,7 +82,10 @@ func New(auth Authenticator, s Settings, t Tickets, c Contacts, signups Signups,
 	return &Handler{auth: auth, settings: s, tickets: t, contacts: c, signups: signups, origin: origin, secure: secureCookie}
 }
 
-const adminLocal = "admin"
+const (
+	adminLocal  = "admin"
+	bearerLocal = "bearer" // true when the API token let the request in
+)
 
 // RequireAdmin lets a request through with a valid bearer token or session
 // cookie. With a cookie, unsafe methods must come from our own origin, which
@@ -87,6 +93,7 @@ const adminLocal = "admin"
 func (h *Handler) RequireAdmin(c *fiber.Ctx) error {
 	if bearer, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok {
 		if h.auth.BearerValid(strings.TrimSpace(bearer)) {
+			c.Locals(bearerLocal, true)
 			return c.Next()
 		}
 		return fiber.NewError(fiber.StatusUnauthorized, "the bearer token is not valid")
@@ -107,6 +114,19 @@ func (h *Handler) RequireAdmin(c *fiber.Ctx) error {
 	}
 	c.Locals(adminLocal, admin)
 	return c.Next()
+}
+
+// RequireScope lets through, after RequireAdmin, a signed-in admin (who has
+// every scope) or an API token that has scope; other tokens get a 403 that
+// names the scope missing.
+func (h *Handler) RequireScope(scope string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if viaToken, _ := c.Locals(bearerLocal).(bool); viaToken && !h.auth.BearerAllows(scope) {
+			return fiber.NewError(fiber.StatusForbidden, "the API token lacks the \""+scope+"\" scope "+
+				"(PORTICO_ADMIN_API_TOKEN_SCOPES lists what it may do)")
+		}
+		return c.Next()
+	}
 }
 
 func safeMethod(m string) bool {

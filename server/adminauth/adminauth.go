@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,23 +35,56 @@ var ErrInvalidCredentials = errors.New("invalid email or password")
 // LoginLimit is how many sign-in attempts one client address may make.
 var LoginLimit = ratelimit.Limit{Count: 10, Period: 10 * time.Minute}
 
+// Scopes of the admin API, one per group of routes
+// (PORTICO_ADMIN_API_TOKEN_SCOPES). A signed-in admin has them all; the API
+// token has those configured (all when none are).
+const (
+	ScopeSettings  = "settings"  // guest policy, portal and widget settings
+	ScopeTickets   = "tickets"   // list and read tickets and attachments, revoke portal links
+	ScopeContacts  = "contacts"  // promote contacts, verify signup tokens
+	ScopeWorkflows = "workflows" // workflow rules and runs
+	ScopePrivacy   = "privacy"   // retention settings, contact export and erasure
+)
+
+// Scopes lists every scope.
+var Scopes = []string{ScopeSettings, ScopeTickets, ScopeContacts, ScopeWorkflows, ScopePrivacy}
+
 // Service authenticates admins.
 type Service struct {
 	store    *store.Store
 	limiter  ratelimit.Limiter
 	apiToken string
+	// scopes the API token has; nil: all.
+	scopes map[string]bool
 	// dummyHash is verified against when the email is unknown, so that a
 	// login takes as long whether or not the admin exists.
 	dummyHash string
 }
 
 // New returns the service; apiToken may be empty (bearer access off).
-func New(s *store.Store, limiter ratelimit.Limiter, apiToken string) (*Service, error) {
+// scopes limit what the token may do (none: every scope); an unknown scope
+// is an error.
+func New(s *store.Store, limiter ratelimit.Limiter, apiToken string, scopes ...string) (*Service, error) {
 	dummy, err := HashPassword("portico-dummy-password")
 	if err != nil {
 		return nil, err
 	}
-	return &Service{store: s, limiter: limiter, apiToken: apiToken, dummyHash: dummy}, nil
+	svc := &Service{store: s, limiter: limiter, apiToken: apiToken, dummyHash: dummy}
+	if len(scopes) > 0 {
+		svc.scopes = map[string]bool{}
+		for _, sc := range scopes {
+			if !slices.Contains(Scopes, sc) {
+				return nil, fmt.Errorf("PORTICO_ADMIN_API_TOKEN_SCOPES: %q is not a scope (want %s)", sc, strings.Join(Scopes, ", "))
+			}
+			svc.scopes[sc] = true
+		}
+	}
+	return svc, nil
+}
+
+// BearerAllows reports whether the API token has scope.
+func (s *Service) BearerAllows(scope string) bool {
+	return s.scopes == nil && slices.Contains(Scopes, scope) || s.scopes[scope]
 }
 
 // AllowLogin charges one sign-in attempt to the client address and returns

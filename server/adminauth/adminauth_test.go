@@ -3,10 +3,13 @@ package adminauth_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/portico/portico/server/adminauth"
+	"github.com/portico/portico/server/config"
 	"github.com/portico/portico/server/dbtest"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/ratelimit"
@@ -75,5 +78,40 @@ func TestBearer(t *testing.T) {
 	on, _ := adminauth.New(nil, nil, "0123456789abcdef-token")
 	if !on.BearerValid("0123456789abcdef-token") || on.BearerValid("0123456789abcdef-tokeN") || on.BearerValid("") {
 		t.Error("bearer comparison wrong")
+	}
+}
+
+func TestTokenScopes(t *testing.T) {
+	all, err := adminauth.New(nil, nil, "0123456789abcdef-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range adminauth.Scopes {
+		if !all.BearerAllows(sc) {
+			t.Errorf("a token without scopes configured lacks %q", sc)
+		}
+	}
+	if all.BearerAllows("admin") || all.BearerAllows("") {
+		t.Error("an unknown scope is allowed")
+	}
+	some, err := adminauth.New(nil, nil, "0123456789abcdef-token", adminauth.ScopeContacts, adminauth.ScopeTickets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sc, want := range map[string]bool{"contacts": true, "tickets": true, "settings": false, "workflows": false, "privacy": false} {
+		if some.BearerAllows(sc) != want {
+			t.Errorf("BearerAllows(%q) = %v", sc, !want)
+		}
+	}
+	if _, err := adminauth.New(nil, nil, "0123456789abcdef-token", "tikets"); err == nil || !strings.Contains(err.Error(), `"tikets" is not a scope`) {
+		t.Errorf("unknown scope: %v", err)
+	}
+}
+
+// TestScopesMatchConfig: the configuration accepts exactly the scopes
+// this package enforces.
+func TestScopesMatchConfig(t *testing.T) {
+	if !slices.Equal(config.AdminScopes, adminauth.Scopes) {
+		t.Errorf("config.AdminScopes = %v, adminauth.Scopes = %v", config.AdminScopes, adminauth.Scopes)
 	}
 }

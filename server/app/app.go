@@ -217,7 +217,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	}
 	privacySvc := privacy.New(privacy.Deps{Store: a.store, Settings: settingsSvc, Redactor: gh, Log: a.log, Now: d.Now})
 	river.AddWorker(workers, privacy.NewPurgeWorker(privacySvc))
-	auth, err := adminauth.New(a.store, limiter, cfg.AdminAPIToken)
+	auth, err := adminauth.New(a.store, limiter, cfg.AdminAPIToken, cfg.AdminAPITokenScopes...)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,10 +67,16 @@ type Config struct {
 	AdminEmail    string // bare address
 	AdminPassword string
 	AdminAPIToken string
+	// AdminAPITokenScopes limits what the API token may do (AdminScopes);
+	// nil means every scope.
+	AdminAPITokenScopes []string
 
 	WidgetLimitPerEmail Rate
 	WidgetLimitPerIP    Rate
 	TrustedProxies      []string // IPs or CIDR prefixes
+	// OutboundAllow names the internal destinations workflow webhooks may
+	// reach anyway: IPs, CIDR prefixes or host names (lower case).
+	OutboundAllow []string
 
 	LogLevel        slog.Level
 	LogFormat       string // "text" or "json"
@@ -93,7 +100,7 @@ func load(lookup func(string) (string, bool), defaultPath string) (Config, error
 		return Config{}, err
 	}
 
-	l.allowList("PORTICO_SNS_TOPIC_ARNS", "PORTICO_TRUSTED_PROXIES")
+	l.allowList("PORTICO_SNS_TOPIC_ARNS", "PORTICO_TRUSTED_PROXIES", "PORTICO_ADMIN_API_TOKEN_SCOPES", "PORTICO_OUTBOUND_ALLOW")
 
 	// Read every variable unconditionally: file keys that are never read
 	// are reported as unknown.
@@ -135,6 +142,10 @@ func load(lookup func(string) (string, bool), defaultPath string) (Config, error
 	c.AdminEmail = parse(l, "PORTICO_ADMIN_EMAIL", "", parseEmail)
 	c.AdminPassword = parse(l, "PORTICO_ADMIN_PASSWORD", "", minLen(8))
 	c.AdminAPIToken = parse(l, "PORTICO_ADMIN_API_TOKEN", "", minLen(16))
+	c.AdminAPITokenScopes = parse(l, "PORTICO_ADMIN_API_TOKEN_SCOPES", "", parseScopes)
+	if l.isSet("PORTICO_ADMIN_API_TOKEN_SCOPES") && !l.isSet("PORTICO_ADMIN_API_TOKEN") {
+		l.check("PORTICO_ADMIN_API_TOKEN_SCOPES", errors.New("set without PORTICO_ADMIN_API_TOKEN"))
+	}
 	// Checked on what was set, not on what parsed, so one typo gives one error.
 	switch email, pass := l.isSet("PORTICO_ADMIN_EMAIL"), l.isSet("PORTICO_ADMIN_PASSWORD"); {
 	case email && !pass:
@@ -146,6 +157,7 @@ func load(lookup func(string) (string, bool), defaultPath string) (Config, error
 	c.WidgetLimitPerEmail = parse(l, "PORTICO_WIDGET_LIMIT_PER_EMAIL", "10/1h", ParseRate)
 	c.WidgetLimitPerIP = parse(l, "PORTICO_WIDGET_LIMIT_PER_IP", "60/1h", ParseRate)
 	c.TrustedProxies = parse(l, "PORTICO_TRUSTED_PROXIES", "", parseProxies)
+	c.OutboundAllow = parse(l, "PORTICO_OUTBOUND_ALLOW", "", parseOutboundAllow)
 
 	c.LogLevel = parse(l, "PORTICO_LOG_LEVEL", "info", parseLogLevel)
 	c.LogFormat = parse(l, "PORTICO_LOG_FORMAT", "text", parseLogFormat)
@@ -423,6 +435,66 @@ func parseProxies(s string) ([]string, error) {
 		}
 	}
 	return proxies, nil
+}
+
+// AdminScopes are what PORTICO_ADMIN_API_TOKEN_SCOPES may name, one per
+// group of admin routes (server/adminauth defines them; a test there keeps
+// the two lists equal).
+var AdminScopes = []string{"settings", "tickets", "contacts", "workflows", "privacy"}
+
+func parseScopes(s string) ([]string, error) {
+	var out []string
+	for _, item := range splitList(s) {
+		item = strings.ToLower(item)
+		if !slices.Contains(AdminScopes, item) {
+			return nil, fmt.Errorf("%q is not a scope (want a comma-separated list of %s)", item, strings.Join(AdminScopes, ", "))
+		}
+		if !slices.Contains(out, item) {
+			out = append(out, item)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("names no scope (leave it unset for every scope)")
+	}
+	return out, nil
+}
+
+// parseOutboundAllow reads IPs, CIDR prefixes and host names. A host name
+// is letters, digits, '-', '_' and dots, without a scheme or port, and not
+// all numeric (2130706433 or 0177.0.0.1 are addresses in disguise).
+func parseOutboundAllow(s string) ([]string, error) {
+	var out []string
+	for _, item := range splitList(s) {
+		bad := fmt.Errorf("%q is not an IP address, CIDR prefix or host name (e.g. 10.0.0.5, 10.0.0.0/8, hooks.internal)", item)
+		if strings.Contains(item, "/") {
+			if _, err := netip.ParsePrefix(item); err != nil {
+				return nil, bad
+			}
+			out = append(out, item)
+			continue
+		}
+		if _, err := netip.ParseAddr(item); err == nil {
+			out = append(out, item)
+			continue
+		}
+		name := strings.TrimSuffix(strings.ToLower(item), ".")
+		labels := strings.Split(name, ".")
+		last := labels[len(labels)-1]
+		numeric := strings.Trim(last, "0123456789") == "" ||
+			strings.HasPrefix(last, "0x") && strings.Trim(last[2:], "0123456789abcdef") == ""
+		ok := name != "" && len(name) <= 253 && !numeric
+		for _, label := range labels {
+			ok = ok && label != "" && len(label) <= 63 && label[0] != '-' && label[len(label)-1] != '-' &&
+				!strings.ContainsFunc(label, func(r rune) bool {
+					return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+				})
+		}
+		if !ok {
+			return nil, bad
+		}
+		out = append(out, name)
+	}
+	return out, nil
 }
 
 func parseLogLevel(s string) (slog.Level, error) {

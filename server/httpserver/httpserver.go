@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/portico/portico/server/admin"
+	"github.com/portico/portico/server/adminauth"
 	"github.com/portico/portico/server/github"
 	"github.com/portico/portico/server/inbound"
 	"github.com/portico/portico/server/model"
@@ -119,36 +120,43 @@ func routes(app *fiber.App, o Options) {
 	api.Get("/api/session", a.Me)
 	api.Delete("/api/session", a.Logout)
 	authed := api.Group("", a.RequireAdmin)
-	authed.Get("/settings/public-tickets", a.GetGuestPolicy)
-	authed.Put("/settings/public-tickets", a.PutGuestPolicy)
-	authed.Get("/settings/portal", a.GetPortal)
-	authed.Put("/settings/portal", a.PutPortal)
-	authed.Get("/settings/widget", a.GetWidget)
-	authed.Put("/settings/widget", a.PutWidget)
-	authed.Get("/tickets", a.ListTickets)
-	authed.Get("/tickets/:reference", a.GetTicket)
-	authed.Post("/tickets/:reference/portal-links/revoke", a.RevokePortalLinks)
-	authed.Post("/contacts/:id/promote", a.PromoteContact)
-	authed.Post("/signup-tokens/verify", a.VerifySignupToken)
-	authed.Get("/attachments/:id", a.Attachment)
+	// Each route names the scope an API token needs for it
+	// (PORTICO_ADMIN_API_TOKEN_SCOPES); signed-in admins have every scope.
+	settingsScope := a.RequireScope(adminauth.ScopeSettings)
+	ticketsScope := a.RequireScope(adminauth.ScopeTickets)
+	contactsScope := a.RequireScope(adminauth.ScopeContacts)
+	workflowsScope := a.RequireScope(adminauth.ScopeWorkflows)
+	privacyScope := a.RequireScope(adminauth.ScopePrivacy)
+	authed.Get("/settings/public-tickets", settingsScope, a.GetGuestPolicy)
+	authed.Put("/settings/public-tickets", settingsScope, a.PutGuestPolicy)
+	authed.Get("/settings/portal", settingsScope, a.GetPortal)
+	authed.Put("/settings/portal", settingsScope, a.PutPortal)
+	authed.Get("/settings/widget", settingsScope, a.GetWidget)
+	authed.Put("/settings/widget", settingsScope, a.PutWidget)
+	authed.Get("/tickets", ticketsScope, a.ListTickets)
+	authed.Get("/tickets/:reference", ticketsScope, a.GetTicket)
+	authed.Post("/tickets/:reference/portal-links/revoke", ticketsScope, a.RevokePortalLinks)
+	authed.Post("/contacts/:id/promote", contactsScope, a.PromoteContact)
+	authed.Post("/signup-tokens/verify", contactsScope, a.VerifySignupToken)
+	authed.Get("/attachments/:id", ticketsScope, a.Attachment)
 	if wf := o.Workflows; wf != nil {
 		// Fixed paths before /workflows/:id.
-		authed.Get("/workflows", wf.List)
-		authed.Post("/workflows", wf.Create)
-		authed.Get("/workflows/runs", wf.Runs)
-		authed.Post("/workflows/dry-run", wf.DryRun)
-		authed.Post("/workflows/reorder", wf.Reorder)
-		authed.Get("/workflows/:id", wf.Get)
-		authed.Put("/workflows/:id", wf.Update)
-		authed.Delete("/workflows/:id", wf.Delete)
-		authed.Post("/workflows/:id/enable", wf.Enable)
-		authed.Post("/workflows/:id/disable", wf.Disable)
+		authed.Get("/workflows", workflowsScope, wf.List)
+		authed.Post("/workflows", workflowsScope, wf.Create)
+		authed.Get("/workflows/runs", workflowsScope, wf.Runs)
+		authed.Post("/workflows/dry-run", workflowsScope, wf.DryRun)
+		authed.Post("/workflows/reorder", workflowsScope, wf.Reorder)
+		authed.Get("/workflows/:id", workflowsScope, wf.Get)
+		authed.Put("/workflows/:id", workflowsScope, wf.Update)
+		authed.Delete("/workflows/:id", workflowsScope, wf.Delete)
+		authed.Post("/workflows/:id/enable", workflowsScope, wf.Enable)
+		authed.Post("/workflows/:id/disable", workflowsScope, wf.Disable)
 	}
 	if pv := o.Privacy; pv != nil {
-		authed.Get("/settings/privacy", pv.GetSettings)
-		authed.Put("/settings/privacy", pv.PutSettings)
-		authed.Get("/contacts/:id/export", pv.ExportContact)
-		authed.Post("/contacts/:id/erase", pv.EraseContact)
+		authed.Get("/settings/privacy", privacyScope, pv.GetSettings)
+		authed.Put("/settings/privacy", privacyScope, pv.PutSettings)
+		authed.Get("/contacts/:id/export", privacyScope, pv.ExportContact)
+		authed.Post("/contacts/:id/erase", privacyScope, pv.EraseContact)
 	}
 
 	p := o.Portal
