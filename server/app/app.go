@@ -29,6 +29,7 @@ import (
 	"github.com/portico/portico/server/adminauth"
 	"github.com/portico/portico/server/config"
 	"github.com/portico/portico/server/contacts"
+	"github.com/portico/portico/server/egress"
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/github"
 	"github.com/portico/portico/server/httpserver"
@@ -70,8 +71,9 @@ type Deps struct {
 	// MailTLS is the TLS configuration of SMTP connections (tests trust
 	// their own certificate with it; nil means the system's roots).
 	MailTLS *tls.Config
-	// HTTPClient calls third parties (Turnstile, SNS, GitHub); nil means a
-	// 10 s timeout client (30 s for GitHub).
+	// HTTPClient calls third parties the operator configures (Turnstile,
+	// SNS, GitHub); nil means a 10 s timeout client (30 s for GitHub).
+	// Workflow webhooks never use it: they go through the egress guard.
 	HTTPClient *http.Client
 	// SNSAllowHost replaces the rule that SNS certificates and subscription
 	// URLs come from sns.<region>.amazonaws.com (tests serve their own).
@@ -203,13 +205,19 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	if l := gh.IssueLabels(); l != nil {
 		labeler = l
 	}
+	// Webhook URLs are chosen by admins: they reach the public internet
+	// only, plus what PORTICO_OUTBOUND_ALLOW names.
+	outbound, err := egress.New(cfg.OutboundAllow)
+	if err != nil {
+		return fmt.Errorf("PORTICO_OUTBOUND_ALLOW: %w", err)
+	}
 	wf := workflows.New(workflows.Options{
 		Store: a.store, Tickets: a.Tickets, Jobs: a.queue, Labeler: labeler,
 		Priorities: func(ctx context.Context) ([]string, error) {
 			w, err := settingsSvc.Widget(ctx)
 			return w.Priorities, err
 		},
-		HTTPClient: d.HTTPClient, BaseURL: cfg.BaseURL.String(), Log: a.log, Now: d.Now, MaxSleep: d.WorkflowMaxSleep,
+		Outbound: outbound, BaseURL: cfg.BaseURL.String(), Log: a.log, Now: d.Now, MaxSleep: d.WorkflowMaxSleep,
 	})
 	wf.Register(workers, a.bus)
 	if err := wf.SeedDefaults(ctx); err != nil {

@@ -370,7 +370,9 @@ func TestWorkflowActions(t *testing.T) {
 		}))
 		t.Cleanup(hook.Close)
 
-		a := wfApp(t, env(t, d), nil)
+		vars := env(t, d)
+		vars["PORTICO_OUTBOUND_ALLOW"] = "127.0.0.1" // the receiver is a local test server
+		a := wfApp(t, vars, nil)
 		outage := wfCreate(t, a, wfRule("Outage", "ticket.created", `{"all":[{"field":"subject","operator":"contains","value":"outage"}]}`,
 			`[{"type":"set_priority","value":"urgent"},{"type":"add_tag","value":"incident"},{"type":"remove_tag","value":"from-widget"},`+
 				`{"type":"set_department","value":"Ops"},{"type":"set_department","value":"SRE"},{"type":"assign","value":"octocat"},{"type":"send_webhook","value":"`+hook.URL+`/hook"}]`))
@@ -602,6 +604,7 @@ func TestWorkflowDelayOnceAcrossInstances(t *testing.T) {
 	t.Cleanup(hook.Close)
 	clk := &wfClock{t: time.Now().UTC()}
 	vars := env(t, store.Postgres)
+	vars["PORTICO_OUTBOUND_ALLOW"] = "127.0.0.1" // the receiver is a local test server
 	a := wfApp(t, vars, clk)
 	b := wfApp(t, vars, clk)
 	wfCreate(t, a, wfRule("Nudge", "ticket.created", `{"all":[{"field":"subject","operator":"contains","value":"nudge"}]}`,

@@ -1,7 +1,10 @@
 package egress
 
 import (
+	"context"
+	"encoding/binary"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -268,5 +271,87 @@ func TestCheckURL(t *testing.T) {
 		if (want == "") != (got == "") || !strings.Contains(got, want) {
 			t.Errorf("CheckURL(%q) = %q, want %q", raw, got, want)
 		}
+	}
+}
+
+// fakeDNS answers every A query with ip (AAAA queries get no answer), so
+// that a public-looking name resolves inside. It counts the queries.
+func fakeDNS(t *testing.T, ip netip.Addr) (*net.Resolver, *atomic.Int64) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	var queries atomic.Int64
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, addr, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			q := buf[:n]
+			if len(q) < 12 {
+				continue
+			}
+			queries.Add(1)
+			// The question: labels up to the root, then type and class.
+			end := 12
+			for end < len(q) && q[end] != 0 {
+				end += int(q[end]) + 1
+			}
+			end += 5
+			if end > len(q) {
+				continue
+			}
+			qtype := binary.BigEndian.Uint16(q[end-4:])
+			resp := append([]byte{}, q[:2]...)                      // id
+			resp = append(resp, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0) // response, recursion; 1 question
+			resp = append(resp, q[12:end]...)
+			if qtype == 1 { // A
+				resp[7] = 1 // one answer
+				a := ip.As4()
+				resp = append(resp, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4)
+				resp = append(resp, a[:]...)
+			}
+			_, _ = pc.WriteTo(resp, addr)
+		}
+	}()
+	server := pc.LocalAddr().String()
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", server)
+	}}, &queries
+}
+
+// TestGuardChecksResolvedAddresses: the check is on the address DNS
+// gives when the connection is made, so a name that resolves to loopback
+// (DNS rebinding) is blocked, and an allow-listed name is not checked.
+func TestGuardChecksResolvedAddresses(t *testing.T) {
+	srv, hits := counting(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	p := port(t, srv)
+	resolver, queries := fakeDNS(t, netip.MustParseAddr("127.0.0.1"))
+	for _, c := range []struct {
+		allow   []string
+		allowed bool
+	}{{nil, false}, {[]string{"rebind.example"}, true}, {[]string{"127.0.0.1"}, true}} {
+		g, err := New(c.allow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.dialer.Resolver, g.open.Resolver = resolver, resolver
+		before := hits.Load()
+		res, err := g.Client(5 * time.Second).Get("http://rebind.example:" + p + "/")
+		if res != nil {
+			res.Body.Close()
+		}
+		got := hits.Load() - before
+		if c.allowed && (err != nil || got != 1) || !c.allowed && (!errors.Is(err, ErrBlocked) || got != 0) {
+			t.Errorf("allow %v: err %v, %d requests; want allowed %v", c.allow, err, got, c.allowed)
+		}
+	}
+	if queries.Load() == 0 {
+		t.Error("the fake DNS server was never asked: the test proves nothing")
 	}
 }

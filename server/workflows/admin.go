@@ -95,7 +95,7 @@ func (e *Engine) parse(ctx context.Context, in RuleInput, current *Definition) (
 	if err != nil {
 		return parsed{}, err
 	}
-	p, errs := parseRule(in, priorities, current)
+	p, errs := parseRule(in, priorities, current, e.outbound.CheckURL)
 	if len(errs) > 0 {
 		return parsed{}, errs
 	}

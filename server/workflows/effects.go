@@ -17,6 +17,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/portico/portico/server/egress"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/store"
 )
@@ -41,6 +42,9 @@ const WebhookAttempts = 10
 func (WebhookArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: WebhookAttempts}
 }
+
+// WebhookTimeout bounds one webhook request, connection to last byte.
+const WebhookTimeout = 10 * time.Second
 
 // Webhook headers.
 const (
@@ -95,7 +99,9 @@ func Sign(secret string, body []byte) string {
 
 // webhook posts a send_webhook action. 2xx is done; 408, 425, 429, 5xx and
 // network errors are retried with backoff; any other answer (a 4xx: the
-// receiver refuses it) fails the run at once.
+// receiver refuses it; a redirect, which is not followed) fails the run at
+// once, as does a destination the egress guard blocks (an internal
+// address), before anything is sent.
 func (e *Engine) webhook(ctx context.Context, job *river.Job[WebhookArgs]) error {
 	a := job.Args
 	run, err := e.store.WorkflowRun(ctx, a.RunID)
@@ -150,7 +156,15 @@ func (e *Engine) webhook(ctx context.Context, job *river.Job[WebhookArgs]) error
 	req.Header.Set(HeaderDelivery, payload.ID)
 	req.Header.Set(HeaderEvent, run.Event)
 	res, err := e.http.Do(req)
-	if err != nil {
+	switch {
+	case errors.Is(err, egress.ErrBlocked):
+		// The run log is for admins: it says what happened, not which
+		// internal address the name resolved to (the server log does).
+		e.log.WarnContext(ctx, "workflow webhook blocked", "run", run.ID, "err", err)
+		return giveUp(fmt.Errorf("%w (internal addresses are reached only when PORTICO_OUTBOUND_ALLOW names them)", egress.ErrBlocked))
+	case errors.Is(err, egress.ErrRedirect) && res != nil:
+		return giveUp(fmt.Errorf("the webhook answered a redirect (%s), which is not followed: use the URL it redirects to", res.Status))
+	case err != nil:
 		return fail(err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))

@@ -32,6 +32,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/portico/portico/server/egress"
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/store"
@@ -77,8 +78,9 @@ type Options struct {
 	// Priorities returns the configured priorities (set_priority must name
 	// one).
 	Priorities func(ctx context.Context) ([]string, error)
-	// HTTPClient posts webhooks (default: 10 s timeout).
-	HTTPClient *http.Client
+	// Outbound is where webhooks may go (nil: the public internet only);
+	// it also vets webhook URLs as rules are saved.
+	Outbound *egress.Guard
 	// BaseURL is PORTICO_BASE_URL; webhooks link to the admin ticket page.
 	BaseURL string
 	Log     *slog.Logger
@@ -99,6 +101,7 @@ type Engine struct {
 	labeler    IssueLabeler
 	priorities func(ctx context.Context) ([]string, error)
 	http       *http.Client
+	outbound   *egress.Guard
 	baseURL    string
 	log        *slog.Logger
 	now        func() time.Time
@@ -122,14 +125,14 @@ func New(o Options) *Engine {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	if o.Outbound == nil {
+		o.Outbound, _ = egress.New(nil) // an empty list cannot be wrong
 	}
 	if o.Priorities == nil {
 		o.Priorities = func(context.Context) ([]string, error) { return []string{"low", "medium", "high", "urgent"}, nil }
 	}
 	return &Engine{store: o.Store, tickets: o.Tickets, jobs: o.Jobs, labeler: o.Labeler, priorities: o.Priorities,
-		http: o.HTTPClient, baseURL: strings.TrimSuffix(o.BaseURL, "/"), log: o.Log, now: o.Now, maxSleep: o.MaxSleep,
+		http: o.Outbound.Client(WebhookTimeout), outbound: o.Outbound, baseURL: strings.TrimSuffix(o.BaseURL, "/"), log: o.Log, now: o.Now, maxSleep: o.MaxSleep,
 		cache: map[int64]cachedRule{}}
 }
 

@@ -167,8 +167,9 @@ func absent(raw json.RawMessage) bool {
 
 // parseRule validates a rule. priorities are the configured ones (for
 // set_priority); current is the stored rule for an edit (nil: a new rule),
-// whose enabled flag stays when the input leaves it out.
-func parseRule(in RuleInput, priorities []string, current *Definition) (parsed, model.FieldErrors) {
+// whose enabled flag stays when the input leaves it out. checkURL, when
+// set, vets each webhook URL's destination ("" when fine).
+func parseRule(in RuleInput, priorities []string, current *Definition, checkURL func(string) string) (parsed, model.FieldErrors) {
 	errs := model.FieldErrors{}
 	var p parsed
 
@@ -191,7 +192,7 @@ func parseRule(in RuleInput, priorities []string, current *Definition) (parsed, 
 	p.def.Trigger = trigger
 
 	p.def.Conditions = parseConditions(in.Conditions, trigger, errs)
-	p.def.Actions = parseActions(in.Actions, priorities, errs)
+	p.def.Actions = parseActions(in.Actions, priorities, errs, checkURL)
 
 	if !absent(in.StopProcessing) && json.Unmarshal(in.StopProcessing, &p.def.StopProcessing) != nil {
 		errs["stop_processing"] = "must be true or false"
@@ -396,7 +397,7 @@ func checkPattern(p string) string {
 	return ""
 }
 
-func parseActions(raw json.RawMessage, priorities []string, errs model.FieldErrors) []Action {
+func parseActions(raw json.RawMessage, priorities []string, errs model.FieldErrors, checkURL func(string) string) []Action {
 	var list []json.RawMessage
 	if absent(raw) || json.Unmarshal(raw, &list) != nil {
 		errs["actions"] = "must be a list of actions {type, value}"
@@ -433,6 +434,9 @@ func parseActions(raw json.RawMessage, priorities []string, errs model.FieldErro
 		}
 		var msg string
 		a.Value, msg = checkAction(a.Type, strings.TrimSpace(value), priorities)
+		if msg == "" && a.Type == ActSendWebhook && checkURL != nil {
+			msg = checkURL(a.Value)
+		}
 		if msg != "" {
 			errs[key+".value"] = msg
 		}
@@ -494,6 +498,11 @@ func checkAction(typ, v string, priorities []string) (string, string) {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
 			return v, "must be an http(s) URL without a #fragment"
+		}
+		if u.User != nil {
+			// It would be shown in the rule and the run log; the signature
+			// header authenticates the request.
+			return v, "must not contain a user or password"
 		}
 		return v, ""
 	case ActClose:

@@ -14,7 +14,7 @@ func mustParse(t *testing.T, body string) parsed {
 	if err := json.Unmarshal([]byte(body), &in); err != nil {
 		t.Fatalf("decode %s: %v", body, err)
 	}
-	p, errs := parseRule(in, priorities, nil)
+	p, errs := parseRule(in, priorities, nil, nil)
 	if len(errs) > 0 {
 		t.Fatalf("rule refused: %v\n%s", errs, body)
 	}
@@ -204,6 +204,7 @@ func TestMalformedRulesRefused(t *testing.T) {
 		{"unknown priority", `{"name":"r","trigger":"ticket.created","conditions":{"all":[` + ok + `]},"actions":[{"type":"set_priority","value":"critical"}]}`, "actions[0].value"},
 		{"bad login", `{"name":"r","trigger":"ticket.created","conditions":{"all":[` + ok + `]},"actions":[{"type":"assign","value":"not a/login"}]}`, "actions[0].value"},
 		{"webhook not http", `{"name":"r","trigger":"ticket.created","conditions":{"all":[` + ok + `]},"actions":[{"type":"send_webhook","value":"ftp://x.example"}]}`, "actions[0].value"},
+		{"webhook with a password", `{"name":"r","trigger":"ticket.created","conditions":{"all":[` + ok + `]},"actions":[{"type":"send_webhook","value":"https://u:p@x.example/h"}]}`, "actions[0].value"},
 		{"close with a value", `{"name":"r","trigger":"ticket.created","conditions":{"all":[` + ok + `]},"actions":[{"type":"close","value":"now"}]}`, "actions[0].value"},
 		{"bad delay", `{"name":"r","trigger":"ticket.created","conditions":{"all":[` + ok + `]},"actions":[{"type":"delay","value":"7 days"},{"type":"close"}]}`, "actions[0].value"},
 		{"delay last", `{"name":"r","trigger":"ticket.created","conditions":{"all":[` + ok + `]},"actions":[{"type":"close"},{"type":"delay","value":"7d"}]}`, "actions[1].type"},
@@ -215,7 +216,7 @@ func TestMalformedRulesRefused(t *testing.T) {
 		if err := json.Unmarshal([]byte(c.body), &in); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		_, errs := parseRule(in, priorities, nil)
+		_, errs := parseRule(in, priorities, nil, nil)
 		if _, ok := errs[c.key]; !ok {
 			t.Errorf("%s: errors %v lack %q", c.name, errs, c.key)
 		}
