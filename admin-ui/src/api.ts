@@ -71,6 +71,8 @@ export interface ServerInfo {
   github_repository: string
   github_web_url: string
   version: string
+  /** Set when the mirror repository is public (customers' mail is readable there). */
+  github_repository_warning?: string
 }
 
 export const get = <T>(path: string) => api<T>('GET', path)

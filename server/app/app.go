@@ -93,6 +93,7 @@ type App struct {
 	bus     *events.Bus
 	redis   *redis.Client
 	http    *fiber.App
+	github  *github.Service
 	Tickets *tickets.Service
 }
 
@@ -199,6 +200,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		return err
 	}
 	gh.Register(workers, a.bus)
+	a.github = gh
 	// Workflows: rules acting on ticket events; their GitHub side (labels,
 	// assignees) only while the sync is on.
 	var labeler workflows.IssueLabeler
@@ -261,6 +263,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 			BaseURL:          cfg.BaseURL.String(),
 			GitHubRepository: cfg.GitHubRepository,
 			GitHubWebURL:     httpserver.GitHubWebURL(cfg.GitHubAPIURL),
+			GitHubWarning:    gh.RepositoryWarning,
 		},
 		WidgetAssets: d.WidgetAssets,
 		GitHub:       github.NewHandler(gh, cfg.GitHubWebhookSecret, a.log),
@@ -367,6 +370,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- a.http.Listener(ln) }()
+	go func() {
+		// A public mirror repository publishes every customer's mail.
+		checkCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		a.github.WarnIfPublic(checkCtx)
+	}()
 
 	var serveErr error
 	select {

@@ -29,6 +29,8 @@ type ghApp struct {
 func startGitHubApp(t *testing.T, d store.Dialect, edit ...func(vars map[string]string)) ghApp {
 	t.Helper()
 	fake := githubtest.Start(t, "acme/support")
+	// grace is the agent of every scenario: she may push to the repository.
+	fake.SetPermission("grace", "write")
 	vars := env(t, d)
 	vars["PORTICO_GITHUB_REPOSITORY"] = fake.Repository()
 	vars["PORTICO_GITHUB_TOKEN"] = fake.Token
@@ -385,20 +387,25 @@ func TestGitHubCommands(t *testing.T) {
 		g.deliverQueued(t, dl)
 		dl, _ = g.gh.Comment(issue.Number, "contrib", "CONTRIBUTOR", "/sendall me too")
 		g.deliverQueued(t, dl)
-		githubtest.Wait(t, "three notes", 20*time.Second, func() bool {
+		// An org member with read access only (GitHub calls them MEMBER all
+		// the same) cannot speak to customers either.
+		g.gh.SetPermission("reader", "read")
+		dl, c6 := g.gh.Comment(issue.Number, "reader", "MEMBER", "/send read-only says hi")
+		g.deliverQueued(t, dl)
+		githubtest.Wait(t, "four notes", 20*time.Second, func() bool {
 			n := 0
 			for _, m := range g.ticket(t, ref)["messages"].([]any) {
 				if m.(map[string]any)["direction"] == "internal" {
 					n++
 				}
 			}
-			return n == 3
+			return n == 4
 		})
 		settle()
 		if n := len(g.mail.Received()); n != mails {
 			t.Errorf("%d mails, want %d: notes and failed commands must not mail", n, mails)
 		}
-		for _, c := range []int64{c3, c4, c5} {
+		for _, c := range []int64{c3, c4, c5, c6} {
 			if reacted(c) {
 				t.Errorf("comment %d got a 🚀", c)
 			}
@@ -407,7 +414,7 @@ func TestGitHubCommands(t *testing.T) {
 			t.Errorf("%d comments by portico, want the one notice", n)
 		}
 		page := string(do(t, g.App, req{method: "GET", path: path}).Body)
-		for _, bad := range []string{"INTERNAL", "give me everyone", "me too", "no canned reply"} {
+		for _, bad := range []string{"INTERNAL", "give me everyone", "me too", "read-only says hi", "no canned reply"} {
 			if strings.Contains(page, bad) {
 				t.Errorf("the portal shows %q", bad)
 			}

@@ -109,6 +109,7 @@ func TestScaleOut(t *testing.T) {
 	redisURL := testRedisURL(t)
 	mt := mailtest.Start(t)
 	gh := githubtest.Start(t, "acme/support")
+	gh.SetPermission("grace", "write")
 	vars := env(t, store.Postgres)
 	vars["PORTICO_GITHUB_REPOSITORY"] = gh.Repository()
 	vars["PORTICO_GITHUB_TOKEN"] = gh.Token

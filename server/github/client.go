@@ -203,3 +203,26 @@ func notFound(err error) bool {
 	}
 	return false
 }
+
+// Permission is the login's permission on the repository: "admin",
+// "write", "read" or "none" (GitHub folds maintain into write and triage
+// into read). A login GitHub does not know is "none".
+func (c *Client) Permission(ctx context.Context, login string) (string, error) {
+	level, _, err := c.gh.Repositories.GetPermissionLevel(ctx, c.owner, c.repo, login)
+	if notFound(err) {
+		return "none", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("github: permission of %s: %w", login, err)
+	}
+	return level.GetPermission(), nil
+}
+
+// Private reports whether the repository is private (or internal).
+func (c *Client) Private(ctx context.Context) (bool, error) {
+	repo, _, err := c.gh.Repositories.Get(ctx, c.owner, c.repo)
+	if err != nil {
+		return false, fmt.Errorf("github: get repository: %w", err)
+	}
+	return repo.GetPrivate() || repo.GetVisibility() == "internal", nil
+}

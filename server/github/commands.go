@@ -66,16 +66,6 @@ func parseCommand(body string) (command, bool) {
 	return command{}, false
 }
 
-// trusted reports whether a comment author may send to customers: the
-// repository's owner, a member of its organization or a collaborator.
-func trusted(association string) bool {
-	switch strings.ToUpper(association) {
-	case "OWNER", "MEMBER", "COLLABORATOR":
-		return true
-	}
-	return false
-}
-
 // RepliesDir holds the canned replies of /reply <name>.
 const RepliesDir = ".github/portico/replies/"
 

@@ -38,15 +38,6 @@ func TestGitHubParseCommand(t *testing.T) {
 	}
 }
 
-func TestGitHubTrusted(t *testing.T) {
-	for a, want := range map[string]bool{"OWNER": true, "MEMBER": true, "COLLABORATOR": true, "member": true,
-		"CONTRIBUTOR": false, "FIRST_TIMER": false, "FIRST_TIME_CONTRIBUTOR": false, "MANNEQUIN": false, "NONE": false, "": false} {
-		if trusted(a) != want {
-			t.Errorf("trusted(%q) = %v", a, !want)
-		}
-	}
-}
-
 func TestGitHubReplyPathAndFill(t *testing.T) {
 	for name, want := range map[string]string{
 		"welcome": ".github/portico/replies/welcome.md", "faq.md": ".github/portico/replies/faq.md",

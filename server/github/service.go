@@ -47,6 +47,9 @@ type Service struct {
 	jobs    tickets.Enqueuer
 	log     *slog.Logger
 	now     func() time.Time
+
+	perms      permissionCache
+	visibility visibilityCache
 }
 
 // New builds the service; with a repository configured it also builds the
@@ -476,7 +479,17 @@ func (s *Service) commentEvent(ctx context.Context, job *river.Job[CommentEventA
 		return err
 	}
 	cmd, isCommand := parseCommand(a.Body)
-	if !isCommand || !trusted(a.Association) {
+	if isCommand && s.Enabled() {
+		allowed, err := s.mayCommand(ctx, a.Login)
+		if err != nil {
+			return s.retry(ctx, err)
+		}
+		if !allowed {
+			s.log.InfoContext(ctx, "github command ignored: author lacks write access", "ticket", t.Reference, "comment", a.CommentID, "login", a.Login)
+			isCommand = false
+		}
+	}
+	if !isCommand {
 		_, err := s.tickets.NoteFromGitHub(ctx, t.ID, a.CommentID, a.Login, strings.TrimSpace(a.Body))
 		return handled(err)
 	}

@@ -3,6 +3,7 @@ package httpserver
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io/fs"
 	"mime"
 	"net/url"
@@ -25,6 +26,9 @@ type AdminInfo struct {
 	GitHubWebURL string
 	// Version is the build's version; empty: read from the binary's build info.
 	Version string
+	// GitHubWarning says what is wrong with the mirror repository (it is
+	// public), "" when nothing is; nil: never anything.
+	GitHubWarning func(ctx context.Context) string
 }
 
 // adminUICSP lets the single-page app load only its own bundled scripts,
@@ -227,6 +231,8 @@ type adminInfoView struct {
 	GitHubRepository string `json:"github_repository"`
 	GitHubWebURL     string `json:"github_web_url"`
 	Version          string `json:"version"`
+	// GitHubWarning is omitted when there is nothing to warn about.
+	GitHubWarning string `json:"github_repository_warning,omitempty"`
 }
 
 func (i AdminInfo) view() adminInfoView {
@@ -281,7 +287,11 @@ func adminUIRoutes(app *fiber.App, o Options) {
 	if o.Admin != nil {
 		info := o.AdminInfo.view()
 		app.Get("/support/admin/api/info", adminHeaders, o.Admin.RequireAdmin, func(c *fiber.Ctx) error {
-			return c.JSON(info)
+			v := info
+			if o.AdminInfo.GitHubWarning != nil {
+				v.GitHubWarning = o.AdminInfo.GitHubWarning(c.UserContext())
+			}
+			return c.JSON(v)
 		})
 	}
 	ui, err := newAdminUI(o.AdminUI)

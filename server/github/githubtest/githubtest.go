@@ -147,6 +147,9 @@ type Server struct {
 	faults    map[string][]Fault
 	calls     []Call
 	issued    map[string]bool
+
+	permissions map[string]string
+	public      bool
 }
 
 // Start runs a fake holding the repository owner/name; it stops when the
@@ -155,7 +158,8 @@ func Start(t testing.TB, repository string) *Server {
 	t.Helper()
 	owner, repo, _ := strings.Cut(repository, "/")
 	s := &Server{Owner: owner, Repo: repo, Token: "ghp_test_token", BotLogin: "portico-bot", nextID: 1000,
-		files: map[string]string{}, faults: map[string][]Fault{}, issued: map[string]bool{}}
+		files: map[string]string{}, faults: map[string][]Fault{}, issued: map[string]bool{},
+		permissions: map[string]string{}}
 	mux := http.NewServeMux()
 	p := "/repos/{owner}/{repo}"
 	mux.HandleFunc("POST /app/installations/{id}/access_tokens", s.route(RouteAccessToken, s.accessToken))
@@ -170,6 +174,8 @@ func Start(t testing.TB, repository string) *Server {
 	mux.HandleFunc("POST "+p+"/issues/{number}/labels", s.route(RouteAddLabels, s.addLabels))
 	mux.HandleFunc("DELETE "+p+"/issues/{number}/labels/{name}", s.route(RouteRemoveLabel, s.removeLabel))
 	mux.HandleFunc("POST "+p+"/issues/{number}/assignees", s.route(RouteAddAssignees, s.addAssignees))
+	mux.HandleFunc("GET "+p+"/collaborators/{username}/permission", s.route(RoutePermission, s.permission))
+	mux.HandleFunc("GET "+p, s.route(RouteGetRepository, s.repository))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("githubtest: unexpected %s %s", r.Method, r.URL)
 		writeError(w, http.StatusNotFound, "Not Found", "")
