@@ -41,9 +41,9 @@ type Options struct {
 // pass it to whatever signs or verifies.
 type Ring struct {
 	replyAddress, signup []byte
-	requester       []byte
-	master          []byte
-	since, until    time.Time
+	requester            []byte
+	master               []byte
+	since, until         time.Time
 }
 
 // New derives the purpose keys from the master secret.
