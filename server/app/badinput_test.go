@@ -327,7 +327,8 @@ func TestBadInputHeaderInjectionByMail(t *testing.T) {
 			}
 		}
 		e := m.Envelope(t)
-		if subj := e.GetHeader("Subject"); strings.ContainsAny(subj, "\r\n") || !strings.Contains(subj, "Help") {
+		// The confirmation's subject is fixed (it repeats nothing the sender chose).
+		if subj := e.GetHeader("Subject"); strings.ContainsAny(subj, "\r\n") || strings.Contains(subj, "Help") || !strings.HasSuffix(subj, "] We received your request") {
 			t.Errorf("Subject = %q", subj)
 		}
 	}
