@@ -35,6 +35,7 @@ import (
 	"github.com/portico/portico/server/httpserver"
 	"github.com/portico/portico/server/inbound"
 	"github.com/portico/portico/server/jobs"
+	"github.com/portico/portico/server/keys"
 	"github.com/portico/portico/server/mail"
 	"github.com/portico/portico/server/portal"
 	"github.com/portico/portico/server/privacy"
@@ -100,6 +101,11 @@ type App struct {
 // secretKeySetting stores the generated secret when PORTICO_SECRET_KEY is unset.
 const secretKeySetting = "secret_key"
 
+// signingKeysSinceSetting stores when this database first ran with
+// per-purpose keys (RFC 3339), written once, so every instance and restart
+// agrees on when the legacy grace started.
+const signingKeysSinceSetting = "signing_keys_v1_since"
+
 // New builds every part of the app; Serve starts it.
 func New(ctx context.Context, cfg config.Config, d Deps) (*App, error) {
 	if d.Now == nil {
@@ -131,6 +137,10 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		return err
 	}
 	secret, err := a.secretKey(ctx)
+	if err != nil {
+		return err
+	}
+	ring, err := a.keyRing(ctx, secret, d.Now)
 	if err != nil {
 		return err
 	}
@@ -168,7 +178,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 
 	settingsSvc := settings.New(a.store)
 	contactsSvc := contacts.New(a.store)
-	signups := contacts.NewSignups(a.store, secret, d.Now)
+	signups := contacts.NewSignups(a.store, ring, d.Now)
 	a.Tickets = tickets.New(tickets.Deps{
 		Store: a.store, Jobs: a.queue, Settings: settingsSvc, Limiter: limiter,
 		Limits: tickets.Limits{
@@ -178,13 +188,14 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		Turnstile:   turnstile.New(cfg.TurnstileSecretKey, cfg.TurnstileVerifyURL, d.HTTPClient, a.log),
 		BaseURL:     cfg.BaseURL.String(),
 		ReplyDomain: cfg.ReplyDomain,
-		Secret:      secret,
+		Keys:        ring,
 		Now:         d.Now,
 	})
 	river.AddWorker(workers, events.NewPublishWorker(a.bus))
 	river.AddWorker(workers, mail.NewWorker(mail.WorkerDeps{
 		Store: a.store, Sender: sender, Links: privacy.GuardLinks(a.Tickets, a.store), Signups: signups,
-		From: mail.Address{Name: from.Name, Email: from.Address}, Secret: secret, ReplyDomain: cfg.ReplyDomain,
+		From: mail.Address{Name: from.Name, Email: from.Address}, ReplyKey: ring.ReplyAddress(), ReplyDomain: cfg.ReplyDomain,
+		Limiter: limiter, PerRecipient: ratelimit.Limit(cfg.MailLimitPerRecipient),
 		Log: a.log, Now: d.Now,
 	}))
 	// GitHub: off (webhook ignores, no jobs queued) without a repository.
@@ -244,7 +255,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		Registry:       registry,
 		TrustedProxies: cfg.TrustedProxies,
 		Ready:          a.store.Ping,
-		Widget:         widget.New(a.Tickets, settingsSvc, secret, cfg.TurnstileSiteKey, a.log),
+		Widget:         widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log),
 		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc, signups,
 			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
 		Portal: portal.New(a.Tickets, cfg.TurnstileSiteKey),
@@ -330,6 +341,34 @@ func (a *App) secretKey(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
 	return []byte(key), nil
+}
+
+// keyRing derives the per-purpose keys from the secret key and sets the
+// legacy grace from the stored switch-over time (written on the first start
+// with derived keys).
+func (a *App) keyRing(ctx context.Context, secret []byte, now func() time.Time) (*keys.Ring, error) {
+	stored, err := a.store.SettingOnce(ctx, signingKeysSinceSetting, now().UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	since, err := time.Parse(time.RFC3339Nano, stored)
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: setting %s holds %q, not a time: %w", signingKeysSinceSetting, stored, err)
+	}
+	ring, err := keys.New(keys.Options{
+		Master: secret, Requester: []byte(a.cfg.RequesterSigningKey), Since: since, Grace: a.cfg.LegacySignatureGrace,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if until := ring.LegacyUntil(); until.After(now()) {
+		a.log.Info("reply addresses and signup tokens signed with the secret key itself are accepted until the legacy grace ends",
+			"until", until, "setting", "PORTICO_LEGACY_SIGNATURE_GRACE")
+	}
+	if ring.Requester() == nil {
+		a.log.Info("PORTICO_REQUESTER_SIGNING_KEY is unset: the widget refuses signed requester ids")
+	}
+	return ring, nil
 }
 
 // limiter is in memory, or in Redis when PORTICO_REDIS_URL is set so that

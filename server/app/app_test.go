@@ -25,9 +25,12 @@ import (
 )
 
 const (
-	testSecret   = "test-secret-key-0123456789abcdef0123456789"
-	testAPIToken = "test-admin-api-token-0123456789"
-	testOrigin   = "http://portico.test"
+	testSecret = "test-secret-key-0123456789abcdef0123456789"
+	// testRequesterKey is PORTICO_REQUESTER_SIGNING_KEY: what host apps
+	// sign requester ids with (never the secret key).
+	testRequesterKey = "test-requester-key-0123456789abcdef0123"
+	testAPIToken     = "test-admin-api-token-0123456789"
+	testOrigin       = "http://portico.test"
 )
 
 // env is the environment a test app starts with; tests add to it.
@@ -38,13 +41,14 @@ func env(t *testing.T, d store.Dialect) map[string]string {
 		dsn = "sqlite://" + dsn
 	}
 	return map[string]string{
-		"PORTICO_DATABASE_URL":    dsn,
-		"PORTICO_BASE_URL":        testOrigin,
-		"PORTICO_SECRET_KEY":      testSecret,
-		"PORTICO_ADMIN_API_TOKEN": testAPIToken,
-		"PORTICO_ADMIN_EMAIL":     "root@example.com",
-		"PORTICO_ADMIN_PASSWORD":  "correct-horse-battery",
-		"PORTICO_CONFIG":          "",
+		"PORTICO_DATABASE_URL":          dsn,
+		"PORTICO_BASE_URL":              testOrigin,
+		"PORTICO_SECRET_KEY":            testSecret,
+		"PORTICO_REQUESTER_SIGNING_KEY": testRequesterKey,
+		"PORTICO_ADMIN_API_TOKEN":       testAPIToken,
+		"PORTICO_ADMIN_EMAIL":           "root@example.com",
+		"PORTICO_ADMIN_PASSWORD":        "correct-horse-battery",
+		"PORTICO_CONFIG":                "",
 	}
 }
 
@@ -121,8 +125,9 @@ func fileTicket(t *testing.T, a *app.App, body string) response {
 	return do(t, a, req{method: "POST", path: "/support/widget/tickets", body: body})
 }
 
+// sign is what a host app sends as requester_signature.
 func sign(id string) string {
-	mac := hmac.New(sha256.New, []byte(testSecret))
+	mac := hmac.New(sha256.New, []byte(testRequesterKey))
 	mac.Write([]byte(id))
 	return hex.EncodeToString(mac.Sum(nil))
 }

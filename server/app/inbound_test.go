@@ -16,7 +16,6 @@ import (
 
 	"github.com/portico/portico/server/app"
 	"github.com/portico/portico/server/dbtest"
-	"github.com/portico/portico/server/mail"
 	"github.com/portico/portico/server/store"
 )
 
@@ -115,7 +114,7 @@ func TestInboundRouting(t *testing.T) {
 		id := ticketIDOf(t, ref)
 		ma.mail.Wait(1, 20*time.Second)
 		first := fmt.Sprintf("<ticket-%d@acme.test>", id)
-		signed := mail.ReplyTo(id, []byte(testSecret), "acme.test")
+		signed := replyAddress(t, id)
 		n := 0
 		next := func() string { n++; return fmt.Sprintf("<m%d-%s@mail.example.com>", n, d) }
 

@@ -42,6 +42,14 @@ type Config struct {
 
 	// SecretKey is empty when the application should generate and store one.
 	SecretKey string
+	// RequesterSigningKey is the host apps' key for the widget's
+	// requester_signature (never the secret key); empty: signed requester
+	// ids are refused.
+	RequesterSigningKey string
+	// LegacySignatureGrace is how long reply addresses and signup tokens
+	// signed with the secret key itself (before per-purpose keys) still
+	// count; 0: never.
+	LegacySignatureGrace time.Duration
 
 	MailURL     string
 	MailFrom    string
@@ -73,7 +81,10 @@ type Config struct {
 
 	WidgetLimitPerEmail Rate
 	WidgetLimitPerIP    Rate
-	TrustedProxies      []string // IPs or CIDR prefixes
+	// MailLimitPerRecipient bounds the automatic mails (confirmations) one
+	// address receives, across every channel; agent replies are not counted.
+	MailLimitPerRecipient Rate
+	TrustedProxies        []string // IPs or CIDR prefixes
 	// OutboundAllow names the internal destinations workflow webhooks may
 	// reach anyway: IPs, CIDR prefixes or host names (lower case).
 	OutboundAllow []string
@@ -113,6 +124,11 @@ func load(lookup func(string) (string, bool), defaultPath string) (Config, error
 	l.check("PORTICO_DATABASE_URL", err)
 	c.RedisURL = parse(l, "PORTICO_REDIS_URL", "", parseRedisURL)
 	c.SecretKey = parse(l, "PORTICO_SECRET_KEY", "", minLen(32))
+	c.RequesterSigningKey = parse(l, "PORTICO_REQUESTER_SIGNING_KEY", "", minLen(32))
+	if c.SecretKey != "" && c.RequesterSigningKey != "" && c.SecretKey == c.RequesterSigningKey {
+		l.check("PORTICO_REQUESTER_SIGNING_KEY", errors.New("must differ from PORTICO_SECRET_KEY: give host apps a key of their own"))
+	}
+	c.LegacySignatureGrace = parse(l, "PORTICO_LEGACY_SIGNATURE_GRACE", "90d", parseGrace)
 
 	c.MailURL = parse(l, "PORTICO_MAIL_URL", "log://", parseMailURL)
 	c.MailFrom = parse(l, "PORTICO_MAIL_FROM", "Support <support@localhost>", parseMailFrom)
@@ -156,6 +172,7 @@ func load(lookup func(string) (string, bool), defaultPath string) (Config, error
 
 	c.WidgetLimitPerEmail = parse(l, "PORTICO_WIDGET_LIMIT_PER_EMAIL", "10/1h", ParseRate)
 	c.WidgetLimitPerIP = parse(l, "PORTICO_WIDGET_LIMIT_PER_IP", "60/1h", ParseRate)
+	c.MailLimitPerRecipient = parse(l, "PORTICO_MAIL_LIMIT_PER_RECIPIENT", "20/1h", ParseRate)
 	c.TrustedProxies = parse(l, "PORTICO_TRUSTED_PROXIES", "", parseProxies)
 	c.OutboundAllow = parse(l, "PORTICO_OUTBOUND_ALLOW", "", parseOutboundAllow)
 
@@ -517,6 +534,18 @@ func parseLogFormat(s string) (string, error) {
 		return f, nil
 	}
 	return "", fmt.Errorf("%q is not a log format (want text or json)", s)
+}
+
+// parseGrace reads a duration that may be 0 (off) and may use days ("90d").
+func parseGrace(s string) (time.Duration, error) {
+	d, ok := parsePeriod(s)
+	if !ok {
+		return 0, fmt.Errorf("%q is not a duration (e.g. 90d, 720h, or 0 for none)", s)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%q: must not be negative", s)
+	}
+	return d, nil
 }
 
 func parseTimeout(s string) (time.Duration, error) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portico/portico/server/keys"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/store"
 )
@@ -29,19 +30,23 @@ var (
 // Signups mints and verifies signup tokens: "<contact>.<expiry>.<nonce>.<mac>"
 // where mac is HMAC-SHA256 over the rest, scoped to the contact. The token
 // carries everything needed to check it; the store only remembers used nonces.
+// The mac key is the signup key derived from the secret key; tokens signed
+// with the secret key itself (before per-purpose keys) still count during the
+// legacy grace if they were issued before the switch. They live 7 days, so a
+// grace of a week or more lets every outstanding invitation work.
 type Signups struct {
-	store  *store.Store
-	secret []byte
-	now    func() time.Time
+	store *store.Store
+	keys  *keys.Ring
+	now   func() time.Time
 }
 
 // NewSignups returns the signup token service.
-func NewSignups(s *store.Store, secret []byte, now func() time.Time) *Signups {
-	return &Signups{store: s, secret: secret, now: now}
+func NewSignups(s *store.Store, k *keys.Ring, now func() time.Time) *Signups {
+	return &Signups{store: s, keys: k, now: now}
 }
 
-func (s *Signups) mac(payload string) string {
-	m := hmac.New(sha256.New, s.secret)
+func mac(key []byte, payload string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte("signup:" + payload))
 	return hex.EncodeToString(m.Sum(nil))
 }
@@ -53,7 +58,7 @@ func (s *Signups) Mint(contactID int64) (string, error) {
 		return "", fmt.Errorf("contacts: signup nonce: %w", err)
 	}
 	payload := strconv.FormatInt(contactID, 10) + "." + strconv.FormatInt(s.now().Add(SignupTokenTTL).Unix(), 10) + "." + hex.EncodeToString(nonce[:])
-	return payload + "." + s.mac(payload), nil
+	return payload + "." + mac(s.keys.Signup(), payload), nil
 }
 
 // Verify checks a token and consumes it: it works once.
@@ -63,12 +68,18 @@ func (s *Signups) Verify(ctx context.Context, token string) (model.Contact, erro
 		return model.Contact{}, ErrSignupTokenInvalid
 	}
 	payload := parts[0] + "." + parts[1] + "." + parts[2]
-	if !hmac.Equal([]byte(s.mac(payload)), []byte(strings.ToLower(parts[3]))) {
-		return model.Contact{}, ErrSignupTokenInvalid
-	}
 	contactID, err1 := strconv.ParseInt(parts[0], 10, 64)
 	expires, err2 := strconv.ParseInt(parts[1], 10, 64)
 	if err1 != nil || err2 != nil {
+		return model.Contact{}, ErrSignupTokenInvalid
+	}
+	got := []byte(strings.ToLower(parts[3]))
+	valid := hmac.Equal([]byte(mac(s.keys.Signup(), payload)), got)
+	issued := time.Unix(expires, 0).Add(-SignupTokenTTL)
+	if legacy := s.keys.LegacyFor(issued, s.now()); !valid && legacy != nil {
+		valid = hmac.Equal([]byte(mac(legacy, payload)), got)
+	}
+	if !valid {
 		return model.Contact{}, ErrSignupTokenInvalid
 	}
 	if !s.now().Before(time.Unix(expires, 0)) {

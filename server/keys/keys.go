@@ -18,8 +18,8 @@ import (
 // HKDF info labels, one per purpose. Changing one invalidates every
 // signature of that purpose already handed out: add a v2 label instead.
 const (
-	LabelReplyTo = "portico reply-to v1"
-	LabelSignup  = "portico signup-token v1"
+	LabelReplyAddress = "portico reply-address v1"
+	LabelSignup       = "portico signup-token v1"
 )
 
 // Options are what a Ring is built from.
@@ -40,10 +40,10 @@ type Options struct {
 // Ring holds the keys of one running instance. Build it once (app.build) and
 // pass it to whatever signs or verifies.
 type Ring struct {
-	replyTo, signup []byte
-	requester       []byte
-	master          []byte
-	since, until    time.Time
+	replyAddress, signup []byte
+	requester            []byte
+	master               []byte
+	since, until         time.Time
 }
 
 // New derives the purpose keys from the master secret.
@@ -64,7 +64,7 @@ func New(o Options) (*Ring, error) {
 		r.until = o.Since.Add(o.Grace)
 	}
 	var err error
-	if r.replyTo, err = derive(o.Master, LabelReplyTo); err != nil {
+	if r.replyAddress, err = derive(o.Master, LabelReplyAddress); err != nil {
 		return nil, err
 	}
 	if r.signup, err = derive(o.Master, LabelSignup); err != nil {
@@ -83,8 +83,8 @@ func derive(master []byte, label string) ([]byte, error) {
 	return k, nil
 }
 
-// ReplyTo signs and verifies reply+<ticket>.<mac>@ addresses.
-func (r *Ring) ReplyTo() []byte { return r.replyTo }
+// ReplyAddress signs and verifies reply+<ticket>.<mac>@ addresses.
+func (r *Ring) ReplyAddress() []byte { return r.replyAddress }
 
 // Signup signs and verifies signup tokens.
 func (r *Ring) Signup() []byte { return r.signup }
@@ -112,3 +112,14 @@ func (r *Ring) Since() time.Time { return r.since }
 
 // LegacyUntil is when the grace ends (zero: no grace).
 func (r *Ring) LegacyUntil() time.Time { return r.until }
+
+// LegacyFor is Legacy for something made at made (a ticket whose reply
+// address is checked, a signup token by its issue time): the master secret
+// while the grace lasts and only for what existed before derived keys took
+// over, so a signature made the old way never opens anything newer.
+func (r *Ring) LegacyFor(made, now time.Time) []byte {
+	if !made.Before(r.since) {
+		return nil
+	}
+	return r.Legacy(now)
+}

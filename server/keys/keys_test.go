@@ -19,7 +19,7 @@ func TestPurposeKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := map[string][]byte{"reply-to": r.ReplyTo(), "signup": r.Signup(), "requester": r.Requester(), "master": master}
+	all := map[string][]byte{"reply-address": r.ReplyAddress(), "signup": r.Signup(), "requester": r.Requester(), "master": master}
 	for a, ka := range all {
 		if len(ka) < 32 {
 			t.Errorf("%s key is %d bytes", a, len(ka))
@@ -30,18 +30,18 @@ func TestPurposeKeys(t *testing.T) {
 			}
 		}
 	}
-	for label, got := range map[string][]byte{"portico reply-to v1": r.ReplyTo(), "portico signup-token v1": r.Signup()} {
+	for label, got := range map[string][]byte{"portico reply-address v1": r.ReplyAddress(), "portico signup-token v1": r.Signup()} {
 		want, _ := hkdf.Key(sha256.New, master, nil, label, 32)
 		if !bytes.Equal(got, want) {
 			t.Errorf("key for %q is not HKDF-SHA256(master, %q)", label, label)
 		}
 	}
 	again, _ := New(Options{Master: master})
-	if !bytes.Equal(again.ReplyTo(), r.ReplyTo()) || again.Requester() != nil {
+	if !bytes.Equal(again.ReplyAddress(), r.ReplyAddress()) || again.Requester() != nil {
 		t.Error("derivation is not deterministic, or a requester key appeared from nowhere")
 	}
 	other, _ := New(Options{Master: []byte("another-master-secret-0123456789abcdef")})
-	if bytes.Equal(other.ReplyTo(), r.ReplyTo()) {
+	if bytes.Equal(other.ReplyAddress(), r.ReplyAddress()) {
 		t.Error("different masters derive the same key")
 	}
 }

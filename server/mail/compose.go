@@ -8,12 +8,22 @@ import (
 	texttemplate "text/template"
 )
 
-// Confirmation is the automatic mail that acknowledges a new ticket.
+// Confirmation is the automatic mail that acknowledges a new ticket. It goes
+// to an address nobody has verified yet, so it carries nothing the submitter
+// chose (no name, subject or description: the portal shows those, behind the
+// link): otherwise anyone could make the company's mail server deliver their
+// text to any address.
 type Confirmation struct {
-	Reference, Subject, CustomerName, Body string // Body = the customer's original description (plain text)
-	PortalURL                              string // empty: portal disabled, no link
-	SignupURL                              string // empty unless the guest policy is prompt_signup
-	ProductName                            string // e.g. "Support"; empty: texts.Product
+	Reference   string
+	PortalURL   string // empty: portal disabled, no link
+	SignupURL   string // empty unless the guest policy is prompt_signup
+	ProductName string // the operator's PORTICO_MAIL_FROM name, e.g. "Support"; empty: texts.Product
+}
+
+// ConfirmationSubject is the fixed subject of a confirmation:
+// "[TK-42] We received your request" (the reference keeps replies threaded).
+func ConfirmationSubject(reference string) string {
+	return Subject(reference, english.ConfirmSubject)
 }
 
 // AgentReply is an agent's answer sent to a customer.
@@ -30,43 +40,43 @@ type AgentReply struct {
 // texts holds every sentence of the mails in one place, ready for
 // translation. A %s is filled in by the template.
 type texts struct {
-	Lang         string
-	Hello        string // %s = customer name
-	HelloNoName  string
-	Received     string // %s = product name
-	Reference    string
-	Subject      string
-	YourMessage  string
-	Signup       string
-	SignupLink   string
-	Team         string // %s = product name
-	Product      string // default product name
-	Replied      string // %s = agent name, %s = reference
-	SomeoneAgent string // default agent name
-	View         string // link text; the text part says "View this conversation: URL"
-	OrOpen       string
-	Personal     string
-	ReplyHint    string
+	Lang           string
+	Hello          string // %s = customer name
+	HelloNoName    string
+	Received       string // %s = product name
+	ConfirmSubject string
+	Reference      string
+	NotYou         string
+	Signup         string
+	SignupLink     string
+	Team           string // %s = product name
+	Product        string // default product name
+	Replied        string // %s = agent name, %s = reference
+	SomeoneAgent   string // default agent name
+	View           string // link text; the text part says "View this conversation: URL"
+	OrOpen         string
+	Personal       string
+	ReplyHint      string
 }
 
 var english = texts{
-	Lang:         "en",
-	Hello:        "Hello %s,",
-	HelloNoName:  "Hello,",
-	Received:     "Thank you for contacting %s. We received your request and will get back to you as soon as possible.",
-	Reference:    "Reference",
-	Subject:      "Subject",
-	YourMessage:  "Your message:",
-	Signup:       "Create an account to follow all your requests in one place:",
-	SignupLink:   "Create an account",
-	Team:         "The %s team",
-	Product:      "Support",
-	Replied:      "%s replied to your request %s:",
-	SomeoneAgent: "Our team",
-	View:         "View this conversation",
-	OrOpen:       "Or open this link:",
-	Personal:     "This link is personal: anyone who has it can read this conversation. Please do not forward this email.",
-	ReplyHint:    "You can also reply to this email directly.",
+	Lang:           "en",
+	Hello:          "Hello %s,",
+	HelloNoName:    "Hello,",
+	Received:       "Thank you for contacting %s. We received your request and will get back to you as soon as possible.",
+	ConfirmSubject: "We received your request",
+	Reference:      "Reference",
+	NotYou:         "If you did not send a request, you can ignore this email.",
+	Signup:         "Create an account to follow all your requests in one place:",
+	SignupLink:     "Create an account",
+	Team:           "The %s team",
+	Product:        "Support",
+	Replied:        "%s replied to your request %s:",
+	SomeoneAgent:   "Our team",
+	View:           "View this conversation",
+	OrOpen:         "Or open this link:",
+	Personal:       "This link is personal: anyone who has it can read this conversation. Please do not forward this email.",
+	ReplyHint:      "You can also reply to this email directly.",
 }
 
 // view is what the templates see: the escaping is done by html/template for
@@ -89,12 +99,10 @@ func ComposeConfirmation(c Confirmation) (text, html string, err error) {
 	}
 	v := view{
 		T:         english,
-		Greeting:  greeting(english, c.CustomerName),
+		Greeting:  english.HelloNoName,
 		Reference: c.Reference,
-		Subject:   c.Subject,
+		Subject:   ConfirmationSubject(c.Reference),
 		Product:   orDefault(c.ProductName, english.Product),
-		BodyText:  normalize(c.Body),
-		Body:      escapeLines(c.Body),
 		PortalURL: c.PortalURL,
 		SignupURL: c.SignupURL,
 	}
@@ -182,19 +190,6 @@ func escapeLines(s string) htmltemplate.HTML {
 	return htmltemplate.HTML(strings.Join(lines, "<br>\n")) // #nosec: every line escaped above
 }
 
-// quote prefixes every line with "> " for the text part.
-func quote(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		if l == "" {
-			lines[i] = ">"
-		} else {
-			lines[i] = "> " + l
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
 // The text part. "-- " starts a signature, which mail clients leave out
 // when quoting, so the personal portal link is less likely to travel on in
 // a reply.
@@ -212,18 +207,13 @@ const textTemplate = `
 {{printf .T.Received .Product}}
 
 {{.T.Reference}}: {{.Reference}}
-{{.T.Subject}}: {{.Subject}}
-{{- if .BodyText}}
-
-{{.T.YourMessage}}
-
-{{quote .BodyText}}
-{{- end}}
 {{- if .SignupURL}}
 
 {{.T.Signup}}
 {{.SignupURL}}
 {{- end}}
+
+{{.T.NotYou}}
 
 {{printf .T.Team .Product}}
 {{template "footer" .}}
@@ -277,15 +267,11 @@ const htmlTemplate = `
 {{- define "confirmation" -}}
 {{template "top" .}}
 <p style="margin:0 0 16px;">{{printf .T.Received .Product}}</p>
-<p style="margin:0 0 16px;"><strong>{{.T.Reference}}:</strong> {{.Reference}}<br>
-<strong>{{.T.Subject}}:</strong> {{.Subject}}</p>
-{{- if .BodyText}}
-<p style="margin:0 0 8px;">{{.T.YourMessage}}</p>
-<div style="margin:0 0 16px;padding:8px 12px;border-left:3px solid #d4d4d8;color:#3f3f46;">{{.Body}}</div>
-{{- end}}
+<p style="margin:0 0 16px;"><strong>{{.T.Reference}}:</strong> {{.Reference}}</p>
 {{- if .SignupURL}}
 <p style="margin:0 0 16px;">{{.T.Signup}} <a href="{{.SignupURL}}" style="color:#4f46e5;">{{.T.SignupLink}}</a></p>
 {{- end}}
+<p style="margin:0 0 16px;color:#52525b;">{{.T.NotYou}}</p>
 <p style="margin:0 0 8px;">{{printf .T.Team .Product}}</p>
 {{template "bottom" .}}
 {{- end}}
@@ -298,7 +284,6 @@ const htmlTemplate = `
 {{- end}}`
 
 var (
-	textTemplates = texttemplate.Must(texttemplate.New("text").
-			Funcs(texttemplate.FuncMap{"quote": quote}).Parse(textTemplate))
+	textTemplates = texttemplate.Must(texttemplate.New("text").Parse(textTemplate))
 	htmlTemplates = htmltemplate.Must(htmltemplate.New("html").Parse(htmlTemplate))
 )

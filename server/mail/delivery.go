@@ -2,6 +2,8 @@ package mail
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/privacy"
+	"github.com/portico/portico/server/ratelimit"
 	"github.com/portico/portico/server/store"
 )
 
@@ -29,15 +32,23 @@ type SignupMinter interface {
 
 // WorkerDeps are what the delivery worker needs.
 type WorkerDeps struct {
-	Store       *store.Store
-	Sender      Sender
-	Links       LinkMinter
-	Signups     SignupMinter
-	From        Address
-	Secret      []byte
+	Store   *store.Store
+	Sender  Sender
+	Links   LinkMinter
+	Signups SignupMinter
+	From    Address
+	// ReplyKey signs the reply+<id>.<sig>@ addresses (the reply-address
+	// key of server/keys, never the secret key itself).
+	ReplyKey    []byte
 	ReplyDomain string
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Limiter and PerRecipient bound the automatic mails (confirmations)
+	// one address receives, whatever channel caused them
+	// (PORTICO_MAIL_LIMIT_PER_RECIPIENT); agent replies are not counted.
+	// A nil Limiter: no bound.
+	Limiter      ratelimit.Limiter
+	PerRecipient ratelimit.Limit
+	Log          *slog.Logger
+	Now          func() time.Time
 }
 
 // Worker sends queued mails. It composes each mail when it runs, with a
@@ -71,6 +82,13 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 	if m.Status != model.MailPending {
 		return nil
 	}
+	// Counted once per mail (on its first attempt), so retries after an
+	// SMTP outage do not eat into the budget.
+	if job.Attempt <= 1 {
+		if dropped, err := w.dropOverLimit(ctx, m); err != nil || dropped {
+			return err
+		}
+	}
 	msg, err := w.compose(ctx, m)
 	var bad *composeError
 	if errors.As(err, &bad) {
@@ -103,6 +121,41 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 	return nil
 }
 
+// DroppedPrefix starts the last_error of a mail that was never sent because
+// its recipient had received too many automatic mails (status failed).
+const DroppedPrefix = "dropped: "
+
+// automatic reports the kinds that count against the per-recipient limit:
+// mails nobody on the team chose to send. Agent replies are the product and
+// always go out.
+func automatic(kind string) bool { return kind == model.MailConfirmation }
+
+// dropOverLimit charges an automatic mail to its recipient's budget and,
+// when the budget is spent, records the mail as dropped (failed, with the
+// reason; never retried) instead of sending it. The ticket stays as it is.
+func (w *Worker) dropOverLimit(ctx context.Context, m model.OutboundMail) (bool, error) {
+	if w.d.Limiter == nil || !automatic(m.Kind) {
+		return false, nil
+	}
+	sum := sha256.Sum256([]byte(strings.ToLower(m.ToEmail)))
+	res, err := w.d.Limiter.Allow(ctx, "mail:to:"+hex.EncodeToString(sum[:16]), w.d.PerRecipient)
+	if err != nil {
+		return false, fmt.Errorf("mail %d: per-recipient limit: %w", m.ID, err)
+	}
+	if res.Allowed {
+		return false, nil
+	}
+	reason := fmt.Sprintf("%smore than %d automatic mails to this address in %v (PORTICO_MAIL_LIMIT_PER_RECIPIENT)",
+		DroppedPrefix, w.d.PerRecipient.Count, w.d.PerRecipient.Period)
+	if err := w.d.Store.MarkMailTried(ctx, m.ID, true, reason); err != nil {
+		return false, err
+	}
+	w.d.Log.WarnContext(ctx, "automatic mail dropped: recipient over the per-recipient limit",
+		"outbound_id", m.ID, "ticket_id", m.TicketID, "kind", m.Kind, "to", privacy.MaskEmail(m.ToEmail),
+		"limit", w.d.PerRecipient.Count, "period", w.d.PerRecipient.Period)
+	return true, nil
+}
+
 func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, error) {
 	t, err := w.d.Store.Ticket(ctx, m.TicketID)
 	if err != nil {
@@ -115,7 +168,7 @@ func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, er
 	msg := Message{
 		From:      w.d.From,
 		To:        Address{Name: m.ToName, Email: m.ToEmail},
-		ReplyTo:   ReplyTo(t.ID, w.d.Secret, w.d.ReplyDomain),
+		ReplyTo:   ReplyTo(t.ID, w.d.ReplyKey, w.d.ReplyDomain),
 		Subject:   Subject(t.Reference, t.Subject),
 		MessageID: m.EmailMessageID,
 		InReplyTo: m.InReplyTo,
@@ -129,8 +182,13 @@ func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, er
 		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
 			return Message{}, river.JobCancel(fmt.Errorf("mail %d: payload: %w", m.ID, err))
 		}
-		c := Confirmation{Reference: t.Reference, Subject: t.Subject, CustomerName: p.CustomerName, Body: p.Body,
-			PortalURL: portalURL, ProductName: w.d.From.Name}
+		// Nothing the submitter typed goes to an address nobody verified:
+		// not the subject, not the description, not even the name in To.
+		// (Payloads queued before this change may still hold a name and a
+		// body; they are ignored.)
+		msg.Subject = ConfirmationSubject(t.Reference)
+		msg.To.Name = ""
+		c := Confirmation{Reference: t.Reference, PortalURL: portalURL, ProductName: w.d.From.Name}
 		if p.SignupURLTemplate != "" {
 			token, err := w.d.Signups.Mint(p.ContactID)
 			if err != nil {

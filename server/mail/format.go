@@ -50,35 +50,53 @@ func replyMAC(secret []byte, id string) []byte {
 // since some relays change the case of addresses; the signature bytes are
 // compared in constant time. Anything forged or malformed gives false.
 func ParseReplyTo(addr string, secret []byte, domain string) (ticketID int64, ok bool) {
+	id, _, ok := ParseSignedReplyTo(addr, domain, secret, nil)
+	return id, ok
+}
+
+// ParseSignedReplyTo is ParseReplyTo with two keys: the current one
+// (the reply-address key) and, while non-nil, the legacy one that signed
+// addresses before per-purpose keys. legacy reports that only the legacy
+// key matched, so the caller can limit what such an address may open.
+// Both signatures are always computed and compared in constant time.
+func ParseSignedReplyTo(addr, domain string, current, legacyKey []byte) (ticketID int64, legacy, ok bool) {
 	if domain == "" || len(addr) > 998 { // 998: the longest line RFC 5322 allows
-		return 0, false
+		return 0, false, false
 	}
 	parsed, err := mail.ParseAddress(strings.TrimSpace(addr))
 	if err != nil {
-		return 0, false
+		return 0, false, false
 	}
 	at := strings.LastIndexByte(parsed.Address, '@')
 	if at < 0 || !strings.EqualFold(parsed.Address[at+1:], domain) {
-		return 0, false
+		return 0, false, false
 	}
 	local := parsed.Address[:at]
 	if len(local) < len(replyPrefix) || !strings.EqualFold(local[:len(replyPrefix)], replyPrefix) {
-		return 0, false
+		return 0, false, false
 	}
 	idStr, sig, found := strings.Cut(local[len(replyPrefix):], ".")
 	if !found || len(sig) != 8 {
-		return 0, false
+		return 0, false, false
 	}
 	id, err := strconv.ParseInt(idStr, 10, 64)
 	// Only the canonical decimal form is signed: no sign, no leading zeros.
 	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != idStr {
-		return 0, false
+		return 0, false, false
 	}
 	got, err := hex.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, replyMAC(secret, idStr)) {
-		return 0, false
+	if err != nil || len(current) == 0 {
+		return 0, false, false
 	}
-	return id, true
+	cur := hmac.Equal(got, replyMAC(current, idStr))
+	old := len(legacyKey) > 0 && hmac.Equal(got, replyMAC(legacyKey, idStr))
+	switch {
+	case cur:
+		return id, false, true
+	case old:
+		return id, true, true
+	}
+	return 0, false, false
 }
 
 // Subject prefixes subject with "[reference]" unless it already carries it

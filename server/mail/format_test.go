@@ -163,3 +163,27 @@ func TestSubject(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSignedReplyTo(t *testing.T) {
+	t.Parallel()
+	current, old, domain := []byte("reply-address key"), []byte("the old secret key"), "support.example.com"
+	for _, tt := range []struct {
+		name       string
+		addr       string
+		legacyKey  []byte
+		ok, legacy bool
+	}{
+		{"current", ReplyTo(42, current, domain), old, true, false},
+		{"legacy in the grace", ReplyTo(42, old, domain), old, true, true},
+		{"legacy after the grace", ReplyTo(42, old, domain), nil, false, false},
+		{"other key", ReplyTo(42, []byte("other"), domain), old, false, false},
+	} {
+		id, legacy, ok := ParseSignedReplyTo(tt.addr, domain, current, tt.legacyKey)
+		if ok != tt.ok || legacy != tt.legacy || (ok && id != 42) {
+			t.Errorf("%s: %d %v %v, want ok=%v legacy=%v", tt.name, id, legacy, ok, tt.ok, tt.legacy)
+		}
+	}
+	if _, _, ok := ParseSignedReplyTo(ReplyTo(42, current, domain), domain, nil, nil); ok {
+		t.Error("accepted without a key")
+	}
+}

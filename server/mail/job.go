@@ -9,13 +9,12 @@ type DeliverArgs struct {
 // Kind names the job for River.
 func (DeliverArgs) Kind() string { return "mail.deliver" }
 
-// ConfirmationPayload is what a confirmation mail says, stored with the
+// ConfirmationPayload is what a confirmation mail needs, stored with the
 // queued mail; the portal and signup links are minted when it is sent, so no
-// usable token ever rests in the database.
+// usable token ever rests in the database. It holds nothing the submitter
+// typed: the confirmation never repeats it.
 type ConfirmationPayload struct {
-	ContactID    int64  `json:"contact_id"`
-	CustomerName string `json:"customer_name"`
-	Body         string `json:"body"`
+	ContactID int64 `json:"contact_id"`
 	// SignupURLTemplate is set under the prompt_signup guest policy.
 	SignupURLTemplate string `json:"signup_url_template,omitempty"`
 }

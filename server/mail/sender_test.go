@@ -27,17 +27,18 @@ const (
 
 var testSecret = []byte("test secret")
 
-// xssMessage is a confirmation whose customer-controlled fields all try to
-// inject markup; it is what a widget visitor can send.
+// xssMessage is an agent reply whose customer-controlled fields (name,
+// subject, quoted text) all try to inject markup. (Confirmations no longer
+// carry any of them.)
 func xssMessage(t *testing.T, auto bool) Message {
 	t.Helper()
-	text, html, err := ComposeConfirmation(Confirmation{
+	text, html, err := ComposeAgentReply(AgentReply{
 		Reference:    "TK-42",
 		Subject:      `Drucker brennt – Ärger <script>alert("subject")</script>`,
 		CustomerName: `Jörg <img src=x onerror=alert(1)>`,
-		Body:         "My printer is on fire.\n<script>alert(\"body\")</script>\nPlease help.",
+		BodyText:     "My printer is on fire.\n<script>alert(\"body\")</script>\nPlease help.",
 		PortalURL:    testPortal,
-		ProductName:  "Acme Support",
+		AgentName:    "Acme Support",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/events"
-	"github.com/portico/portico/server/mail"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/store"
 	"github.com/portico/portico/server/validate"
@@ -113,12 +112,9 @@ func (s *Service) route(ctx context.Context, m model.InboundMail) (int64, string
 	}
 	addrs = append(addrs, m.Recipients...)
 	for _, a := range addrs {
-		if id, ok := mail.ParseReplyTo(a, s.secret, s.replyDomain); ok {
-			if _, err := s.store.Ticket(ctx, id); errors.Is(err, model.ErrNotFound) {
-				continue
-			} else if err != nil {
-				return 0, "", err
-			}
+		if id, err := s.signedReplyTicket(ctx, a); err != nil {
+			return 0, "", err
+		} else if id != 0 {
 			return id, "signed reply address", nil
 		}
 	}
@@ -269,7 +265,7 @@ func (s *Service) createFromMail(ctx context.Context, in InboundMessage) (Inboun
 		if err := s.recordParticipants(ctx, tx, t.ID, c.Email, m); err != nil {
 			return err
 		}
-		confirmation, err := s.recordConfirmation(ctx, tx, t, c, strings.TrimSpace(in.Body), policy, m.MessageID)
+		confirmation, err := s.recordConfirmation(ctx, tx, t, c, policy, m.MessageID)
 		if err != nil {
 			return err
 		}

@@ -28,8 +28,9 @@ var ErrNoRecipient = errors.New("the ticket has no customer email to reply to")
 // signup invitation under prompt_signup) and returns its delivery job, which
 // the caller enqueues with the transaction's other jobs in one insert. For a
 // ticket that began as a mail, inReplyTo threads the confirmation under it.
-func (s *Service) recordConfirmation(ctx context.Context, tx *store.Tx, t model.Ticket, c model.Contact, body string, policy settings.GuestPolicy, inReplyTo string) (river.JobArgs, error) {
-	payload := mail.ConfirmationPayload{ContactID: c.ID, CustomerName: c.Name, Body: body}
+// The confirmation repeats nothing the submitter typed (see mail.Confirmation).
+func (s *Service) recordConfirmation(ctx context.Context, tx *store.Tx, t model.Ticket, c model.Contact, policy settings.GuestPolicy, inReplyTo string) (river.JobArgs, error) {
+	payload := mail.ConfirmationPayload{ContactID: c.ID}
 	if policy.Mode == settings.ModePromptSignup && policy.SignupURLTemplate != nil && c.UserID == nil {
 		payload.SignupURLTemplate = *policy.SignupURLTemplate
 	}

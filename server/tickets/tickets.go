@@ -19,6 +19,7 @@ import (
 
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/events"
+	"github.com/portico/portico/server/keys"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/ratelimit"
 	"github.com/portico/portico/server/settings"
@@ -56,9 +57,10 @@ type Deps struct {
 	BaseURL string
 	// ReplyDomain is the domain of our Message-IDs.
 	ReplyDomain string
-	// Secret signs Reply-To addresses.
-	Secret []byte
-	Now    func() time.Time
+	// Keys verifies signed reply addresses (the reply-address key, and the
+	// legacy secret key during the grace).
+	Keys *keys.Ring
+	Now  func() time.Time
 }
 
 // Service files and reads tickets.
@@ -71,14 +73,14 @@ type Service struct {
 	turnstile   HumanVerifier
 	baseURL     string
 	replyDomain string
-	secret      []byte
+	keys        *keys.Ring
 	now         func() time.Time
 }
 
 // New returns the tickets service.
 func New(d Deps) *Service {
 	return &Service{store: d.Store, jobs: d.Jobs, settings: d.Settings, limiter: d.Limiter, limits: d.Limits,
-		turnstile: d.Turnstile, baseURL: d.BaseURL, replyDomain: d.ReplyDomain, secret: d.Secret, now: d.Now}
+		turnstile: d.Turnstile, baseURL: d.BaseURL, replyDomain: d.ReplyDomain, keys: d.Keys, now: d.Now}
 }
 
 // ErrLimiterUnavailable means the rate limiter could not be asked (Redis
@@ -173,7 +175,7 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 		}
 		jobs := []river.JobArgs{events.Job(events.TicketCreated, ticket.ID, msg.ID, tx.Now())}
 		if contact != nil {
-			job, err := s.recordConfirmation(ctx, tx, ticket, *contact, in.Description, policy, "")
+			job, err := s.recordConfirmation(ctx, tx, ticket, *contact, policy, "")
 			if err != nil {
 				return err
 			}

@@ -39,14 +39,16 @@ type SettingsReader interface {
 type Handler struct {
 	tickets          TicketCreator
 	settings         SettingsReader
-	secret           []byte
+	requesterKey     []byte
 	turnstileSiteKey string
 	log              *slog.Logger
 }
 
-// New returns the widget API handler. secret signs host-app requester ids.
-func New(t TicketCreator, s SettingsReader, secret []byte, turnstileSiteKey string, log *slog.Logger) *Handler {
-	return &Handler{tickets: t, settings: s, secret: secret, turnstileSiteKey: turnstileSiteKey, log: log}
+// New returns the widget API handler. requesterKey
+// (PORTICO_REQUESTER_SIGNING_KEY) is the host apps' key for requester
+// signatures, never the secret key; nil: signed requester ids are refused.
+func New(t TicketCreator, s SettingsReader, requesterKey []byte, turnstileSiteKey string, log *slog.Logger) *Handler {
+	return &Handler{tickets: t, settings: s, requesterKey: requesterKey, turnstileSiteKey: turnstileSiteKey, log: log}
 }
 
 type configResponse struct {
@@ -158,6 +160,9 @@ func (h *Handler) CreateTicket(c *fiber.Ctx) error {
 		if !ok {
 			return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"errors": fiber.Map{"requester_id": "must be a positive integer"}})
 		}
+		if len(h.requesterKey) == 0 {
+			return fiber.NewError(fiber.StatusUnauthorized, "signed requester ids are off: the operator must set PORTICO_REQUESTER_SIGNING_KEY and give host apps that key")
+		}
 		if !h.signatureValid(id, in.RequesterSignature) {
 			return fiber.NewError(fiber.StatusUnauthorized, "requester_signature is missing or does not match requester_id")
 		}
@@ -200,14 +205,16 @@ func err503(cause error) error {
 	return errors.Join(fiber.NewError(fiber.StatusServiceUnavailable, "submissions are paused for a moment; please try again shortly"), cause)
 }
 
-// signatureValid checks the host app's hex HMAC-SHA256(secret, requester_id)
-// in constant time.
+// signatureValid checks the host app's hex
+// HMAC-SHA256(PORTICO_REQUESTER_SIGNING_KEY, requester_id) in constant time.
+// Nothing else signs with that key, and it is never the secret key, so no
+// internal signature can pass for a requester signature or the other way.
 func (h *Handler) signatureValid(id int64, signature string) bool {
 	got, err := hex.DecodeString(strings.TrimSpace(signature))
 	if err != nil || len(got) != sha256.Size {
 		return false
 	}
-	mac := hmac.New(sha256.New, h.secret)
+	mac := hmac.New(sha256.New, h.requesterKey)
 	mac.Write([]byte(strconv.FormatInt(id, 10)))
 	return hmac.Equal(got, mac.Sum(nil))
 }
