@@ -7,7 +7,9 @@ package inbound
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -122,6 +124,10 @@ func (h *Handler) SES(c *fiber.Ctx) error {
 			return h.authFailed(c, "sns", err)
 		}
 	}
+	if err := h.fresh(msg); err != nil {
+		h.o.Log.WarnContext(c.UserContext(), "inbound webhook refused", "provider", "sns", "err", err)
+		return err
+	}
 	switch msg.Type {
 	case "SubscriptionConfirmation":
 		if h.o.SNS == nil {
@@ -148,6 +154,33 @@ func (h *Handler) SES(c *fiber.Ctx) error {
 		return h.unparsable(c, err)
 	}
 	return h.process(c, m)
+}
+
+// Bounds on an SNS message's age: SNS retries for about an hour at most, so
+// anything older (or dated in the future beyond clock skew) is a replay.
+const (
+	SNSMaxAge  = time.Hour
+	SNSMaxSkew = 5 * time.Minute
+)
+
+// fresh refuses an SNS message whose signed Timestamp is older than
+// SNSMaxAge or further than SNSMaxSkew in the future, with a 401 that says
+// which.
+func (h *Handler) fresh(msg SNSMessage) error {
+	ts, err := time.Parse(time.RFC3339, strings.TrimSpace(msg.Timestamp))
+	if err != nil {
+		return fiber.NewError(fiber.StatusUnauthorized, "SNS message refused: its Timestamp is missing or not RFC 3339")
+	}
+	now := h.o.Now()
+	switch {
+	case now.Sub(ts) > SNSMaxAge:
+		return fiber.NewError(fiber.StatusUnauthorized, fmt.Sprintf("SNS message refused: sent at %s, more than %s ago (a replay?)",
+			ts.UTC().Format(time.RFC3339), SNSMaxAge))
+	case ts.Sub(now) > SNSMaxSkew:
+		return fiber.NewError(fiber.StatusUnauthorized, fmt.Sprintf("SNS message refused: dated %s, more than %s in the future",
+			ts.UTC().Format(time.RFC3339), SNSMaxSkew))
+	}
+	return nil
 }
 
 // authFailed answers 401 for a request that failed authentication, and 503
