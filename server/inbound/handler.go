@@ -220,6 +220,7 @@ func (h *Handler) process(c *fiber.Ctx, m model.InboundMail) error {
 		out.TicketReference = res.Ticket.Reference
 	}
 	h.o.Log.InfoContext(ctx, "inbound mail", "outcome", res.Outcome, "reason", res.Reason, "ticket", out.TicketReference,
-		"provider", m.Provider, "message_id", privacy.Scrub(m.MessageID))
+		"provider", m.Provider, "message_id", privacy.Scrub(m.MessageID), "authenticated", m.Authenticated(),
+		"spf", string(m.Auth.SPF), "dkim", string(m.Auth.DKIM), "dmarc", string(m.Auth.DMARC))
 	return c.JSON(out)
 }

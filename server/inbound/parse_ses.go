@@ -26,7 +26,7 @@ type sesNotification struct {
 		SPFVerdict   sesVerdict `json:"spfVerdict"`
 		DKIMVerdict  sesVerdict `json:"dkimVerdict"`
 		DMARCVerdict sesVerdict `json:"dmarcVerdict"`
-		Action     struct {
+		Action       struct {
 			Type     string `json:"type"`
 			Encoding string `json:"encoding"`
 		} `json:"action"`
