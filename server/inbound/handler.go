@@ -124,14 +124,13 @@ func (h *Handler) SES(c *fiber.Ctx) error {
 			return h.authFailed(c, "sns", err)
 		}
 	}
-	if err := h.fresh(msg); err != nil {
-		h.o.Log.WarnContext(c.UserContext(), "inbound webhook refused", "provider", "sns", "err", err)
-		return err
-	}
 	switch msg.Type {
 	case "SubscriptionConfirmation":
 		if h.o.SNS == nil {
 			return fiber.NewError(fiber.StatusBadRequest, "SNS subscriptions need PORTICO_SNS_TOPIC_ARNS")
+		}
+		if err := h.fresh(c, msg); err != nil {
+			return err
 		}
 		if err := h.o.SNS.Confirm(c.UserContext(), msg); err != nil {
 			return fiber.NewError(fiber.StatusBadGateway, "could not confirm the SNS subscription: "+err.Error())
@@ -153,6 +152,9 @@ func (h *Handler) SES(c *fiber.Ctx) error {
 	if err != nil {
 		return h.unparsable(c, err)
 	}
+	if err := h.fresh(c, msg); err != nil {
+		return err
+	}
 	return h.process(c, m)
 }
 
@@ -165,22 +167,26 @@ const (
 
 // fresh refuses an SNS message whose signed Timestamp is older than
 // SNSMaxAge or further than SNSMaxSkew in the future, with a 401 that says
-// which.
-func (h *Handler) fresh(msg SNSMessage) error {
-	ts, err := time.Parse(time.RFC3339, strings.TrimSpace(msg.Timestamp))
-	if err != nil {
-		return fiber.NewError(fiber.StatusUnauthorized, "SNS message refused: its Timestamp is missing or not RFC 3339")
-	}
+// which. It runs after authentication and parsing, before anything is
+// stored or confirmed.
+func (h *Handler) fresh(c *fiber.Ctx, msg SNSMessage) error {
+	var err error
+	ts, perr := time.Parse(time.RFC3339, strings.TrimSpace(msg.Timestamp))
 	now := h.o.Now()
 	switch {
+	case perr != nil:
+		err = fiber.NewError(fiber.StatusUnauthorized, "SNS message refused: its Timestamp is missing or not RFC 3339")
 	case now.Sub(ts) > SNSMaxAge:
-		return fiber.NewError(fiber.StatusUnauthorized, fmt.Sprintf("SNS message refused: sent at %s, more than %s ago (a replay?)",
+		err = fiber.NewError(fiber.StatusUnauthorized, fmt.Sprintf("SNS message refused: sent at %s, more than %s ago (a replay?)",
 			ts.UTC().Format(time.RFC3339), SNSMaxAge))
 	case ts.Sub(now) > SNSMaxSkew:
-		return fiber.NewError(fiber.StatusUnauthorized, fmt.Sprintf("SNS message refused: dated %s, more than %s in the future",
+		err = fiber.NewError(fiber.StatusUnauthorized, fmt.Sprintf("SNS message refused: dated %s, more than %s in the future",
 			ts.UTC().Format(time.RFC3339), SNSMaxSkew))
+	default:
+		return nil
 	}
-	return nil
+	h.o.Log.WarnContext(c.UserContext(), "inbound webhook refused", "provider", "sns", "err", err)
+	return err
 }
 
 // authFailed answers 401 for a request that failed authentication, and 503
