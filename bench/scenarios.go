@@ -320,6 +320,10 @@ func inboundReply(ctx context.Context, t *target, worker, seq int) (*http.Reques
 		Date:              time.Now().Format(time.RFC1123Z),
 		TextBody:          inboundText,
 		Headers: []postmarkHeader{
+			// Postmark's verdicts for a genuine sender: only an authenticated
+			// sender threads by header or subject (issue 13).
+			{Name: "Authentication-Results", Value: "mx.postmarkapp.com; spf=pass smtp.mailfrom=" + m.from +
+				"; dmarc=pass header.from=" + fromDomain(m.from)},
 			{Name: "Message-ID", Value: mid},
 			{Name: "In-Reply-To", Value: m.inReplyTo},
 			{Name: "References", Value: m.inReplyTo},
@@ -338,6 +342,12 @@ func inboundReply(ctx context.Context, t *target, worker, seq int) (*http.Reques
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Portico-Inbound-Secret", t.inboundSecret)
 	return req, nil
+}
+
+// fromDomain is the domain of an address.
+func fromDomain(email string) string {
+	_, d, _ := strings.Cut(email, "@")
+	return d
 }
 
 // inboundAppended accepts only {"outcome":"appended"}: a reply that made a

@@ -279,6 +279,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		WidgetAssets: d.WidgetAssets,
 		GitHub:       github.NewHandler(gh, cfg.GitHubWebhookSecret, a.log),
 		Privacy:      admin.NewPrivacy(privacySvc, settingsSvc),
+		InboundAdmin: admin.NewInbound(a.Tickets, settingsSvc, a.log),
 		Workflows:    admin.NewWorkflows(wf),
 	})
 	return nil

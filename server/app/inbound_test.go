@@ -39,15 +39,30 @@ type pm struct {
 	From, FromName, To, Cc, Subject, Text, HTML, MessageID, InReplyTo, References string
 	Extra                                                                         map[string]string
 	Attachments                                                                   []map[string]any
+	// Verdicts is what Postmark's Authentication-Results says about the
+	// sender: "" (the default: a genuine sender, DMARC pass for the From
+	// domain), "fail", "none", or "missing" (no verdict headers at all).
+	Verdicts string
 }
 
 func (p pm) json() string {
-	headers := []map[string]string{{"Name": "Received", "Value": "by mx.postmarkapp.com"}}
+	headers := []map[string]string{}
 	add := func(k, v string) {
 		if v != "" {
 			headers = append(headers, map[string]string{"Name": k, "Value": v})
 		}
 	}
+	_, domain, _ := strings.Cut(p.From, "@")
+	switch p.Verdicts {
+	case "":
+		add("Authentication-Results", "mx.postmarkapp.com; spf=pass smtp.mailfrom="+p.From+"; dmarc=pass header.from="+domain)
+	case "fail":
+		add("Received-SPF", "Fail (sender not authorized) identity=mailfrom; client-ip=198.51.100.9; envelope-from="+p.From)
+		add("Authentication-Results", "mx.postmarkapp.com; spf=fail smtp.mailfrom="+p.From+"; dkim=fail header.d="+domain+"; dmarc=fail header.from="+domain)
+	case "none":
+		add("Authentication-Results", "mx.postmarkapp.com; spf=none smtp.mailfrom="+p.From+"; dkim=none; dmarc=none header.from="+domain)
+	}
+	add("Received", "by mx.postmarkapp.com")
 	add("Message-ID", p.MessageID)
 	add("In-Reply-To", p.InReplyTo)
 	add("References", p.References)

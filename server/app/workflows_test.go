@@ -159,7 +159,8 @@ func customerMails(t *testing.T, a *app.App, ref, from, body string) {
 	t.Helper()
 	res, err := a.Tickets.ReceiveMail(context.Background(), tickets.InboundMessage{
 		Mail: model.InboundMail{Provider: "postmark", MessageID: "<" + dbtest.Name() + "@mail.example>",
-			From: model.Address{Email: from}, To: []model.Address{{Email: "help@acme.test"}}, Subject: "Re: [" + ref + "] hello", Text: body},
+			From: model.Address{Email: from}, To: []model.Address{{Email: "help@acme.test"}}, Subject: "Re: [" + ref + "] hello", Text: body,
+			Auth: model.MailAuth{DMARC: model.VerdictPass}},
 		Body: body, Original: body,
 	})
 	if err != nil || res.Outcome != tickets.OutcomeAppended {
@@ -446,7 +447,8 @@ func TestWorkflowActions(t *testing.T) {
 		}
 		res, err := a.Tickets.ReceiveMail(context.Background(), tickets.InboundMessage{
 			Mail: model.InboundMail{Provider: "postmark", MessageID: "<new@mail.example>", From: model.Address{Email: "eve@example.org"},
-				To: []model.Address{{Email: "help@acme.test"}}, Subject: "Hello", Text: "New here"}, Body: "New here"})
+				To: []model.Address{{Email: "help@acme.test"}}, Subject: "Hello", Text: "New here",
+				Auth: model.MailAuth{DMARC: model.VerdictPass}}, Body: "New here"})
 		if err != nil || res.Outcome != tickets.OutcomeCreated {
 			t.Fatalf("mail ticket: %+v %v", res, err)
 		}

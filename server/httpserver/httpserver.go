@@ -57,6 +57,8 @@ type Options struct {
 	GitHub *github.Handler
 	// Privacy exports and erases contacts (admin only); nil: no such routes.
 	Privacy *admin.PrivacyHandler
+	// InboundAdmin serves the inbound settings and held mail; nil: routes off.
+	InboundAdmin *admin.InboundHandler
 	// Workflows serves the workflow rules (admin only); nil: no such routes.
 	Workflows *admin.WorkflowHandler
 }
@@ -151,6 +153,13 @@ func routes(app *fiber.App, o Options) {
 		authed.Delete("/workflows/:id", workflowsScope, wf.Delete)
 		authed.Post("/workflows/:id/enable", workflowsScope, wf.Enable)
 		authed.Post("/workflows/:id/disable", workflowsScope, wf.Disable)
+	}
+	if ia := o.InboundAdmin; ia != nil {
+		authed.Get("/settings/inbound", settingsScope, ia.GetSettings)
+		authed.Put("/settings/inbound", settingsScope, ia.PutSettings)
+		authed.Get("/inbound/held", ticketsScope, ia.ListHeld)
+		authed.Post("/inbound/held/:id/release", ticketsScope, ia.ReleaseHeld)
+		authed.Post("/inbound/held/:id/discard", ticketsScope, ia.DiscardHeld)
 	}
 	if pv := o.Privacy; pv != nil {
 		authed.Get("/settings/privacy", privacyScope, pv.GetSettings)

@@ -7,7 +7,9 @@ package inbound
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -127,6 +129,9 @@ func (h *Handler) SES(c *fiber.Ctx) error {
 		if h.o.SNS == nil {
 			return fiber.NewError(fiber.StatusBadRequest, "SNS subscriptions need PORTICO_SNS_TOPIC_ARNS")
 		}
+		if err := h.fresh(c, msg); err != nil {
+			return err
+		}
 		if err := h.o.SNS.Confirm(c.UserContext(), msg); err != nil {
 			return fiber.NewError(fiber.StatusBadGateway, "could not confirm the SNS subscription: "+err.Error())
 		}
@@ -147,7 +152,41 @@ func (h *Handler) SES(c *fiber.Ctx) error {
 	if err != nil {
 		return h.unparsable(c, err)
 	}
+	if err := h.fresh(c, msg); err != nil {
+		return err
+	}
 	return h.process(c, m)
+}
+
+// Bounds on an SNS message's age: SNS retries for about an hour at most, so
+// anything older (or dated in the future beyond clock skew) is a replay.
+const (
+	SNSMaxAge  = time.Hour
+	SNSMaxSkew = 5 * time.Minute
+)
+
+// fresh refuses an SNS message whose signed Timestamp is older than
+// SNSMaxAge or further than SNSMaxSkew in the future, with a 401 that says
+// which. It runs after authentication and parsing, before anything is
+// stored or confirmed.
+func (h *Handler) fresh(c *fiber.Ctx, msg SNSMessage) error {
+	var err error
+	ts, perr := time.Parse(time.RFC3339, strings.TrimSpace(msg.Timestamp))
+	now := h.o.Now()
+	switch {
+	case perr != nil:
+		err = fiber.NewError(fiber.StatusUnauthorized, "SNS message refused: its Timestamp is missing or not RFC 3339")
+	case now.Sub(ts) > SNSMaxAge:
+		err = fiber.NewError(fiber.StatusUnauthorized, fmt.Sprintf("SNS message refused: sent at %s, more than %s ago (a replay?)",
+			ts.UTC().Format(time.RFC3339), SNSMaxAge))
+	case ts.Sub(now) > SNSMaxSkew:
+		err = fiber.NewError(fiber.StatusUnauthorized, fmt.Sprintf("SNS message refused: dated %s, more than %s in the future",
+			ts.UTC().Format(time.RFC3339), SNSMaxSkew))
+	default:
+		return nil
+	}
+	h.o.Log.WarnContext(c.UserContext(), "inbound webhook refused", "provider", "sns", "err", err)
+	return err
 }
 
 // authFailed answers 401 for a request that failed authentication, and 503
@@ -187,6 +226,7 @@ func (h *Handler) process(c *fiber.Ctx, m model.InboundMail) error {
 		out.TicketReference = res.Ticket.Reference
 	}
 	h.o.Log.InfoContext(ctx, "inbound mail", "outcome", res.Outcome, "reason", res.Reason, "ticket", out.TicketReference,
-		"provider", m.Provider, "message_id", privacy.Scrub(m.MessageID))
+		"provider", m.Provider, "message_id", privacy.Scrub(m.MessageID), "authenticated", m.Authenticated(),
+		"spf", string(m.Auth.SPF), "dkim", string(m.Auth.DKIM), "dmarc", string(m.Auth.DMARC))
 	return c.JSON(out)
 }

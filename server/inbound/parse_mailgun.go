@@ -157,6 +157,15 @@ func mailgunMail(form url.Values, files []mailgunFile) (model.InboundMail, error
 		ReturnPath:  mailgunReturnPath(form, h),
 	}
 	threading(&m, h)
+	envelope := form.Get("sender")
+	if _, ok := form["sender"]; !ok {
+		envelope = h.get("Return-Path")
+	}
+	m.Auth = mailgunAuth(append(fieldValues(form, "X-Mailgun-Spf"), h[canonical("X-Mailgun-Spf")]...),
+		append(fieldValues(form, "X-Mailgun-Dkim-Check-Result"), h[canonical("X-Mailgun-Dkim-Check-Result")]...), envelope, h)
+	if m.MessageID == "" {
+		m.DedupKey = dedupKey("mailgun", "", mailgunContent(form, files))
+	}
 
 	var atts attachments
 	for _, f := range files {
@@ -222,6 +231,45 @@ func field(form url.Values, name string) string {
 		}
 	}
 	return ""
+}
+
+// fieldValues returns every value of a form field, whatever the case of its
+// name.
+func fieldValues(form url.Values, name string) []string {
+	var out []string
+	for k, v := range form {
+		if strings.EqualFold(k, name) {
+			out = append(out, v...)
+		}
+	}
+	return out
+}
+
+// mailgunContent is what identifies a forwarded mail across Mailgun's
+// retries: every field but the per-post signature, in a fixed order, and
+// the files.
+func mailgunContent(form url.Values, files []mailgunFile) []byte {
+	keys := make([]string, 0, len(form))
+	for k := range form {
+		switch strings.ToLower(k) {
+		case "timestamp", "token", "signature":
+			continue
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b bytes.Buffer
+	for _, k := range keys {
+		for _, v := range form[k] {
+			b.WriteString(k + "\x00" + v + "\x00")
+		}
+	}
+	for _, f := range files {
+		b.WriteString(f.field + "\x00" + f.name + "\x00")
+		b.Write(f.data)
+		b.WriteByte(0)
+	}
+	return b.Bytes()
 }
 
 // mailgunReturnPath prefers the Return-Path header; the envelope sender

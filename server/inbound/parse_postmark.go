@@ -77,6 +77,11 @@ func ParsePostmark(body []byte) (model.InboundMail, error) {
 		m.Recipients = []string{r}
 	}
 	threading(&m, h)
+	m.Auth = postmarkAuth(h)
+	if m.MessageID == "" {
+		// Postmark's own MessageID is the same on every retry of a post.
+		m.DedupKey = dedupKey("postmark", strings.TrimSpace(p.MessageID), body)
+	}
 
 	var atts attachments
 	for _, a := range p.Attachments {

@@ -18,16 +18,25 @@ var ErrNotReceived = fmt.Errorf("%w: SES notification is not a received mail", E
 type sesNotification struct {
 	NotificationType string `json:"notificationType"`
 	Mail             struct {
-		Source *string `json:"source"`
+		Source    *string `json:"source"`
+		MessageID string  `json:"messageId"`
 	} `json:"mail"`
 	Receipt struct {
-		Recipients []string `json:"recipients"`
-		Action     struct {
+		Recipients   []string   `json:"recipients"`
+		SPFVerdict   sesVerdict `json:"spfVerdict"`
+		DKIMVerdict  sesVerdict `json:"dkimVerdict"`
+		DMARCVerdict sesVerdict `json:"dmarcVerdict"`
+		Action       struct {
 			Type     string `json:"type"`
 			Encoding string `json:"encoding"`
 		} `json:"action"`
 	} `json:"receipt"`
 	Content string `json:"content"`
+}
+
+// sesVerdict is one of receipt.spfVerdict, dkimVerdict, dmarcVerdict.
+type sesVerdict struct {
+	Status string `json:"status"`
 }
 
 // ParseSESNotification parses the Message of a verified SNS notification:
@@ -66,6 +75,14 @@ func ParseSESNotification(message string) (model.InboundMail, error) {
 	}
 	if m.ReturnPath == "" && n.Mail.Source != nil {
 		m.ReturnPath = cleanText(normalizeReturnPath(*n.Mail.Source, true))
+	}
+	source := ""
+	if n.Mail.Source != nil {
+		source = *n.Mail.Source
+	}
+	m.Auth = sesAuth(n.Receipt.SPFVerdict.Status, n.Receipt.DKIMVerdict.Status, n.Receipt.DMARCVerdict.Status, source, m.Headers)
+	if m.MessageID == "" {
+		m.DedupKey = dedupKey("ses", strings.TrimSpace(n.Mail.MessageID), raw)
 	}
 	return m, nil
 }

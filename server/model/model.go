@@ -279,6 +279,13 @@ type InboundMail struct {
 	Attachments []InboundAttachment
 	// DroppedAttachments lists files not kept (too large), with why.
 	DroppedAttachments []string
+	// Auth holds the provider's SPF, DKIM and DMARC verdicts; a header or
+	// subject match counts only when Authenticated() says so.
+	Auth MailAuth
+	// DedupKey identifies a mail without a Message-ID across provider
+	// retries: a hash of the provider's own id for the mail, or of its
+	// content. Empty when MessageID is set (that is the key then).
+	DedupKey string
 }
 
 // Header returns the first value of a header (canonical key), or "".

@@ -8,9 +8,12 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/riverqueue/river"
+
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/store"
 	"github.com/portico/portico/server/validate"
 )
@@ -20,6 +23,9 @@ const (
 	OutcomeCreated  = "created"
 	OutcomeAppended = "appended"
 	OutcomeIgnored  = "ignored"
+	// OutcomeHeld: the sender was not authenticated and the mail named an
+	// existing ticket; it waits for an agent (settings.UnauthenticatedHold).
+	OutcomeHeld = "held"
 )
 
 // InboundResult says what became of an inbound mail.
@@ -37,7 +43,20 @@ type InboundMessage struct {
 	// Body is the text to store; Original the full text as it arrived.
 	Body     string
 	Original string
+	// Trusted marks a mail an agent released from hold: it is routed as if
+	// its sender were authenticated.
+	Trusted bool `json:"-"`
+	// also runs inside the transaction that files the mail (releasing a
+	// held mail deletes it there).
+	also func(*store.Tx) error
 }
+
+// authenticated reports whether the mail may thread by headers or subject.
+func (in InboundMessage) authenticated() bool { return in.Trusted || in.Mail.Authenticated() }
+
+// notAuthenticated explains why an unauthenticated mail did not join the
+// ticket it named.
+const notAuthenticated = "sender not authenticated (no passing DMARC-aligned SPF or DKIM verdict)"
 
 var subjectRef = regexp.MustCompile(`(?i)\[tk-0*[1-9][0-9]{0,18}\]`)
 
@@ -45,17 +64,20 @@ var subjectRef = regexp.MustCompile(`(?i)\[tk-0*[1-9][0-9]{0,18}\]`)
 // Routing, first match wins: In-Reply-To, then References (newest first),
 // matching a Message-ID we sent or stored; the signed Reply-To address in
 // To, Cc or the envelope recipients; "[TK-n]" in the subject. A header or
-// subject match counts only when the sender took part in that ticket; the
-// signed address needs no such check (only someone who got our mail knows
-// it). Anything else becomes a new ticket under the guest policy.
+// subject match counts only when the sender took part in that ticket and the
+// provider authenticated the sender (model.InboundMail.Authenticated); the
+// signed address needs neither (only someone who got our mail knows it).
+// An unauthenticated mail that a header or subject would have threaded
+// opens a new ticket, or is held for an agent when the inbound setting says
+// "hold". Anything else becomes a new ticket under the guest policy.
 func (s *Service) ReceiveMail(ctx context.Context, in InboundMessage) (InboundResult, error) {
 	// Names and the subject go back out in mail headers, which refuse
 	// control characters: a sender's "Eve\r\nBcc: x" would make every mail
 	// of the ticket fail for good.
 	in.Mail.From.Name = oneLine(in.Mail.From.Name)
 	in.Mail.Subject = oneLine(in.Mail.Subject)
+	in.Mail.From.Email = contacts.Normalize(in.Mail.From.Email)
 	m := in.Mail
-	m.From.Email = contacts.Normalize(m.From.Email)
 	if m.From.Email == "" || validate.Email(m.From.Email) != "" {
 		return InboundResult{Outcome: OutcomeIgnored, Reason: "no usable sender address"}, nil
 	}
@@ -66,18 +88,50 @@ func (s *Service) ReceiveMail(ctx context.Context, in InboundMessage) (InboundRe
 			return InboundResult{Outcome: OutcomeIgnored, Reason: "our own outgoing mail"}, nil
 		}
 	}
-	ticketID, how, err := s.route(ctx, m)
+	r, err := s.route(ctx, m, in.authenticated())
 	if err != nil {
 		return InboundResult{}, err
 	}
-	if ticketID == 0 {
-		return s.createFromMail(ctx, in)
+	if r.ticketID != 0 {
+		return s.appendMail(ctx, r.ticketID, r.how, in)
 	}
-	return s.appendMail(ctx, ticketID, how, in)
+	if r.blocked != 0 {
+		cfg, err := s.settings.Inbound(ctx)
+		if err != nil {
+			return InboundResult{}, err
+		}
+		if cfg.Unauthenticated == settings.UnauthenticatedHold {
+			return s.holdMail(ctx, r.blocked, r.blockedHow, in)
+		}
+		res, err := s.createFromMail(ctx, in)
+		if err == nil && res.Outcome == OutcomeCreated {
+			res.Reason = notAuthenticated + ": a new ticket, not matched by " + r.blockedHow
+		}
+		return res, err
+	}
+	return s.createFromMail(ctx, in)
 }
 
-func (s *Service) route(ctx context.Context, m model.InboundMail) (int64, string, error) {
-	participant := func(id int64) (bool, error) { return s.store.IsParticipant(ctx, id, m.From.Email) }
+// routing is where a mail goes: ticketID (0: a new ticket) matched by how,
+// or, for an unauthenticated sender, the ticket a header or subject match
+// would have threaded it into (blocked).
+type routing struct {
+	ticketID   int64
+	how        string
+	blocked    int64
+	blockedHow string
+}
+
+// How a mail matched its ticket.
+const (
+	howInReplyTo  = "in-reply-to"
+	howReferences = "references"
+	howSigned     = "signed reply address"
+	howSubject    = "subject reference"
+)
+
+func (s *Service) route(ctx context.Context, m model.InboundMail, authenticated bool) (routing, error) {
+	var r routing
 	byMailID := func(mid string) (int64, error) {
 		id, err := s.store.TicketByMailID(ctx, strings.TrimSpace(mid))
 		if errors.Is(err, model.ErrNotFound) {
@@ -85,25 +139,37 @@ func (s *Service) route(ctx context.Context, m model.InboundMail) (int64, string
 		}
 		return id, err
 	}
-	try := func(id int64, err error) (int64, error) {
+	// try reports whether a header or subject match stands: the sender
+	// must be a participant, and authenticated; an unauthenticated one's
+	// match is remembered as blocked.
+	try := func(id int64, how string, err error) (bool, error) {
 		if err != nil || id == 0 {
-			return 0, err
+			return false, err
 		}
-		ok, err := participant(id)
+		ok, err := s.store.IsParticipant(ctx, id, m.From.Email)
 		if err != nil || !ok {
-			return 0, err
+			return false, err
 		}
-		return id, nil
+		if !authenticated {
+			if r.blocked == 0 {
+				r.blocked, r.blockedHow = id, how
+			}
+			return false, nil
+		}
+		r.ticketID, r.how = id, how
+		return true, nil
 	}
 
 	if m.InReplyTo != "" {
-		if id, err := try(byMailID(m.InReplyTo)); err != nil || id != 0 {
-			return id, "in-reply-to", err
+		id, err := byMailID(m.InReplyTo)
+		if ok, err := try(id, howInReplyTo, err); err != nil || ok {
+			return r, err
 		}
 	}
 	for i := len(m.References) - 1; i >= 0; i-- {
-		if id, err := try(byMailID(m.References[i])); err != nil || id != 0 {
-			return id, "references", err
+		id, err := byMailID(m.References[i])
+		if ok, err := try(id, howReferences, err); err != nil || ok {
+			return r, err
 		}
 	}
 	addrs := make([]string, 0, len(m.To)+len(m.Cc)+len(m.Recipients))
@@ -113,22 +179,22 @@ func (s *Service) route(ctx context.Context, m model.InboundMail) (int64, string
 	addrs = append(addrs, m.Recipients...)
 	for _, a := range addrs {
 		if id, err := s.signedReplyTicket(ctx, a); err != nil {
-			return 0, "", err
+			return routing{}, err
 		} else if id != 0 {
-			return id, "signed reply address", nil
+			return routing{ticketID: id, how: howSigned}, nil
 		}
 	}
 	if ref := subjectRef.FindString(m.Subject); ref != "" {
 		id, _ := model.ParseReference(ref)
 		if _, err := s.store.Ticket(ctx, id); err == nil {
-			if id, err := try(id, nil); err != nil || id != 0 {
-				return id, "subject reference", err
+			if ok, err := try(id, howSubject, nil); err != nil || ok {
+				return r, err
 			}
 		} else if !errors.Is(err, model.ErrNotFound) {
-			return 0, "", err
+			return routing{}, err
 		}
 	}
-	return 0, "", nil
+	return r, nil
 }
 
 // note for attachments that were not kept.
@@ -166,8 +232,17 @@ func (s *Service) appendMail(ctx context.Context, ticketID int64, how string, in
 				return err
 			}
 		}
-		if err := s.recordParticipants(ctx, tx, ticketID, requester, m); err != nil {
+		// The sender joins only when authenticated; the others on the mail
+		// only when, besides, it matched by the signed address or by
+		// headers (a subject reference proves less).
+		authenticated := in.authenticated()
+		if err := s.recordParticipants(ctx, tx, ticketID, requester, m, authenticated, authenticated && how != howSubject); err != nil {
 			return err
+		}
+		if in.also != nil {
+			if err := in.also(tx); err != nil {
+				return err
+			}
 		}
 		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.ReplyCreated, ticketID, msg.ID, tx.Now()).By(events.AuthorCustomer))
 	})
@@ -176,7 +251,7 @@ func (s *Service) appendMail(ctx context.Context, ticketID int64, how string, in
 		if terr != nil {
 			return InboundResult{}, terr
 		}
-		return InboundResult{Outcome: OutcomeIgnored, Reason: "duplicate delivery (Message-ID already stored)", Ticket: &t}, nil
+		return InboundResult{Outcome: OutcomeIgnored, Reason: duplicateReason(m), Ticket: &t}, nil
 	}
 	if err != nil {
 		return InboundResult{}, fmt.Errorf("tickets: append mail: %w", err)
@@ -202,6 +277,11 @@ func (s *Service) addMailMessage(ctx context.Context, tx *store.Tx, ticketID int
 	if err != nil {
 		return model.Message{}, err
 	}
+	if m.MessageID == "" && m.DedupKey != "" {
+		if err := tx.RecordDedupKey(ctx, m.DedupKey, ticketID); err != nil {
+			return model.Message{}, err
+		}
+	}
 	for _, a := range m.Attachments {
 		if err := tx.AddAttachment(ctx, ticketID, msg.ID, a); err != nil {
 			return model.Message{}, err
@@ -210,10 +290,27 @@ func (s *Service) addMailMessage(ctx context.Context, tx *store.Tx, ticketID int
 	return msg, nil
 }
 
-// recordParticipants remembers the sender and everyone on To/Cc (except our
-// own addresses and the requester) for /sendall.
-func (s *Service) recordParticipants(ctx context.Context, tx *store.Tx, ticketID int64, requester string, m model.InboundMail) error {
-	for _, a := range append(append([]model.Address{m.From}, m.To...), m.Cc...) {
+// duplicateReason says why a second delivery filed nothing.
+func duplicateReason(m model.InboundMail) string {
+	if m.MessageID == "" {
+		return "duplicate delivery (same provider id or content)"
+	}
+	return "duplicate delivery (Message-ID already stored)"
+}
+
+// recordParticipants remembers, for /sendall, the sender (when sender is
+// set) and everyone on To/Cc (when others is set), except our own addresses
+// and the requester. A Cc line is the sender's word only, so it counts only
+// from an authenticated sender.
+func (s *Service) recordParticipants(ctx context.Context, tx *store.Tx, ticketID int64, requester string, m model.InboundMail, sender, others bool) error {
+	var list []model.Address
+	if sender {
+		list = append(list, m.From)
+	}
+	if others {
+		list = append(append(list, m.To...), m.Cc...)
+	}
+	for _, a := range list {
 		email := contacts.Normalize(a.Email)
 		if email == "" || email == requester || s.isOurAddress(email) || validate.Email(email) != "" {
 			continue
@@ -262,18 +359,33 @@ func (s *Service) createFromMail(ctx context.Context, in InboundMessage) (Inboun
 		if err != nil {
 			return err
 		}
-		if err := s.recordParticipants(ctx, tx, t.ID, c.Email, m); err != nil {
+		// An authenticated sender is the first participant of its own
+		// ticket, so its Cc joins; an unauthenticated one's Cc does not,
+		// and it gets no confirmation: a forged From must not make portico
+		// mail a stranger.
+		authenticated := in.authenticated()
+		if err := s.recordParticipants(ctx, tx, t.ID, c.Email, m, false, authenticated); err != nil {
 			return err
 		}
-		confirmation, err := s.recordConfirmation(ctx, tx, t, c, policy, m.MessageID)
-		if err != nil {
-			return err
+		if in.also != nil {
+			if err := in.also(tx); err != nil {
+				return err
+			}
 		}
-		return s.jobs.EnqueueMany(ctx, tx.SQL(), events.Job(events.TicketCreated, t.ID, msg.ID, tx.Now()), confirmation)
+		jobs := []river.JobArgs{events.Job(events.TicketCreated, t.ID, msg.ID, tx.Now())}
+		if authenticated {
+			confirmation, err := s.recordConfirmation(ctx, tx, t, c, policy, m.MessageID)
+			if err != nil {
+				return err
+			}
+			jobs = append(jobs, confirmation)
+		}
+		return s.jobs.EnqueueMany(ctx, tx.SQL(), jobs...)
 	})
 	if errors.Is(err, store.ErrDuplicate) {
-		// The same mail arrived twice at once and the other copy won.
-		return InboundResult{Outcome: OutcomeIgnored, Reason: "duplicate delivery (Message-ID already stored)"}, nil
+		// The same mail arrived again (a provider retry, or two copies at
+		// once and the other won).
+		return InboundResult{Outcome: OutcomeIgnored, Reason: duplicateReason(m)}, nil
 	}
 	if err != nil {
 		return InboundResult{}, fmt.Errorf("tickets: create from mail: %w", err)
