@@ -219,6 +219,19 @@ func TestInboundHeldMail(t *testing.T) {
 		if r := do(t, a, req{method: "GET", path: "/support/admin/inbound/held"}); r.Status != 401 {
 			t.Errorf("held list without auth: %d", r.Status)
 		}
+
+		// Erasing the address erases what is held in its name, too.
+		if o, _ := outcome(t, postmark(t, a, spoof(3))); o != "held" {
+			t.Fatalf("third mail: %s", o)
+		}
+		detail := do(t, a, req{method: "GET", path: "/support/admin/tickets/" + ref, header: bearer()}).json(t)
+		contactID := int64(detail["contact"].(map[string]any)["id"].(float64))
+		if r := do(t, a, req{method: "POST", path: fmt.Sprintf("/support/admin/contacts/%d/erase", contactID), header: bearer()}); r.Status != 200 {
+			t.Fatalf("erase: %d %s", r.Status, r.Body)
+		}
+		if list := do(t, a, req{method: "GET", path: "/support/admin/inbound/held", header: bearer()}).json(t)["held"].([]any); len(list) != 0 {
+			t.Errorf("held mail survived the sender's erasure: %v", list)
+		}
 	})
 }
 

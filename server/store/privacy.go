@@ -114,6 +114,7 @@ type privacyStatements struct {
 	revokeLinksOf     *sqlx.Stmt
 	renameLinksOf     *sqlx.Stmt
 	eraseMailsTo      *sqlx.Stmt
+	dropHeldFrom      *sqlx.Stmt
 	// a whole ticket
 	markTicket        *sqlx.Stmt
 	markClosedTicket  *sqlx.Stmt
@@ -123,6 +124,7 @@ type privacyStatements struct {
 	dropTicketTokens  *sqlx.Stmt
 	renameTicketLinks *sqlx.Stmt
 	eraseTicketMails  *sqlx.Stmt
+	dropTicketHeld    *sqlx.Stmt
 	// retention
 	purgeCandidates *sqlx.Stmt
 	// GitHub redaction
@@ -182,6 +184,7 @@ func preparePrivacy(ctx context.Context, s *Store) (*privacyStatements, error) {
 		{&q.revokeLinksOf, w, `UPDATE portal_links SET revoked_at = ? WHERE email = ? AND revoked_at IS NULL`},
 		{&q.renameLinksOf, w, `UPDATE portal_links SET email = ` + erasedLink + ` WHERE email = ?`},
 		{&q.eraseMailsTo, w, erasedMails + ` WHERE to_email = ?`},
+		{&q.dropHeldFrom, w, `DELETE FROM held_mails WHERE lower(from_email) = lower(?)`},
 
 		{&q.markTicket, w, `UPDATE tickets SET subject = '` + ErasedSubject + `', erased_at = ?, updated_at = ?
 			WHERE id = ? AND erased_at IS NULL RETURNING ` + ticketCols},
@@ -201,6 +204,7 @@ func preparePrivacy(ctx context.Context, s *Store) (*privacyStatements, error) {
 		{&q.dropTicketTokens, w, `DELETE FROM portal_tokens WHERE link_id IN (SELECT id FROM portal_links WHERE ticket_id = ?)`},
 		{&q.renameTicketLinks, w, `UPDATE portal_links SET email = ` + erasedLink + ` WHERE ticket_id = ?`},
 		{&q.eraseTicketMails, w, erasedMails + ` WHERE ticket_id = ?`},
+		{&q.dropTicketHeld, w, `DELETE FROM held_mails WHERE ticket_id = ?`},
 
 		{&q.purgeCandidates, r, `SELECT id FROM tickets WHERE status = 'closed' AND closed_at < ? AND erased_at IS NULL ORDER BY closed_at, id LIMIT ?`},
 
@@ -222,9 +226,9 @@ func (q *privacyStatements) close() error {
 	var errs []error
 	for _, st := range []*sqlx.Stmt{q.contact, q.ticketsOf, q.messages, q.auditOfContact, q.insertAudit,
 		q.markContact, q.contactInTx, q.pseudonymize, q.clearRequester, q.requesterOf, q.liveTicketsOf, q.authored,
-		q.dropAuthoredFiles, q.eraseAuthored, q.dropParticipant, q.dropTokensOf, q.revokeLinksOf, q.renameLinksOf, q.eraseMailsTo,
+		q.dropAuthoredFiles, q.eraseAuthored, q.dropParticipant, q.dropTokensOf, q.revokeLinksOf, q.renameLinksOf, q.eraseMailsTo, q.dropHeldFrom,
 		q.markTicket, q.markClosedTicket, q.eraseTimeline, q.dropTicketFiles, q.dropParticipants, q.dropTicketTokens,
-		q.renameTicketLinks, q.eraseTicketMails, q.purgeCandidates, q.postsOfTicket, q.commentsOfTicket, q.mailPendingTo} {
+		q.renameTicketLinks, q.eraseTicketMails, q.dropTicketHeld, q.purgeCandidates, q.postsOfTicket, q.commentsOfTicket, q.mailPendingTo} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -348,7 +352,8 @@ func (tx *Tx) AuthoredMessages(ctx context.Context, email string) ([]AuthoredMes
 
 // ErasePerson overwrites what one address left on any ticket: the messages
 // it wrote (and their attachments), its participant records, its portal
-// links (revoked, token hashes deleted) and the mails sent to it. Messages
+// links (revoked, token hashes deleted), the mails sent to it and the mails
+// from it held for an agent (unauthenticated senders). Messages
 // others wrote stay as they are.
 func (tx *Tx) ErasePerson(ctx context.Context, email string) (Erased, error) {
 	var e Erased
@@ -365,6 +370,7 @@ func (tx *Tx) ErasePerson(ctx context.Context, email string) (Erased, error) {
 		{"portal links", tx.s.pv.revokeLinksOf, []any{tx.now, email}, &e.PortalLinks},
 		{"portal link addresses", tx.s.pv.renameLinksOf, []any{email}, nil},
 		{"mails", tx.s.pv.eraseMailsTo, []any{email}, &e.Mails},
+		{"held mails", tx.s.pv.dropHeldFrom, []any{email}, nil},
 	}
 	for _, step := range steps {
 		if err := tx.exec(ctx, step.st, "erase "+step.what, step.count, step.args...); err != nil {
@@ -409,6 +415,7 @@ func (tx *Tx) EraseTicket(ctx context.Context, ticketID int64, closedBefore *tim
 		{"portal links", tx.s.q.revokeLinks, []any{tx.now, ticketID}, &e.PortalLinks},
 		{"portal link addresses", tx.s.pv.renameTicketLinks, []any{ticketID}, nil},
 		{"mails", tx.s.pv.eraseTicketMails, []any{ticketID}, &e.Mails},
+		{"held mails", tx.s.pv.dropTicketHeld, []any{ticketID}, nil},
 	}
 	for _, step := range steps {
 		if err := tx.exec(ctx, step.st, "erase "+step.what+" of "+t.Reference, step.count, step.args...); err != nil {
