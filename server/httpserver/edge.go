@@ -101,23 +101,16 @@ func limitBodies(c *fiber.Ctx) error {
 	}
 	var body []byte
 	if stream != nil && (!over || handlerAnswers) {
-		size := limit + 1
-		if length >= 0 && length < size {
-			size = length
+		var err error
+		if length >= 0 {
+			body = make([]byte, min(length, limit+1))
+			_, err = io.ReadFull(stream, body)
+		} else {
+			body, err = io.ReadAll(io.LimitReader(stream, int64(limit)+1))
 		}
-		body = make([]byte, 0, size)
-		buf := make([]byte, 32<<10)
-		lr := io.LimitReader(stream, int64(limit)+1)
-		for {
-			n, err := lr.Read(buf)
-			body = append(body, buf[:n]...)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				c.Context().SetConnectionClose()
-				return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": "the request body could not be read: it ended early or is not valid chunked encoding"})
-			}
+		if err != nil {
+			c.Context().SetConnectionClose()
+			return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": "the request body could not be read: it ended early or is not valid chunked encoding"})
 		}
 		over = over || len(body) > limit
 	}
