@@ -27,11 +27,14 @@ generate:
 
 run: build
 	@mkdir -p data
-	@base=$${PORTICO_BASE_URL:-http://localhost:8080}; \
+	@base=$${PORTICO_BASE_URL:-http://localhost:8080}; addr=$${PORTICO_ADDR:-:8080}; \
 	echo "portico starting on SQLite (data/portico.db unless PORTICO_DATABASE_URL says otherwise)"; \
 	echo "  widget API : $$base/support/widget/tickets   (config: $$base/support/widget/config)"; \
 	echo "  admin API  : $$base/support/admin/settings/public-tickets"; \
-	echo "  health     : $$base/healthz   metrics: $$base/metrics"
+	echo "  health     : $$base/healthz"; \
+	if [ -n "$$PORTICO_METRICS_ADDR" ]; then echo "  metrics    : http://$$PORTICO_METRICS_ADDR/metrics"; \
+	elif [ -n "$$PORTICO_METRICS_TOKEN" ]; then echo "  metrics    : $$base/metrics   (Authorization: Bearer \$$PORTICO_METRICS_TOKEN)"; \
+	else echo "  metrics    : http://127.0.0.1:$${addr##*:}/metrics   (from this machine only; set PORTICO_METRICS_TOKEN or PORTICO_METRICS_ADDR)"; fi
 	./$(BIN)
 
 lint:

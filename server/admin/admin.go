@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/portico/portico/server/adminauth"
+	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/tickets"
@@ -33,7 +34,7 @@ type Authenticator interface {
 	BearerAllows(scope string) bool
 	// AllowLogin slows down password guessing: it returns how long a client
 	// address must wait when it has tried too often.
-	AllowLogin(ctx context.Context, clientIP string) (time.Duration, error)
+	AllowLogin(ctx context.Context, clientIP, email string) (time.Duration, error)
 }
 
 // Settings reads and writes runtime settings.
@@ -153,18 +154,20 @@ func (h *Handler) Login(c *fiber.Ctx) error {
 	if origin := c.Get(fiber.HeaderOrigin); origin != "" && !strings.EqualFold(origin, h.origin) {
 		return fiber.NewError(fiber.StatusForbidden, "cross-site sign-in refused")
 	}
-	if wait, err := h.auth.AllowLogin(c.UserContext(), c.IP()); err != nil {
-		return err
-	} else if wait > 0 {
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
-		return fiber.NewError(fiber.StatusTooManyRequests, "too many sign-in attempts; try again later")
-	}
 	var in credentials
 	if err := decode(c, &in); err != nil {
 		return err
 	}
 	if strings.TrimSpace(in.Email) == "" || in.Password == "" {
 		return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"errors": fiber.Map{"email": "email and password are required"}})
+	}
+	// Charged per client and per account before the password is looked at;
+	// the answer is the same whether or not the account exists.
+	if wait, err := h.auth.AllowLogin(c.UserContext(), clientip.String(c.UserContext()), in.Email); err != nil {
+		return err
+	} else if wait > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
+		return fiber.NewError(fiber.StatusTooManyRequests, "too many sign-in attempts; try again later")
 	}
 	token, admin, err := h.auth.Login(c.UserContext(), in.Email, in.Password)
 	if errors.Is(err, adminauth.ErrInvalidCredentials) {

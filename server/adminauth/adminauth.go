@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/ratelimit"
@@ -32,8 +33,14 @@ const SessionTTL = 7 * 24 * time.Hour
 // that a caller cannot tell which was wrong.
 var ErrInvalidCredentials = errors.New("invalid email or password")
 
-// LoginLimit is how many sign-in attempts one client address may make.
+// LoginLimit is how many sign-in attempts one client address (an IPv6
+// client: its /64) may make, unless WithLoginLimits says otherwise.
 var LoginLimit = ratelimit.Limit{Count: 10, Period: 10 * time.Minute}
+
+// AccountLoginLimit is how many sign-in attempts one email address may
+// receive from all clients together, unless WithLoginLimits says otherwise:
+// many IPs do not buy many guesses at one password.
+var AccountLoginLimit = ratelimit.Limit{Count: 10, Period: 15 * time.Minute}
 
 // Scopes of the admin API, one per group of routes
 // (PORTICO_ADMIN_API_TOKEN_SCOPES). A signed-in admin has them all; the API
@@ -56,6 +63,8 @@ type Service struct {
 	apiToken string
 	// scopes the API token has; nil: all.
 	scopes map[string]bool
+	// perIP and perAccount limit sign-in attempts.
+	perIP, perAccount ratelimit.Limit
 	// dummyHash is verified against when the email is unknown, so that a
 	// login takes as long whether or not the admin exists.
 	dummyHash string
@@ -69,7 +78,7 @@ func New(s *store.Store, limiter ratelimit.Limiter, apiToken string, scopes ...s
 	if err != nil {
 		return nil, err
 	}
-	svc := &Service{store: s, limiter: limiter, apiToken: apiToken, dummyHash: dummy}
+	svc := &Service{store: s, limiter: limiter, apiToken: apiToken, dummyHash: dummy, perIP: LoginLimit, perAccount: AccountLoginLimit}
 	if len(scopes) > 0 {
 		svc.scopes = map[string]bool{}
 		for _, sc := range scopes {
@@ -87,10 +96,31 @@ func (s *Service) BearerAllows(scope string) bool {
 	return s.scopes == nil && slices.Contains(Scopes, scope) || s.scopes[scope]
 }
 
-// AllowLogin charges one sign-in attempt to the client address and returns
-// how long it must wait when it has tried too often.
-func (s *Service) AllowLogin(ctx context.Context, clientIP string) (time.Duration, error) {
-	res, err := s.limiter.Allow(ctx, "login:ip:"+clientIP, LoginLimit)
+// WithLoginLimits sets the sign-in budgets per client address and per
+// account (PORTICO_ADMIN_LOGIN_LIMIT_PER_IP, _PER_ACCOUNT); zero keeps the
+// default.
+func (s *Service) WithLoginLimits(perIP, perAccount ratelimit.Limit) *Service {
+	if perIP.Count > 0 {
+		s.perIP = perIP
+	}
+	if perAccount.Count > 0 {
+		s.perAccount = perAccount
+	}
+	return s
+}
+
+// AllowLogin charges one sign-in attempt to the client address (its rate
+// key: an IPv6 client's /64) and to the account named by email, both or
+// neither, and returns how long the client must wait when either has been
+// tried too often. Unknown addresses are charged alike, so a 429 tells
+// nothing about whether the account exists. The account key is a hash of the
+// normalized address, which keeps addresses out of Redis.
+func (s *Service) AllowLogin(ctx context.Context, clientIP, email string) (time.Duration, error) {
+	account := sha256.Sum256([]byte(contacts.Normalize(email)))
+	res, err := s.limiter.AllowAll(ctx,
+		ratelimit.Check{Key: "login:ip:" + clientip.RateKeyString(clientIP), Limit: s.perIP},
+		ratelimit.Check{Key: "login:account:" + hex.EncodeToString(account[:16]), Limit: s.perAccount},
+	)
 	if err != nil {
 		return 0, fmt.Errorf("adminauth: %w", err)
 	}

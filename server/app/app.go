@@ -17,6 +17,7 @@ import (
 	"net/http"
 	netmail "net/mail"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/portico/portico/server/admin"
 	"github.com/portico/portico/server/adminauth"
+	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/config"
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/egress"
@@ -87,15 +89,17 @@ type Deps struct {
 
 // App is a running portico instance.
 type App struct {
-	cfg     config.Config
-	log     *slog.Logger
-	store   *store.Store
-	queue   *jobs.Queue
-	bus     *events.Bus
-	redis   *redis.Client
-	http    *fiber.App
-	github  *github.Service
-	Tickets *tickets.Service
+	cfg   config.Config
+	log   *slog.Logger
+	store *store.Store
+	queue *jobs.Queue
+	bus   *events.Bus
+	redis *redis.Client
+	http  *fiber.App
+	// registry holds the metrics; served on PORTICO_METRICS_ADDR when set.
+	registry *prometheus.Registry
+	github   *github.Service
+	Tickets  *tickets.Service
 }
 
 // secretKeySetting stores the generated secret when PORTICO_SECRET_KEY is unset.
@@ -162,6 +166,9 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	sender, err := mail.NewSender(cfg.MailURL, mail.Options{TLSConfig: d.MailTLS, Log: d.MailLog})
 	if err != nil {
 		return fmt.Errorf("PORTICO_MAIL_URL: %w", err)
+	}
+	if strings.HasPrefix(cfg.MailURL, "log://") {
+		a.log.Warn("PORTICO_MAIL_URL is log://: mails with live portal links are written to stdout, where anyone reading the log can open them; set PORTICO_MAIL_URL to smtp://… or smtps://… before real customers write in")
 	}
 
 	// The queue is built before the services that enqueue into it, and its
@@ -242,6 +249,11 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	if err != nil {
 		return err
 	}
+	auth.WithLoginLimits(ratelimit.Limit(cfg.AdminLoginLimitPerIP), ratelimit.Limit(cfg.AdminLoginLimitPerAccount))
+	trusted, err := clientip.ParseTrusted(cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("PORTICO_TRUSTED_PROXIES: %w", err)
+	}
 	if created, err := auth.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
 		return fmt.Errorf("create first admin: %w", err)
 	} else if created {
@@ -250,12 +262,16 @@ func (a *App) build(ctx context.Context, d Deps) error {
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.registry = registry
 	a.http = httpserver.New(httpserver.Options{
-		Logger:         a.log,
-		Registry:       registry,
-		TrustedProxies: cfg.TrustedProxies,
-		Ready:          a.store.Ping,
-		Widget:         widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log),
+		Logger:           a.log,
+		Registry:         registry,
+		TrustedProxies:   trusted,
+		MetricsToken:     cfg.MetricsToken,
+		MetricsElsewhere: cfg.MetricsAddr != "",
+		HSTS:             cfg.BaseURL.Scheme == "https",
+		Ready:            a.store.Ping,
+		Widget:           widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log),
 		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc, signups,
 			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
 		Portal: portal.New(a.Tickets, cfg.TurnstileSiteKey),
@@ -416,6 +432,21 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		defer cancel()
 		a.github.WarnIfPublic(checkCtx)
 	}()
+	var metricsSrv *http.Server
+	if a.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+		if err != nil {
+			_ = a.http.Shutdown()
+			_ = a.queue.Stop(context.Background())
+			return fmt.Errorf("listen on %s (PORTICO_METRICS_ADDR): %w", a.cfg.MetricsAddr, err)
+		}
+		metricsSrv = &http.Server{Handler: httpserver.MetricsHandler(a.registry, a.cfg.MetricsToken), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := metricsSrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("metrics listener stopped", "err", err)
+			}
+		}()
+	}
 
 	var serveErr error
 	select {
@@ -426,6 +457,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	httpErr := a.http.ShutdownWithContext(stopCtx)
+	if metricsSrv != nil {
+		httpErr = errors.Join(httpErr, metricsSrv.Shutdown(stopCtx))
+	}
 	jobsErr := a.queue.Stop(stopCtx)
 	return errors.Join(serveErr, httpErr, jobsErr)
 }
@@ -459,6 +493,18 @@ func Run(ctx context.Context, cfg config.Config, d Deps) error {
 		"widget_api", base+"/support/widget/tickets",
 		"admin_api", base+"/support/admin/settings/public-tickets",
 		"health", base+"/healthz",
+		"metrics", metricsWhere(cfg, base),
 		"database", cfg.Database.Dialect)
 	return a.Serve(ctx, ln)
+}
+
+// metricsWhere says where /metrics is served, for the start-up line.
+func metricsWhere(cfg config.Config, base string) string {
+	switch {
+	case cfg.MetricsAddr != "":
+		return "http://" + cfg.MetricsAddr + "/metrics"
+	case cfg.MetricsToken != "":
+		return base + "/metrics (Bearer PORTICO_METRICS_TOKEN)"
+	}
+	return base + "/metrics (local clients only)"
 }

@@ -678,7 +678,9 @@ func TestTicketCreatedEvent(t *testing.T) {
 
 func TestHealthReadyMetrics(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, env(t, store.SQLite), app.Deps{})
+	vars := env(t, store.SQLite)
+	vars["PORTICO_METRICS_TOKEN"] = testMetricsToken
+	a := newApp(t, vars, app.Deps{})
 	if r := do(t, a, req{method: "GET", path: "/healthz"}); r.Status != 200 {
 		t.Errorf("healthz: %d", r.Status)
 	}
@@ -686,7 +688,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 		t.Errorf("readyz: %d", r.Status)
 	}
 	fileTicket(t, a, ticketBody("m@example.com"))
-	r := do(t, a, req{method: "GET", path: "/metrics"})
+	r := do(t, a, req{method: "GET", path: "/metrics", header: map[string]string{"Authorization": "Bearer " + testMetricsToken}})
 	if r.Status != 200 || !bytes.Contains(r.Body, []byte(`portico_http_requests_total{method="POST",route="/support/widget/tickets",status="201"} 1`)) {
 		t.Errorf("metrics: %d\n%s", r.Status, r.Body)
 	}

@@ -84,7 +84,17 @@ type Config struct {
 	// MailLimitPerRecipient bounds the automatic mails (confirmations) one
 	// address receives, across every channel; agent replies are not counted.
 	MailLimitPerRecipient Rate
-	TrustedProxies        []string // IPs or CIDR prefixes
+	// AdminLoginLimitPerIP and AdminLoginLimitPerAccount bound admin
+	// sign-in attempts per client (IPv6: per /64) and per email address.
+	AdminLoginLimitPerIP      Rate
+	AdminLoginLimitPerAccount Rate
+	TrustedProxies            []string // IPs or CIDR prefixes
+
+	// MetricsAddr, when set, is the only listener serving /metrics.
+	MetricsAddr string
+	// MetricsToken, when set, is the Bearer token /metrics asks for.
+	// Neither set: /metrics answers loopback clients only.
+	MetricsToken string
 	// OutboundAllow names the internal destinations workflow webhooks may
 	// reach anyway: IPs, CIDR prefixes or host names (lower case).
 	OutboundAllow []string
@@ -173,7 +183,11 @@ func load(lookup func(string) (string, bool), defaultPath string) (Config, error
 	c.WidgetLimitPerEmail = parse(l, "PORTICO_WIDGET_LIMIT_PER_EMAIL", "10/1h", ParseRate)
 	c.WidgetLimitPerIP = parse(l, "PORTICO_WIDGET_LIMIT_PER_IP", "60/1h", ParseRate)
 	c.MailLimitPerRecipient = parse(l, "PORTICO_MAIL_LIMIT_PER_RECIPIENT", "20/1h", ParseRate)
+	c.AdminLoginLimitPerIP = parse(l, "PORTICO_ADMIN_LOGIN_LIMIT_PER_IP", "10/10m", ParseRate)
+	c.AdminLoginLimitPerAccount = parse(l, "PORTICO_ADMIN_LOGIN_LIMIT_PER_ACCOUNT", "10/15m", ParseRate)
 	c.TrustedProxies = parse(l, "PORTICO_TRUSTED_PROXIES", "", parseProxies)
+	c.MetricsAddr = parse(l, "PORTICO_METRICS_ADDR", "", parseAddr)
+	c.MetricsToken = parse(l, "PORTICO_METRICS_TOKEN", "", minLen(16))
 	c.OutboundAllow = parse(l, "PORTICO_OUTBOUND_ALLOW", "", parseOutboundAllow)
 
 	c.LogLevel = parse(l, "PORTICO_LOG_LEVEL", "info", parseLogLevel)

@@ -67,7 +67,7 @@ func (fakeAuth) BearerValid(token string) bool { return token == "api-token" }
 
 func (fakeAuth) BearerAllows(string) bool { return true }
 
-func (fakeAuth) AllowLogin(context.Context, string) (time.Duration, error) { return 0, nil }
+func (fakeAuth) AllowLogin(context.Context, string, string) (time.Duration, error) { return 0, nil }
 
 func newTestServer(t *testing.T, ui fs.FS, info AdminInfo, secure bool) *fiber.App {
 	t.Helper()

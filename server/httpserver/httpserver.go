@@ -22,6 +22,7 @@ import (
 
 	"github.com/portico/portico/server/admin"
 	"github.com/portico/portico/server/adminauth"
+	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/github"
 	"github.com/portico/portico/server/inbound"
 	"github.com/portico/portico/server/model"
@@ -31,15 +32,25 @@ import (
 )
 
 // BodyLimit is the largest request body read at all: an inbound mail webhook
-// with 25 MB of attachments. Every other route checks its own, smaller limit
-// (the widget API: 64 KiB); a reverse proxy in front should do the same.
+// with 25 MB of attachments. Bodies are streamed, and every route is held to
+// its own limit before any handler runs (limitBodies: 64 KiB unless
+// bodyLimit says otherwise); a reverse proxy in front should do the same.
 const BodyLimit = inbound.MaxBody
 
 // Options holds what the server needs.
 type Options struct {
-	Logger         *slog.Logger
-	Registry       *prometheus.Registry
-	TrustedProxies []string
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
+	TrustedProxies clientip.Trusted
+	// MetricsToken, when set, is the Bearer token /metrics asks for;
+	// otherwise /metrics answers local clients only.
+	MetricsToken string
+	// MetricsElsewhere: /metrics has a listener of its own
+	// (PORTICO_METRICS_ADDR) and this one answers 404.
+	MetricsElsewhere bool
+	// HSTS sends Strict-Transport-Security (the base URL is https).
+	HSTS bool
 	// Ready reports whether the server can do its work (the database answers).
 	Ready  func(ctx context.Context) error
 	Widget *widget.Handler
@@ -66,34 +77,28 @@ type Options struct {
 // New returns the Fiber app with every route.
 func New(o Options) *fiber.App {
 	app := fiber.New(fiber.Config{
-		AppName:                 "portico",
-		BodyLimit:               BodyLimit,
-		ReadTimeout:             15 * time.Second,
-		WriteTimeout:            30 * time.Second,
-		IdleTimeout:             2 * time.Minute,
-		DisableStartupMessage:   true,
-		ErrorHandler:            errorHandler(o.Logger),
-		EnableTrustedProxyCheck: len(o.TrustedProxies) > 0,
-		TrustedProxies:          o.TrustedProxies,
-		ProxyHeader:             proxyHeader(o.TrustedProxies),
+		AppName:               "portico",
+		BodyLimit:             BodyLimit,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+		DisableStartupMessage: true,
+		ErrorHandler:          errorHandler(o.Logger),
+		// Bodies are read by limitBodies, route by route, not up front;
+		// multipart forms are parsed only once the body passed its limit.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		// No ProxyHeader: resolveClientIP decides the client address.
 	})
 	metrics := newMetrics(o.Registry)
 	app.Use(requestid.New())
+	app.Use(resolveClientIP(o.TrustedProxies))
 	app.Use(accessLog(o.Logger, metrics))
 	app.Use(recoverPanic(o.Logger))
-	app.Use(func(c *fiber.Ctx) error {
-		c.Set("X-Content-Type-Options", "nosniff")
-		return c.Next()
-	})
+	app.Use(securityHeaders(o.HSTS))
+	app.Use(limitBodies)
 	routes(app, o)
 	return app
-}
-
-func proxyHeader(trusted []string) string {
-	if len(trusted) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
 }
 
 // routes is the route table: every URL the server answers is here.
@@ -108,7 +113,9 @@ func routes(app *fiber.App, o Options) {
 		}
 		return c.JSON(fiber.Map{"status": "ready"})
 	})
-	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{})))
+	if !o.MetricsElsewhere {
+		app.Get("/metrics", metricsGuard(o.MetricsToken), adaptor.HTTPHandler(promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{})))
+	}
 
 	w := o.Widget
 	app.Get("/support/widget/config", w.Config)
@@ -292,7 +299,7 @@ func accessLog(log *slog.Logger, m *metrics) fiber.Handler {
 		}
 		// The path can hold a portal token: it never reaches the log.
 		log.Log(c.UserContext(), level, "http", "method", c.Method(), "path", privacy.RedactPath(c.Path()), "route", route,
-			"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "ip", c.IP(), "request_id", requestID(c))
+			"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "ip", ClientIP(c).String(), "request_id", requestID(c))
 		return err
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/tickets"
 	"github.com/portico/portico/views"
@@ -96,7 +97,7 @@ func (h *Handler) Reply(c *fiber.Ctx) error {
 	}
 	body := c.FormValue("body")
 	_, err := h.svc.ReplyOnPortal(c.UserContext(), tickets.PortalReply{
-		Token: token, Body: body, Turnstile: c.FormValue("cf-turnstile-response"), ClientIP: c.IP(),
+		Token: token, Body: body, Turnstile: c.FormValue("cf-turnstile-response"), ClientIP: clientip.String(c.UserContext()),
 	})
 	if err == nil {
 		return c.Redirect("/portal/"+token+"?sent=1#reply", fiber.StatusSeeOther)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/keys"
@@ -192,7 +193,7 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 // admit charges the per-IP and the per-sender budgets together: when one is
 // exhausted neither is charged.
 func (s *Service) admit(ctx context.Context, in WidgetSubmission) error {
-	checks := []ratelimit.Check{{Key: "widget:ip:" + in.ClientIP, Limit: s.limits.PerIP}}
+	checks := []ratelimit.Check{{Key: "widget:ip:" + clientip.RateKeyString(in.ClientIP), Limit: s.limits.PerIP}}
 	if in.Email != "" {
 		// Hashed: rate-limit keys (in Redis) must not hold addresses.
 		sum := sha256.Sum256([]byte(in.Email))

@@ -12,6 +12,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/tickets"
@@ -123,7 +124,7 @@ func (h *Handler) SubmitForm(c *fiber.Ctx) error {
 	if !formOriginAllowed(c, w) {
 		return again(fiber.StatusForbidden, d.S.WidgetNotAllowed)
 	}
-	ip := c.IP()
+	ip := clientip.String(c.UserContext())
 	if err := h.verifyHuman(ctx, c.FormValue("cf-turnstile-response"), ip); err != nil {
 		if errors.Is(err, tickets.ErrNotHuman) {
 			return again(fiber.StatusForbidden, d.S.HumanCheckFailed)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/tickets"
@@ -56,6 +58,11 @@ func newFormApp(t *testing.T, tk *fakeTickets, w settings.Widget, siteKey string
 	t.Helper()
 	h := New(tk, fakeSettings{w}, []byte("secret"), siteKey, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	app := fiber.New()
+	// httpserver resolves the client address before any handler.
+	app.Use(func(c *fiber.Ctx) error {
+		c.SetUserContext(clientip.WithContext(c.UserContext(), netip.MustParseAddr("203.0.113.7")))
+		return c.Next()
+	})
 	app.Get(FormPath, h.FormHeaders, h.Form)
 	app.Post(FormPath, h.FormHeaders, h.SubmitForm)
 	app.Post("/support/widget/tickets", h.CreateTicket)

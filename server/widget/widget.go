@@ -17,6 +17,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/tickets"
@@ -148,7 +149,7 @@ func (h *Handler) CreateTicket(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, jsonProblem(err))
 	}
 	sub := tickets.WidgetSubmission{
-		Name: in.Name, Subject: in.Subject, Description: in.Description, Priority: in.Priority, ClientIP: c.IP(),
+		Name: in.Name, Subject: in.Subject, Description: in.Description, Priority: in.Priority, ClientIP: clientip.String(c.UserContext()),
 	}
 	if in.Email != nil {
 		sub.Email = *in.Email
