@@ -53,6 +53,8 @@ type Tickets interface {
 	Get(ctx context.Context, reference string) (tickets.Detail, error)
 	RevokePortalLinks(ctx context.Context, reference string) (int64, error)
 	Attachment(ctx context.Context, id int64) (model.Attachment, error)
+	Close(ctx context.Context, ticketID int64, c tickets.StateChange) (bool, error)
+	Reopen(ctx context.Context, ticketID int64, c tickets.StateChange) (bool, error)
 }
 
 // Signups verifies signup tokens.

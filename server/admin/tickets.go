@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"strconv"
@@ -188,6 +189,35 @@ func (h *Handler) RevokePortalLinks(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"revoked": n})
+}
+
+// CloseTicket answers POST /support/admin/tickets/:reference/close: the
+// ticket closes as when its issue is closed (ticket.closed, retention clock);
+// a closed ticket stays as it is ("changed": false).
+func (h *Handler) CloseTicket(c *fiber.Ctx) error {
+	return h.setState(c, model.StatusClosed, h.tickets.Close)
+}
+
+// ReopenTicket answers POST /support/admin/tickets/:reference/reopen.
+func (h *Handler) ReopenTicket(c *fiber.Ctx) error {
+	return h.setState(c, model.StatusOpen, h.tickets.Reopen)
+}
+
+// setState makes the change and answers with the status the ticket now has.
+func (h *Handler) setState(c *fiber.Ctx, status string, change func(context.Context, int64, tickets.StateChange) (bool, error)) error {
+	ref, err := url.PathUnescape(c.Params("reference"))
+	id, ok := model.ParseReference(ref)
+	if err != nil || !ok {
+		return fiber.NewError(fiber.StatusNotFound, "no ticket "+c.Params("reference"))
+	}
+	changed, err := change(c.UserContext(), id, tickets.StateChange{})
+	if errors.Is(err, model.ErrNotFound) {
+		return fiber.NewError(fiber.StatusNotFound, "no ticket "+ref)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"reference": model.Reference(id), "status": status, "changed": changed})
 }
 
 type signupTokenBody struct {

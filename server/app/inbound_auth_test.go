@@ -11,6 +11,7 @@ import (
 
 	"github.com/portico/portico/server/app"
 	"github.com/portico/portico/server/dbtest"
+	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/store"
 	"github.com/portico/portico/server/tickets"
 )
@@ -63,7 +64,7 @@ func TestInboundSpoofedSenderCannotThread(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ma.Tickets.SendAgentReply(t.Context(), tickets.AgentReply{TicketID: id, AuthorName: "agent", BodyText: "To all.", To: recips}); err != nil {
+		if _, err := ma.Tickets.SendAgentReply(t.Context(), tickets.AgentReply{Source: model.SourceGitHub, TicketID: id, AuthorName: "agent", BodyText: "To all.", To: recips}); err != nil {
 			t.Fatal(err)
 		}
 		ma.mail.Wait(2, 20*time.Second)

@@ -17,6 +17,7 @@ import (
 	"github.com/portico/portico/server/app"
 	"github.com/portico/portico/server/dbtest"
 	"github.com/portico/portico/server/store"
+	"github.com/portico/portico/server/tickets"
 )
 
 const (
@@ -211,7 +212,7 @@ func TestInboundReopens(t *testing.T) {
 	ref := fileTicket(t, ma.App, ticketBody("back@example.com")).json(t)["reference"].(string)
 	id := ticketIDOf(t, ref)
 	path := portalPath(t, ma.mail.Wait(1, 20*time.Second)[0].Envelope(t).Text)
-	if _, err := ma.Tickets.Close(t.Context(), id, time.Now().Add(-60*24*time.Hour)); err != nil {
+	if _, err := ma.Tickets.Close(t.Context(), id, tickets.StateChange{At: time.Now().Add(-60 * 24 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if r := do(t, ma.App, req{method: "GET", path: path}); r.Status != 410 {

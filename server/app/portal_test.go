@@ -20,6 +20,7 @@ import (
 	"github.com/portico/portico/server/dbtest"
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/mailtest"
+	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/store"
 	"github.com/portico/portico/server/tickets"
 )
@@ -269,13 +270,17 @@ func TestPortalRetentionAndRevocation(t *testing.T) {
 		ticketID := ticketIDOf(t, ref)
 		ctx := context.Background()
 
-		if _, err := ma.Tickets.Close(ctx, ticketID, time.Now().Add(-time.Hour)); err != nil {
+		if _, err := ma.Tickets.Close(ctx, ticketID, tickets.StateChange{At: time.Now().Add(-time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		if r := do(t, ma.App, req{method: "GET", path: path}); r.Status != 200 || !strings.Contains(string(r.Body), "stops working on") {
 			t.Errorf("closed an hour ago (retention 30d): %d", r.Status)
 		}
-		if _, err := ma.Tickets.Close(ctx, ticketID, time.Now().Add(-40*24*time.Hour)); err != nil {
+		// Closing a closed ticket changes nothing: reopen, then close 40 days ago.
+		if _, err := ma.Tickets.Reopen(ctx, ticketID, tickets.StateChange{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ma.Tickets.Close(ctx, ticketID, tickets.StateChange{At: time.Now().Add(-40 * 24 * time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		if r := do(t, ma.App, req{method: "GET", path: path}); r.Status != 410 || !strings.Contains(string(r.Body), "expired") {
@@ -288,7 +293,7 @@ func TestPortalRetentionAndRevocation(t *testing.T) {
 		if st := detail["portal_links"].([]any)[0].(map[string]any)["state"]; st != "expired" {
 			t.Errorf("link state after expiry = %v", st)
 		}
-		if _, err := ma.Tickets.Reopen(ctx, ticketID); err != nil {
+		if _, err := ma.Tickets.Reopen(ctx, ticketID, tickets.StateChange{}); err != nil {
 			t.Fatal(err)
 		}
 		if r := do(t, ma.App, req{method: "GET", path: path}); r.Status != 200 {
@@ -296,13 +301,13 @@ func TestPortalRetentionAndRevocation(t *testing.T) {
 		}
 		// A shorter retention applies at once.
 		do(t, ma.App, req{method: "PUT", path: "/support/admin/settings/portal", body: `{"retention_after_close":"30m"}`, header: bearer()})
-		if _, err := ma.Tickets.Close(ctx, ticketID, time.Now().Add(-time.Hour)); err != nil {
+		if _, err := ma.Tickets.Close(ctx, ticketID, tickets.StateChange{At: time.Now().Add(-time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		if r := do(t, ma.App, req{method: "GET", path: path}); r.Status != 410 {
 			t.Errorf("closed an hour ago with 30m retention: %d", r.Status)
 		}
-		if _, err := ma.Tickets.Reopen(ctx, ticketID); err != nil {
+		if _, err := ma.Tickets.Reopen(ctx, ticketID, tickets.StateChange{}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -342,15 +347,15 @@ func TestAgentReplyMailAndVisibility(t *testing.T) {
 		id := ticketIDOf(t, ref)
 		path := portalPath(t, ma.mail.Wait(1, 20*time.Second)[0].Envelope(t).Text)
 
-		if _, err := ma.Tickets.AddInternalNote(ctx, id, "Grace", "INTERNAL: customer seems angry"); err != nil {
+		if _, err := ma.Tickets.AddInternalNote(ctx, tickets.Note{TicketID: id, Source: model.SourceGitHub, Author: "Grace", Body: "INTERNAL: customer seems angry"}); err != nil {
 			t.Fatal(err)
 		}
-		msg, err := ma.Tickets.SendAgentReply(ctx, tickets.AgentReply{TicketID: id, AuthorName: "Grace", BodyText: "Try <clearing> the cache."})
+		msg, err := ma.Tickets.SendAgentReply(ctx, tickets.AgentReply{Source: model.SourceGitHub, TicketID: id, AuthorName: "Grace", BodyText: "Try <clearing> the cache."})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// A reply that went only to a colleague of the customer.
-		if _, err := ma.Tickets.SendAgentReply(ctx, tickets.AgentReply{TicketID: id, AuthorName: "Grace", BodyText: "COLLEAGUE ONLY",
+		if _, err := ma.Tickets.SendAgentReply(ctx, tickets.AgentReply{Source: model.SourceGitHub, TicketID: id, AuthorName: "Grace", BodyText: "COLLEAGUE ONLY",
 			To: []tickets.Recipient{{Email: "Boss@Example.com", Name: "Boss"}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -397,7 +402,7 @@ func TestAgentReplyMailAndVisibility(t *testing.T) {
 			strings.Contains(body, "The button does nothing") {
 			t.Errorf("the colleague's portal shows the wrong messages:\n%s", body)
 		}
-		if _, err := ma.Tickets.SendAgentReply(ctx, tickets.AgentReply{TicketID: id, BodyText: "  "}); err == nil {
+		if _, err := ma.Tickets.SendAgentReply(ctx, tickets.AgentReply{Source: model.SourceGitHub, TicketID: id, BodyText: "  "}); err == nil {
 			t.Error("an empty agent reply was accepted")
 		}
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/portico/portico/server/app"
 	"github.com/portico/portico/server/dbtest"
 	"github.com/portico/portico/server/github/githubtest"
+	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/store"
 	"github.com/portico/portico/server/tickets"
 )
@@ -46,10 +47,10 @@ func buildPrivacyWorld(t *testing.T, d store.Dialect, deps app.Deps) privacyWorl
 		t.Fatalf("portal reply: %d %s", r.Status, r.Body)
 	}
 	adaID := ticketIDOf(t, w.adaRef)
-	if _, err := a.Tickets.SendAgentReply(ctx, tickets.AgentReply{TicketID: adaID, AuthorName: "grace", BodyText: "Dear Ada, unplug it"}); err != nil {
+	if _, err := a.Tickets.SendAgentReply(ctx, tickets.AgentReply{Source: model.SourceGitHub, TicketID: adaID, AuthorName: "grace", BodyText: "Dear Ada, unplug it"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Tickets.AddInternalNote(ctx, adaID, "grace", "Ada seems upset"); err != nil {
+	if _, err := a.Tickets.AddInternalNote(ctx, tickets.Note{TicketID: adaID, Source: model.SourceGitHub, Author: "grace", Body: "Ada seems upset"}); err != nil {
 		t.Fatal(err)
 	}
 	_, w.bobRef = outcome(t, postmark(t, a, pm{From: "bob@example.com", FromName: "Bob Builder", To: "help@acme.test", Cc: "ada@example.com",
@@ -352,13 +353,13 @@ func TestPrivacyPurge(t *testing.T) {
 				oldPortal = portalPath(t, m.Envelope(t).Text)
 			}
 		}
-		if _, err := a.Tickets.Close(ctx, ticketIDOf(t, old), clock.Now()); err != nil {
+		if _, err := a.Tickets.Close(ctx, ticketIDOf(t, old), tickets.StateChange{At: clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
 
 		// A year and a day later, with the purge still off: nothing happens.
 		clock.Advance(366 * 24 * time.Hour)
-		if _, err := a.Tickets.Close(ctx, ticketIDOf(t, recent), clock.Now().Add(-24*time.Hour)); err != nil {
+		if _, err := a.Tickets.Close(ctx, ticketIDOf(t, recent), tickets.StateChange{At: clock.Now().Add(-24 * time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(500 * time.Millisecond)

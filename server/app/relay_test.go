@@ -142,7 +142,7 @@ func TestMailLimitPerRecipient(t *testing.T) {
 		}
 
 		// Agent mail is the product: never counted, never dropped.
-		if _, err := ma.Tickets.SendAgentReply(context.Background(), tickets.AgentReply{TicketID: ids[0], AuthorName: "Grace", BodyText: "We are on it."}); err != nil {
+		if _, err := ma.Tickets.SendAgentReply(context.Background(), tickets.AgentReply{Source: model.SourceGitHub, TicketID: ids[0], AuthorName: "Grace", BodyText: "We are on it."}); err != nil {
 			t.Fatal(err)
 		}
 		if r := fileTicket(t, ma.App, ticketBody("someone-else@example.com")); r.Status != 201 {

@@ -442,7 +442,7 @@ func TestWorkflowActions(t *testing.T) {
 		// tagged by the default rule.
 		customerMails(t, a, ref, "ada@example.com", "Any news?")
 		wfWaitRun(t, a, ref, "Customer wrote", "done")
-		if _, err := a.Tickets.SendAgentReply(context.Background(), tickets.AgentReply{TicketID: ticketIDOf(t, ref), AuthorName: "grace", BodyText: "Looking."}); err != nil {
+		if _, err := a.Tickets.SendAgentReply(context.Background(), tickets.AgentReply{Source: model.SourceGitHub, TicketID: ticketIDOf(t, ref), AuthorName: "grace", BodyText: "Looking."}); err != nil {
 			t.Fatal(err)
 		}
 		res, err := a.Tickets.ReceiveMail(context.Background(), tickets.InboundMessage{
@@ -513,7 +513,7 @@ func TestWorkflowDelayedClose(t *testing.T) {
 		ctx := context.Background()
 		agentReplies := func(ref string) {
 			t.Helper()
-			if _, err := a.Tickets.SendAgentReply(ctx, tickets.AgentReply{TicketID: ticketIDOf(t, ref), AuthorName: "grace", BodyText: "Does it work now?"}); err != nil {
+			if _, err := a.Tickets.SendAgentReply(ctx, tickets.AgentReply{Source: model.SourceGitHub, TicketID: ticketIDOf(t, ref), AuthorName: "grace", BodyText: "Does it work now?"}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -131,9 +131,9 @@ func (a PublishArgs) By(author string) PublishArgs {
 	return a
 }
 
-// After marks the event as caused by a workflow run acting on an event of
-// depth d.
-func (a PublishArgs) After(d int) PublishArgs {
-	a.Event.Depth = d + 1
+// AtDepth sets how many workflow runs led to the event: 0 for what people
+// do, one more than the run's own event for a workflow action's change.
+func (a PublishArgs) AtDepth(d int) PublishArgs {
+	a.Event.Depth = d
 	return a
 }

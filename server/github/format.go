@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/portico/portico/server/model"
-	"github.com/portico/portico/server/tickets"
 )
 
 // What portico posts on GitHub. Every post starts with a hidden marker
@@ -59,7 +58,7 @@ func issueLabels(t model.Ticket) []string {
 
 // issueBody shows the customer's first message with the channel and the
 // contact, under the ticket's marker.
-func issueBody(src tickets.IssueSource) string {
+func issueBody(src issueSource) string {
 	var b strings.Builder
 	b.WriteString(marker(issueKey(src.Ticket.ID)) + "\n")
 	fmt.Fprintf(&b, "**Channel:** %s\n", src.Ticket.Channel)

@@ -31,7 +31,7 @@ type Options struct {
 	// sync off (the webhook then ignores every event).
 	Client  ClientOptions
 	Store   *store.Store
-	Tickets *tickets.Service
+	Tickets Tickets
 	Jobs    tickets.Enqueuer
 	Log     *slog.Logger
 	// Now is the clock rate-limit waits are measured with (default time.Now).
@@ -43,7 +43,7 @@ type Service struct {
 	client  *Client // nil: sync off
 	repo    string
 	store   *store.Store
-	tickets *tickets.Service
+	tickets Tickets
 	jobs    tickets.Enqueuer
 	log     *slog.Logger
 	now     func() time.Time
@@ -194,7 +194,7 @@ func (s *Service) onTicketCreated(ctx context.Context, e events.Event) error {
 // or email) on the ticket's issue. Tickets filed while the sync was off have
 // no issue and get no comments.
 func (s *Service) onReplyCreated(ctx context.Context, e events.Event) error {
-	t, m, ok, err := s.tickets.CustomerReply(ctx, e.MessageID)
+	t, m, ok, err := s.customerReply(ctx, e.MessageID)
 	if errors.Is(err, model.ErrNotFound) || (err == nil && !ok) {
 		return nil
 	}
@@ -246,7 +246,7 @@ func (s *Service) createIssue(ctx context.Context, job *river.Job[CreateIssueArg
 	if post.PostedAt != nil {
 		return nil
 	}
-	src, err := s.tickets.IssueSource(ctx, a.TicketID, a.MessageID)
+	src, err := s.issueSource(ctx, a.TicketID, a.MessageID)
 	if err != nil {
 		return gone(err)
 	}
@@ -463,7 +463,7 @@ func (s *Service) ownComment(a CommentEventArgs) bool {
 // did commits with the action.
 func (s *Service) commentEvent(ctx context.Context, job *river.Job[CommentEventArgs]) error {
 	a := job.Args
-	t, err := s.tickets.TicketByIssue(ctx, a.IssueNumber)
+	t, err := s.store.TicketByGitHubIssue(ctx, a.IssueNumber)
 	if errors.Is(err, model.ErrNotFound) {
 		return nil // not a ticket's issue
 	}
@@ -490,8 +490,7 @@ func (s *Service) commentEvent(ctx context.Context, job *river.Job[CommentEventA
 		}
 	}
 	if !isCommand {
-		_, err := s.tickets.NoteFromGitHub(ctx, t.ID, a.CommentID, a.Login, strings.TrimSpace(a.Body))
-		return handled(err)
+		return handled(s.noteFromComment(ctx, t.ID, a.CommentID, a.Login, strings.TrimSpace(a.Body)))
 	}
 	if !s.Enabled() {
 		return river.JobCancel(errSyncOff)
@@ -501,9 +500,7 @@ func (s *Service) commentEvent(ctx context.Context, job *river.Job[CommentEventA
 		return s.retry(ctx, err)
 	}
 	if failure == "" {
-		_, err = s.tickets.ReplyFromGitHub(ctx, a.CommentID, reply, func(tx *store.Tx) error {
-			return s.jobs.Enqueue(ctx, tx.SQL(), ReactArgs{CommentID: a.CommentID, Content: "rocket"})
-		})
+		err = s.sendFromComment(ctx, a.CommentID, reply)
 		if !errors.Is(err, tickets.ErrNoRecipient) {
 			if err == nil {
 				s.log.InfoContext(ctx, "agent reply sent from github", "ticket", t.Reference, "command", cmd.Name, "comment", a.CommentID, "delivery", a.Delivery)
@@ -513,16 +510,12 @@ func (s *Service) commentEvent(ctx context.Context, job *river.Job[CommentEventA
 		failure = noRecipient
 	}
 	s.log.InfoContext(ctx, "github command not carried out", "ticket", t.Reference, "comment", a.CommentID, "why", failure)
-	err = s.tickets.GitHubCommandFailed(ctx, t.ID, a.CommentID, failure, func(tx *store.Tx) error {
-		key := noticeKey(a.CommentID)
-		return s.queuePostTx(ctx, tx, key, t.ID, PostCommentArgs{TicketID: t.ID, Key: key, Body: noticeComment(a.CommentID, failure)})
-	})
-	return handled(err)
+	return handled(s.commandFailed(ctx, t.ID, a.CommentID, failure))
 }
 
 // handled treats "acted on already" as done.
 func handled(err error) error {
-	if errors.Is(err, tickets.ErrCommentHandled) {
+	if errors.Is(err, errCommentHandled) {
 		return nil
 	}
 	return err
@@ -556,11 +549,11 @@ func (s *Service) compose(ctx context.Context, t model.Ticket, cmd command, a Co
 		if !ok {
 			return r, fmt.Sprintf("Not sent: `%s` is not a canned reply name (letters, digits, `.`, `_` and `-`).", cmd.Arg), nil
 		}
-		customer, err := s.tickets.Customer(ctx, t.ID)
+		customer, hasCustomer, err := s.customer(ctx, t)
 		if err != nil {
 			return r, "", err
 		}
-		if customer == nil {
+		if !hasCustomer {
 			return r, noRecipient, nil
 		}
 		template, err := s.client.File(ctx, path)
@@ -593,14 +586,14 @@ func (s *Service) compose(ctx context.Context, t model.Ticket, cmd command, a Co
 // get here).
 func (s *Service) issueEvent(ctx context.Context, job *river.Job[IssueEventArgs]) error {
 	a := job.Args
-	t, err := s.tickets.TicketByIssue(ctx, a.IssueNumber)
+	t, err := s.store.TicketByGitHubIssue(ctx, a.IssueNumber)
 	if errors.Is(err, model.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	applied, err := s.tickets.ApplyIssueState(ctx, t.ID, a.Closed, a.ClosedAt, a.UpdatedAt)
+	applied, err := s.applyIssueState(ctx, t.ID, a.Closed, a.ClosedAt, a.UpdatedAt)
 	if err != nil {
 		return err
 	}

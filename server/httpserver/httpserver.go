@@ -145,6 +145,8 @@ func routes(app *fiber.App, o Options) {
 	authed.Get("/tickets", ticketsScope, a.ListTickets)
 	authed.Get("/tickets/:reference", ticketsScope, a.GetTicket)
 	authed.Post("/tickets/:reference/portal-links/revoke", ticketsScope, a.RevokePortalLinks)
+	authed.Post("/tickets/:reference/close", ticketsScope, a.CloseTicket)
+	authed.Post("/tickets/:reference/reopen", ticketsScope, a.ReopenTicket)
 	authed.Post("/contacts/:id/promote", contactsScope, a.PromoteContact)
 	authed.Post("/signup-tokens/verify", contactsScope, a.VerifySignupToken)
 	authed.Get("/attachments/:id", ticketsScope, a.Attachment)

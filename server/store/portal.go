@@ -53,22 +53,16 @@ func (s *Store) PortalMessages(ctx context.Context, ticketID int64, email string
 	return msgs, nil
 }
 
-// CloseTicket marks a ticket closed at closedAt (the GitHub issue's time).
-func (tx *Tx) CloseTicket(ctx context.Context, ticketID int64, closedAt time.Time) (model.Ticket, error) {
-	var t model.Ticket
-	if err := tx.stmt(ctx, tx.s.q.closeTicket).GetContext(ctx, &t, closedAt.UTC(), tx.now, ticketID); err != nil {
-		return model.Ticket{}, notFound(err, model.Reference(ticketID))
-	}
-	return t, nil
+// CloseTicket closes an open ticket at closedAt; false means it was closed
+// already (or does not exist: callers look the ticket up first).
+func (tx *Tx) CloseTicket(ctx context.Context, ticketID int64, closedAt time.Time) (bool, error) {
+	return affected("close ticket")(tx.stmt(ctx, tx.s.q.closeTicket).ExecContext(ctx, closedAt.UTC(), tx.now, ticketID))
 }
 
-// ReopenTicket marks a ticket open and clears closed_at.
-func (tx *Tx) ReopenTicket(ctx context.Context, ticketID int64) (model.Ticket, error) {
-	var t model.Ticket
-	if err := tx.stmt(ctx, tx.s.q.reopenTicket).GetContext(ctx, &t, tx.now, ticketID); err != nil {
-		return model.Ticket{}, notFound(err, model.Reference(ticketID))
-	}
-	return t, nil
+// ReopenTicket opens a closed ticket again and clears closed_at; false means
+// it was open already.
+func (tx *Tx) ReopenTicket(ctx context.Context, ticketID int64) (bool, error) {
+	return affected("reopen ticket")(tx.stmt(ctx, tx.s.q.reopenTicket).ExecContext(ctx, tx.now, ticketID))
 }
 
 // SetMessageEmailID records the Message-ID a timeline message was mailed with.

@@ -114,8 +114,8 @@ func prepare(ctx context.Context, s *Store) (*statements, error) {
 		{&q.messagesOf, r, `SELECT ` + messageCols + ` FROM messages WHERE ticket_id = ? ORDER BY id`},
 		{&q.portalLinksOf, r, `SELECT ` + linkCols + ` FROM portal_links WHERE ticket_id = ? ORDER BY id`},
 
-		{&q.closeTicket, w, `UPDATE tickets SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ? RETURNING ` + ticketCols},
-		{&q.reopenTicket, w, `UPDATE tickets SET status = 'open', closed_at = NULL, updated_at = ? WHERE id = ? RETURNING ` + ticketCols},
+		{&q.closeTicket, w, `UPDATE tickets SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ? AND status = 'open'`},
+		{&q.reopenTicket, w, `UPDATE tickets SET status = 'open', closed_at = NULL, updated_at = ? WHERE id = ? AND status = 'closed'`},
 		{&q.setMessageMID, w, `UPDATE messages SET email_message_id = ? WHERE id = ?`},
 		{&q.threadIDs, w, `SELECT email_message_id FROM messages WHERE ticket_id = ? AND email_message_id IS NOT NULL ORDER BY id`},
 

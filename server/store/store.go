@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -221,6 +222,9 @@ type Tx struct {
 	tx  *sqlx.Tx
 	s   *Store
 	now time.Time
+	// savepoints counts the nested RunInTx calls open on this transaction,
+	// naming each one's savepoint.
+	savepoints int
 }
 
 // SQL exposes the transaction for the job queue, whose jobs must commit or
@@ -230,14 +234,25 @@ func (tx *Tx) SQL() *sql.Tx { return tx.tx.Tx }
 // Now is the time this transaction stamps on rows.
 func (tx *Tx) Now() time.Time { return tx.now }
 
-// InTx runs fn in a transaction and commits if fn returns nil.
-func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
+type txKey struct{}
+
+// RunInTx runs fn in a write transaction and commits if fn returns nil. The
+// context fn gets carries the transaction: a service method called with it
+// that writes (through RunInTx or InTx) joins this transaction instead of
+// opening its own, so callers compose changes (a ticket's close and the
+// workflow step that asked for it) into one commit. A joined call runs
+// inside a savepoint: when it fails, its writes are undone and the error
+// comes back to the caller, whose transaction can go on (or fail whole).
+func (s *Store) RunInTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.s == s {
+		return outer.nested(ctx, fn)
+	}
 	sqltx, err := s.write.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	tx := &Tx{tx: sqltx, s: s, now: s.now()}
-	if err := fn(tx); err != nil {
+	if err := fn(context.WithValue(ctx, txKey{}, tx), tx); err != nil {
 		if rbErr := sqltx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("store: rollback: %w", rbErr))
 		}
@@ -245,6 +260,32 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
 	}
 	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// InTx is RunInTx for a change that calls no other service: fn gets only
+// the transaction. It joins a transaction that ctx carries, as RunInTx does.
+func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
+	return s.RunInTx(ctx, func(_ context.Context, tx *Tx) error { return fn(tx) })
+}
+
+// nested runs fn inside a savepoint of tx.
+func (tx *Tx) nested(ctx context.Context, fn func(context.Context, *Tx) error) error {
+	tx.savepoints++
+	name := "portico_sp" + strconv.Itoa(tx.savepoints)
+	defer func() { tx.savepoints-- }()
+	if _, err := tx.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("store: savepoint: %w", err)
+	}
+	if err := fn(ctx, tx); err != nil {
+		if _, rbErr := tx.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
+			return errors.Join(err, fmt.Errorf("store: rollback to savepoint: %w", rbErr))
+		}
+		return err
+	}
+	if _, err := tx.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("store: release savepoint: %w", err)
 	}
 	return nil
 }

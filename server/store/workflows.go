@@ -123,7 +123,6 @@ type workflowStatements struct {
 	addMarker        *sqlx.Stmt
 	ticketByIDTx     *sqlx.Stmt
 	setPriority      *sqlx.Stmt
-	closeIfOpen      *sqlx.Stmt
 	addTag           *sqlx.Stmt
 	removeTag        *sqlx.Stmt
 	tagsOf           *sqlx.Stmt
@@ -172,7 +171,6 @@ func prepareWorkflows(ctx context.Context, s *Store) (*workflowStatements, error
 
 		{&q.ticketByIDTx, w, `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`},
 		{&q.setPriority, w, `UPDATE tickets SET priority = ?, updated_at = ? WHERE id = ? RETURNING ` + ticketCols},
-		{&q.closeIfOpen, w, `UPDATE tickets SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ? AND status = 'open' RETURNING ` + ticketCols},
 		{&q.addTag, w, `INSERT INTO ticket_tags (ticket_id, tag, created_at) VALUES (?, ?, ?) ON CONFLICT (ticket_id, tag) DO NOTHING`},
 		{&q.removeTag, w, `DELETE FROM ticket_tags WHERE ticket_id = ? AND tag = ?`},
 		{&q.tagsOf, r, `SELECT tag FROM ticket_tags WHERE ticket_id = ? ORDER BY tag`},
@@ -230,7 +228,7 @@ func prepareWorkflows(ctx context.Context, s *Store) (*workflowStatements, error
 func (q *workflowStatements) close() error {
 	var errs []error
 	for _, st := range []*sqlx.Stmt{q.rules, q.ruleByID, q.insertRule, q.updateRule, q.setRuleEnabled, q.setRulePosition,
-		q.deleteRule, q.addMarker, q.ticketByIDTx, q.setPriority, q.closeIfOpen, q.addTag, q.removeTag, q.tagsOf, q.tagsOfTx,
+		q.deleteRule, q.addMarker, q.ticketByIDTx, q.setPriority, q.addTag, q.removeTag, q.tagsOf, q.tagsOfTx,
 		q.firstInbound, q.lastInboundTx, q.issuePending, q.recordEvent, q.pruneEvents, q.pruneRuns, q.insertRun, q.runByID,
 		q.runByIDTx, q.advanceRun, q.finishRun, q.resumeRun, q.setRunError, q.failRun, q.listRuns, q.insertDelay,
 		q.delayByIDTx, q.setDelayState, q.cancelForTicket, q.cancelForRule, q.cancelForRuleTkt} {
@@ -342,12 +340,6 @@ func (tx *Tx) SetTicketPriority(ctx context.Context, id int64, priority string) 
 		return model.Ticket{}, notFound(err, model.Reference(id))
 	}
 	return t, nil
-}
-
-// CloseTicketIfOpen closes an open ticket at closedAt; false means it was
-// closed already (or does not exist) and nothing changed.
-func (tx *Tx) CloseTicketIfOpen(ctx context.Context, id int64, closedAt time.Time) (bool, error) {
-	return affected("close ticket")(tx.stmt(ctx, tx.s.wf.closeIfOpen).ExecContext(ctx, closedAt, tx.now, id))
 }
 
 // AddTicketTag tags a ticket; false means it had the tag already.

@@ -97,8 +97,9 @@ func (s *Service) HeldMails(ctx context.Context) ([]HeldMail, error) {
 }
 
 // ReleaseHeld files a held mail as if its sender were authenticated (an
-// agent vouches for it) and removes it from hold in the same transaction.
-// model.ErrNotFound when there is no such held mail.
+// agent vouches for it) and removes it from hold in the same transaction; a
+// mail that files nothing (a duplicate, or no usable sender) leaves the hold
+// all the same. model.ErrNotFound when there is no such held mail.
 func (s *Service) ReleaseHeld(ctx context.Context, id int64) (InboundResult, error) {
 	h, err := s.store.HeldMail(ctx, id)
 	if err != nil {
@@ -109,17 +110,16 @@ func (s *Service) ReleaseHeld(ctx context.Context, id int64) (InboundResult, err
 		return InboundResult{}, fmt.Errorf("tickets: held mail %d: stored mail: %w", id, err)
 	}
 	in.Trusted = true
-	in.also = func(tx *store.Tx) error { return tx.DeleteHeldMail(ctx, id) }
-	res, err := s.ReceiveMail(ctx, in)
-	if err != nil {
-		return InboundResult{}, err
-	}
-	if res.Outcome != OutcomeCreated && res.Outcome != OutcomeAppended {
-		// Nothing was filed (a duplicate, or no usable sender): the mail
-		// leaves the hold all the same.
-		if err := s.DiscardHeld(ctx, id); err != nil && !errors.Is(err, model.ErrNotFound) {
-			return InboundResult{}, err
+	var res InboundResult
+	err = s.store.RunInTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var err error
+		if res, err = s.ReceiveMail(ctx, in); err != nil {
+			return err
 		}
+		return tx.DeleteHeldMail(ctx, id)
+	})
+	if err != nil {
+		return InboundResult{}, fmt.Errorf("tickets: release held mail %d: %w", id, err)
 	}
 	return res, nil
 }

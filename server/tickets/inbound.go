@@ -46,9 +46,6 @@ type InboundMessage struct {
 	// Trusted marks a mail an agent released from hold: it is routed as if
 	// its sender were authenticated.
 	Trusted bool `json:"-"`
-	// also runs inside the transaction that files the mail (releasing a
-	// held mail deletes it there).
-	also func(*store.Tx) error
 }
 
 // authenticated reports whether the mail may thread by headers or subject.
@@ -225,10 +222,10 @@ func (s *Service) appendMail(ctx context.Context, ticketID int64, how string, in
 			return err
 		}
 		if t.Status == model.StatusClosed {
-			if t, err = tx.ReopenTicket(ctx, ticketID); err != nil {
+			if _, err := s.reopenTx(ctx, tx, ticketID, StateChange{}); err != nil {
 				return err
 			}
-			if err := s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketReopened, ticketID, 0, tx.Now())); err != nil {
+			if t, err = tx.TicketTx(ctx, ticketID); err != nil {
 				return err
 			}
 		}
@@ -238,11 +235,6 @@ func (s *Service) appendMail(ctx context.Context, ticketID int64, how string, in
 		authenticated := in.authenticated()
 		if err := s.recordParticipants(ctx, tx, ticketID, requester, m, authenticated, authenticated && how != howSubject); err != nil {
 			return err
-		}
-		if in.also != nil {
-			if err := in.also(tx); err != nil {
-				return err
-			}
 		}
 		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.ReplyCreated, ticketID, msg.ID, tx.Now()).By(events.AuthorCustomer))
 	})
@@ -366,11 +358,6 @@ func (s *Service) createFromMail(ctx context.Context, in InboundMessage) (Inboun
 		authenticated := in.authenticated()
 		if err := s.recordParticipants(ctx, tx, t.ID, c.Email, m, false, authenticated); err != nil {
 			return err
-		}
-		if in.also != nil {
-			if err := in.also(tx); err != nil {
-				return err
-			}
 		}
 		jobs := []river.JobArgs{events.Job(events.TicketCreated, t.ID, msg.ID, tx.Now())}
 		if authenticated {

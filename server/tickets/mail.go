@@ -72,7 +72,10 @@ type Recipient struct {
 
 // AgentReply is an agent's answer to the customer(s) of a ticket.
 type AgentReply struct {
-	TicketID   int64
+	TicketID int64
+	// Source is where the agent wrote it (model.SourceGitHub, ...): the
+	// timeline shows it.
+	Source     string
 	AuthorName string
 	// BodyText is the reply as plain text; BodyHTML, when set, is the same
 	// reply as sanitized HTML (rendered from Markdown).
@@ -83,14 +86,13 @@ type AgentReply struct {
 }
 
 // SendAgentReply records an agent's reply on the timeline and mails it, each
-// recipient with their own portal link, in one transaction.
+// recipient with their own portal link, in one transaction (the caller's,
+// when ctx comes from store.RunInTx: the GitHub sync records the comment it
+// answered there).
 func (s *Service) SendAgentReply(ctx context.Context, r AgentReply) (model.Message, error) {
-	return s.sendAgentReply(ctx, r, nil)
-}
-
-// sendAgentReply is SendAgentReply; also, when set, runs last inside the same
-// transaction (the GitHub sync records the comment it answered there).
-func (s *Service) sendAgentReply(ctx context.Context, r AgentReply, also func(*store.Tx, model.Message) error) (model.Message, error) {
+	if r.Source == "" {
+		return model.Message{}, errors.New("tickets: agent reply without a source")
+	}
 	r.BodyText = strings.TrimSpace(r.BodyText)
 	if r.BodyText == "" {
 		return model.Message{}, model.FieldErrors{"body": "is required"}
@@ -117,7 +119,7 @@ func (s *Service) sendAgentReply(ctx context.Context, r AgentReply, also func(*s
 			return err
 		}
 		if msg, err = tx.AddMessage(ctx, store.NewMessage{
-			TicketID: t.ID, Direction: model.DirectionOutbound, Source: model.SourceGitHub,
+			TicketID: t.ID, Direction: model.DirectionOutbound, Source: r.Source,
 			AuthorName: r.AuthorName, Body: r.BodyText,
 		}); err != nil {
 			return err
@@ -141,13 +143,7 @@ func (s *Service) sendAgentReply(ctx context.Context, r AgentReply, also func(*s
 				return err
 			}
 		}
-		if err := s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.ReplyCreated, t.ID, msg.ID, tx.Now()).By(events.AuthorAgent)); err != nil {
-			return err
-		}
-		if also != nil {
-			return also(tx, msg)
-		}
-		return nil
+		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.ReplyCreated, t.ID, msg.ID, tx.Now()).By(events.AuthorAgent))
 	})
 	if err != nil {
 		return model.Message{}, fmt.Errorf("tickets: agent reply on %s: %w", t.Reference, err)
@@ -188,18 +184,34 @@ func (s *Service) MintPortalURL(ctx context.Context, ticketID int64, email strin
 	return s.baseURL + "/portal/" + token, nil
 }
 
+// Note is an agent's internal note: it stays on the admin timeline and
+// never reaches a customer.
+type Note struct {
+	TicketID int64
+	// Source is where the agent wrote it (model.SourceGitHub, ...).
+	Source string
+	Author string
+	Body   string
+}
+
 // AddInternalNote records an agent's note (a GitHub comment that was not
-// sent): it stays on the admin timeline and never reaches a customer.
-func (s *Service) AddInternalNote(ctx context.Context, ticketID int64, author, body string) (model.Message, error) {
+// sent), in the caller's transaction when ctx comes from store.RunInTx.
+func (s *Service) AddInternalNote(ctx context.Context, n Note) (model.Message, error) {
+	if n.Source == "" {
+		return model.Message{}, errors.New("tickets: internal note without a source")
+	}
 	var msg model.Message
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		msg, err = tx.AddMessage(ctx, store.NewMessage{
-			TicketID: ticketID, Direction: model.DirectionInternal, Source: model.SourceGitHub, AuthorName: author, Body: body,
+			TicketID: n.TicketID, Direction: model.DirectionInternal, Source: n.Source, AuthorName: n.Author, Body: n.Body,
 		})
 		return err
 	})
-	return msg, err
+	if err != nil {
+		return model.Message{}, fmt.Errorf("tickets: note on %s: %w", model.Reference(n.TicketID), err)
+	}
+	return msg, nil
 }
 
 // Recipients returns who a /sendall reply goes to: the requester first, then

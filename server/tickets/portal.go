@@ -209,10 +209,7 @@ func (s *Service) ReplyOnPortal(ctx context.Context, in PortalReply) (model.Mess
 			return err
 		}
 		if page.Ticket.Status == model.StatusClosed {
-			if _, err := tx.ReopenTicket(ctx, page.Ticket.ID); err != nil {
-				return err
-			}
-			if err := s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketReopened, page.Ticket.ID, 0, tx.Now())); err != nil {
+			if _, err := s.reopenTx(ctx, tx, page.Ticket.ID, StateChange{}); err != nil {
 				return err
 			}
 		}
@@ -231,34 +228,6 @@ func CleanReply(s string) string {
 	s = html.UnescapeString(stripHTML.Sanitize(s))
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.TrimSpace(s)
-}
-
-// Close marks the ticket closed at closedAt (the GitHub issue's closed_at);
-// portal links expire retention_after_close later.
-func (s *Service) Close(ctx context.Context, ticketID int64, closedAt time.Time) (model.Ticket, error) {
-	var t model.Ticket
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if t, err = tx.CloseTicket(ctx, ticketID, closedAt); err != nil {
-			return err
-		}
-		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketClosed, ticketID, 0, tx.Now()))
-	})
-	return t, err
-}
-
-// Reopen marks the ticket open again and clears closed_at, which stops the
-// portal's retention clock.
-func (s *Service) Reopen(ctx context.Context, ticketID int64) (model.Ticket, error) {
-	var t model.Ticket
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if t, err = tx.ReopenTicket(ctx, ticketID); err != nil {
-			return err
-		}
-		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketReopened, ticketID, 0, tx.Now()))
-	})
-	return t, err
 }
 
 // RevokePortalLinks ends every portal link of the ticket with this

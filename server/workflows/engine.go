@@ -36,15 +36,17 @@ import (
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/store"
+	"github.com/portico/portico/server/tickets"
 )
 
-// Tickets changes tickets for actions (server/tickets implements it). Each
-// change runs also last inside its transaction; depth is the depth of the
-// event that started the run.
+// Tickets changes tickets for actions (server/tickets implements it). The
+// engine calls each with a context from store.RunInTx, so the change joins
+// the transaction that records the step; depth is the depth of the events
+// the change publishes.
 type Tickets interface {
-	SetPriority(ctx context.Context, ticketID int64, priority string, depth int, also func(*store.Tx) error) (bool, error)
-	ChangeTags(ctx context.Context, ticketID int64, add, remove []string, also func(*store.Tx) error) ([]string, []string, error)
-	CloseNow(ctx context.Context, ticketID int64, depth int, also func(*store.Tx) error) (bool, error)
+	SetPriority(ctx context.Context, ticketID int64, priority string, depth int) (bool, error)
+	ChangeTags(ctx context.Context, ticketID int64, add, remove []string) ([]string, []string, error)
+	Close(ctx context.Context, ticketID int64, c tickets.StateChange) (bool, error)
 }
 
 // Enqueuer inserts a durable job inside a transaction.

@@ -17,6 +17,7 @@ import (
 	"github.com/portico/portico/server/dbtest"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/store"
+	"github.com/portico/portico/server/tickets"
 )
 
 // recorder stands in for the job queue, the tickets service and GitHub.
@@ -36,11 +37,11 @@ func (r *recorder) Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs) 
 	return nil
 }
 
-func (r *recorder) SetPriority(ctx context.Context, id int64, p string, depth int, also func(*store.Tx) error) (bool, error) {
-	return false, r.st.InTx(ctx, also)
+func (r *recorder) SetPriority(ctx context.Context, id int64, p string, depth int) (bool, error) {
+	return false, nil
 }
 
-func (r *recorder) ChangeTags(ctx context.Context, id int64, add, remove []string, also func(*store.Tx) error) ([]string, []string, error) {
+func (r *recorder) ChangeTags(ctx context.Context, id int64, add, remove []string) ([]string, []string, error) {
 	err := r.st.InTx(ctx, func(tx *store.Tx) error {
 		for _, t := range add {
 			if _, err := tx.AddTicketTag(ctx, id, t); err != nil {
@@ -52,19 +53,26 @@ func (r *recorder) ChangeTags(ctx context.Context, id int64, add, remove []strin
 				return err
 			}
 		}
-		return also(tx)
+		return nil
 	})
 	return add, remove, err
 }
 
-func (r *recorder) CloseNow(ctx context.Context, id int64, depth int, also func(*store.Tx) error) (bool, error) {
-	err := r.st.InTx(ctx, also)
-	if err == nil {
+// Close closes the ticket in the engine's transaction (ctx carries it), so
+// a close whose step was done already is rolled back, and counts it.
+func (r *recorder) Close(ctx context.Context, id int64, c tickets.StateChange) (bool, error) {
+	var closed bool
+	err := r.st.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		closed, err = tx.CloseTicket(ctx, id, tx.Now())
+		return err
+	})
+	if err == nil && closed {
 		r.mu.Lock()
 		r.closed = append(r.closed, id)
 		r.mu.Unlock()
 	}
-	return err == nil, err
+	return closed, err
 }
 
 func (r *recorder) record(s string) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/store"
+	"github.com/portico/portico/server/tickets"
 	"github.com/portico/portico/server/validate"
 )
 
@@ -137,9 +138,46 @@ func (e *Engine) advance(ctx context.Context, runID int64) error {
 }
 
 // step carries out action i of run and marks it done in the same
-// transaction, moving the run to next.
+// transaction, moving the run to next: the ticket's change, the mark and
+// the GitHub job an action needs commit together.
 func (e *Engine) step(ctx context.Context, run store.WorkflowRun, i int, a Action, next string) error {
-	mark := func(tx *store.Tx) error {
+	if a.Type == ActDelay {
+		return e.delay(ctx, run, i, a)
+	}
+	// The events a change publishes are one deeper than the run's.
+	depth := run.Depth + 1
+	return e.store.RunInTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var (
+			job river.JobArgs // what else the action queues
+			err error
+		)
+		switch a.Type {
+		case ActAddTag:
+			_, _, err = e.tickets.ChangeTags(ctx, run.TicketID, []string{a.Value}, nil)
+			job = e.gitHubJob(run, GitHubArgs{Add: []string{a.Value}})
+		case ActRemoveTag:
+			_, _, err = e.tickets.ChangeTags(ctx, run.TicketID, nil, []string{a.Value})
+			job = e.gitHubJob(run, GitHubArgs{Remove: []string{a.Value}})
+		case ActSetDepartment:
+			var old []string
+			if old, err = e.otherDepartments(ctx, run.TicketID, DepartmentTag(a.Value)); err == nil {
+				_, _, err = e.tickets.ChangeTags(ctx, run.TicketID, []string{DepartmentTag(a.Value)}, old)
+				job = e.gitHubJob(run, GitHubArgs{Add: []string{DepartmentTag(a.Value)}, Remove: old})
+			}
+		case ActSetPriority:
+			_, err = e.tickets.SetPriority(ctx, run.TicketID, a.Value, depth)
+		case ActClose:
+			_, err = e.tickets.Close(ctx, run.TicketID, tickets.StateChange{Depth: depth})
+		case ActAssign:
+			job = e.gitHubJob(run, GitHubArgs{Assign: strings.Split(a.Value, ",")})
+		case ActSendWebhook:
+			job = WebhookArgs{RunID: run.ID, Step: i}
+		default:
+			err = actionError{fmt.Errorf("unknown action %q", a.Type)}
+		}
+		if err != nil {
+			return err
+		}
 		ok, err := tx.AdvanceWorkflowRun(ctx, run.ID, i, next)
 		if err != nil {
 			return err
@@ -147,59 +185,35 @@ func (e *Engine) step(ctx context.Context, run store.WorkflowRun, i int, a Actio
 		if !ok {
 			return errStepDone
 		}
-		return nil
-	}
-	markAnd := func(job river.JobArgs) func(tx *store.Tx) error {
-		return func(tx *store.Tx) error {
-			if err := mark(tx); err != nil {
-				return err
-			}
-			if job == nil {
-				return nil
-			}
-			return e.jobs.Enqueue(ctx, tx.SQL(), job)
-		}
-	}
-	// GitHub's side of an action, when the sync is on.
-	gh := func(args GitHubArgs) river.JobArgs {
-		if e.labeler == nil {
+		if job == nil {
 			return nil
 		}
-		args.RunID, args.TicketID = run.ID, run.TicketID
-		return args
+		return e.jobs.Enqueue(ctx, tx.SQL(), job)
+	})
+}
+
+// gitHubJob is GitHub's side of an action, nil when the sync is off.
+func (e *Engine) gitHubJob(run store.WorkflowRun, args GitHubArgs) river.JobArgs {
+	if e.labeler == nil {
+		return nil
 	}
-	var err error
-	switch a.Type {
-	case ActAddTag:
-		_, _, err = e.tickets.ChangeTags(ctx, run.TicketID, []string{a.Value}, nil, markAnd(gh(GitHubArgs{Add: []string{a.Value}})))
-	case ActRemoveTag:
-		_, _, err = e.tickets.ChangeTags(ctx, run.TicketID, nil, []string{a.Value}, markAnd(gh(GitHubArgs{Remove: []string{a.Value}})))
-	case ActSetDepartment:
-		tag := DepartmentTag(a.Value)
-		var tags, old []string
-		if tags, err = e.store.TicketTags(ctx, run.TicketID); err != nil {
-			return err
-		}
-		for _, t := range tags {
-			if strings.HasPrefix(t, DepartmentPrefix) && t != tag {
-				old = append(old, t)
-			}
-		}
-		_, _, err = e.tickets.ChangeTags(ctx, run.TicketID, []string{tag}, old, markAnd(gh(GitHubArgs{Add: []string{tag}, Remove: old})))
-	case ActSetPriority:
-		_, err = e.tickets.SetPriority(ctx, run.TicketID, a.Value, run.Depth, mark)
-	case ActClose:
-		_, err = e.tickets.CloseNow(ctx, run.TicketID, run.Depth, mark)
-	case ActAssign:
-		err = e.store.InTx(ctx, markAnd(gh(GitHubArgs{Assign: strings.Split(a.Value, ",")})))
-	case ActSendWebhook:
-		err = e.store.InTx(ctx, markAnd(WebhookArgs{RunID: run.ID, Step: i}))
-	case ActDelay:
-		err = e.delay(ctx, run, i, a)
-	default:
-		err = actionError{fmt.Errorf("unknown action %q", a.Type)}
+	args.RunID, args.TicketID = run.ID, run.TicketID
+	return args
+}
+
+// otherDepartments lists the ticket's department tags other than keep.
+func (e *Engine) otherDepartments(ctx context.Context, ticketID int64, keep string) ([]string, error) {
+	tags, err := e.store.TicketTags(ctx, ticketID)
+	if err != nil {
+		return nil, err
 	}
-	return err
+	var old []string
+	for _, t := range tags {
+		if strings.HasPrefix(t, DepartmentPrefix) && t != keep {
+			old = append(old, t)
+		}
+	}
+	return old, nil
 }
 
 // delay parks the rest of run until the delay is over: the run waits, a
