@@ -29,16 +29,7 @@ type StateChange struct {
 // expire retention_after_close after the close. Run it with a context from
 // store.RunInTx to close in the caller's transaction.
 func (s *Service) Close(ctx context.Context, ticketID int64, c StateChange) (bool, error) {
-	var closed bool
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		closed, err = s.closeTx(ctx, tx, ticketID, c)
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("tickets: close %s: %w", model.Reference(ticketID), err)
-	}
-	return closed, nil
+	return s.change(ctx, "close", ticketID, c, s.closeTx)
 }
 
 // Reopen is the one way a ticket reopens (a customer's reply by portal or
@@ -46,16 +37,22 @@ func (s *Service) Close(ctx context.Context, ticketID int64, c StateChange) (boo
 // closed_at cleared (which stops the portal's retention clock) and
 // ticket.reopened published; an open ticket is left as it is (false).
 func (s *Service) Reopen(ctx context.Context, ticketID int64, c StateChange) (bool, error) {
-	var reopened bool
+	return s.change(ctx, "reopen", ticketID, c, s.reopenTx)
+}
+
+// change runs a state change in its own transaction, or the caller's.
+func (s *Service) change(ctx context.Context, verb string, ticketID int64, c StateChange,
+	fn func(context.Context, *store.Tx, int64, StateChange) (bool, error)) (bool, error) {
+	var changed bool
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		reopened, err = s.reopenTx(ctx, tx, ticketID, c)
+		changed, err = fn(ctx, tx, ticketID, c)
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("tickets: reopen %s: %w", model.Reference(ticketID), err)
+		return false, fmt.Errorf("tickets: %s %s: %w", verb, model.Reference(ticketID), err)
 	}
-	return reopened, nil
+	return changed, nil
 }
 
 func (s *Service) closeTx(ctx context.Context, tx *store.Tx, ticketID int64, c StateChange) (bool, error) {
