@@ -34,6 +34,7 @@ import (
 	"github.com/portico/portico/server/egress"
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/github"
+	"github.com/portico/portico/server/githubhook"
 	"github.com/portico/portico/server/httpserver"
 	"github.com/portico/portico/server/inbound"
 	"github.com/portico/portico/server/jobs"
@@ -293,7 +294,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 			GitHubWarning:    gh.RepositoryWarning,
 		},
 		WidgetAssets: d.WidgetAssets,
-		GitHub:       github.NewHandler(gh, cfg.GitHubWebhookSecret, a.log),
+		GitHub:       githubhook.NewHandler(gh, cfg.GitHubWebhookSecret, a.log),
 		Privacy:      admin.NewPrivacy(privacySvc, settingsSvc),
 		InboundAdmin: admin.NewInbound(a.Tickets, settingsSvc, a.log),
 		Workflows:    admin.NewWorkflows(wf),

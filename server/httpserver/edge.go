@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/portico/portico/server/clientip"
-	"github.com/portico/portico/server/github"
+	"github.com/portico/portico/server/githubhook"
 	"github.com/portico/portico/server/inbound"
 	"github.com/portico/portico/server/portal"
 	"github.com/portico/portico/server/widget"
@@ -69,7 +69,7 @@ func bodyLimit(path string) (limit int, handlerAnswers bool) {
 	case strings.HasPrefix(path, "/support/inbound/"):
 		return inbound.MaxBody, false
 	case path == "/github/webhook":
-		return github.MaxPayload, false
+		return githubhook.MaxPayload, false
 	case path == "/support/widget/form":
 		return widget.MaxBody, true
 	case strings.HasPrefix(path, "/portal/") && strings.HasSuffix(path, "/replies"):

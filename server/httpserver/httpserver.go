@@ -23,7 +23,7 @@ import (
 	"github.com/portico/portico/server/admin"
 	"github.com/portico/portico/server/adminauth"
 	"github.com/portico/portico/server/clientip"
-	"github.com/portico/portico/server/github"
+	"github.com/portico/portico/server/githubhook"
 	"github.com/portico/portico/server/inbound"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/portal"
@@ -65,7 +65,7 @@ type Options struct {
 	// AdminInfo is what GET /support/admin/api/info tells the admin app.
 	AdminInfo AdminInfo
 	// GitHub receives GitHub's webhooks.
-	GitHub *github.Handler
+	GitHub *githubhook.Handler
 	// Privacy exports and erases contacts (admin only); nil: no such routes.
 	Privacy *admin.PrivacyHandler
 	// InboundAdmin serves the inbound settings and held mail; nil: routes off.

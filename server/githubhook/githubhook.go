@@ -1,6 +1,10 @@
-package github
+// Package githubhook is the HTTP endpoint GitHub's webhooks arrive at: it
+// checks the signature and hands the delivery to the GitHub sync
+// (server/github), which records it and queues the work.
+package githubhook
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,11 +14,19 @@ import (
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/portico/portico/server/github"
 )
+
+// Accepter records a signed delivery and queues what follows from it
+// (github.Service).
+type Accepter interface {
+	Accept(ctx context.Context, d github.Delivery) (string, error)
+}
 
 // Handler is POST /github/webhook.
 type Handler struct {
-	svc    *Service
+	svc    Accepter
 	secret []byte
 	log    *slog.Logger
 	warn   sync.Once
@@ -22,7 +34,7 @@ type Handler struct {
 
 // NewHandler returns the webhook endpoint. With an empty secret it refuses
 // every delivery (401): an unsigned webhook would let anyone mail customers.
-func NewHandler(svc *Service, secret string, log *slog.Logger) *Handler {
+func NewHandler(svc Accepter, secret string, log *slog.Logger) *Handler {
 	return &Handler{svc: svc, secret: []byte(secret), log: log}
 }
 
@@ -64,8 +76,8 @@ func (h *Handler) Webhook(c *fiber.Ctx) error {
 	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationForm) {
 		payload = []byte(c.FormValue("payload"))
 	}
-	outcome, err := h.svc.Accept(c.UserContext(), Delivery{ID: strings.Clone(delivery), Event: strings.Clone(event), Payload: payload})
-	if errors.Is(err, ErrBadPayload) {
+	outcome, err := h.svc.Accept(c.UserContext(), github.Delivery{ID: strings.Clone(delivery), Event: strings.Clone(event), Payload: payload})
+	if errors.Is(err, github.ErrBadPayload) {
 		return fiber.NewError(fiber.StatusBadRequest, "the body is not a GitHub webhook payload")
 	}
 	if err != nil {
