@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { eraseConfirmed, erasureText, exportFilename, isErased, purgeError, type Erasure } from '../src/logic/privacy'
+import { eraseConfirmed, erasureText, exportFilename, isErased, type Erasure } from '../src/logic/privacy'
 
 const erasure: Erasure = {
   contact: { id: 7, email: 'erased-7@invalid', name: '', user_id: null },
@@ -35,14 +35,5 @@ describe('contact erasure', () => {
 
   it('names the export file', () => {
     expect(exportFilename(7)).toBe('portico-contact-7.json')
-  })
-})
-
-describe('purge setting', () => {
-  it('is checked like the server only when on', () => {
-    expect(purgeError(false, 'nonsense')).toBe('')
-    expect(purgeError(true, '365d')).toBe('')
-    expect(purgeError(true, '1y')).toBe('Purge after use a number followed by m, h, d or w, e.g. 30d.')
-    expect(purgeError(true, '0d')).toBe('Purge after must be at least 1m.')
   })
 })

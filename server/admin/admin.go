@@ -18,6 +18,7 @@ import (
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/tickets"
+	"github.com/portico/portico/server/validate"
 )
 
 // SessionCookie names the admin session cookie.
@@ -278,6 +279,19 @@ func (h *Handler) PutPortal(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(p)
+}
+
+// CheckPeriod answers GET /support/admin/settings/period?value=14d: the
+// period as the server would store it ("2w"), in words ("2 weeks") and in
+// seconds, or a 422 with the message a PUT would give. The admin page asks
+// it instead of parsing periods itself, so the rule lives only in validate.
+func (h *Handler) CheckPeriod(c *fiber.Ctx) error {
+	d, msg := validate.Retention(strings.TrimSpace(c.Query("value")))
+	if msg != "" {
+		return model.FieldErrors{"value": msg}
+	}
+	return c.JSON(fiber.Map{"value": validate.FormatRetention(d), "description": validate.DescribeRetention(d),
+		"seconds": int64(d / time.Second)})
 }
 
 // GetWidget answers GET /support/admin/settings/widget.

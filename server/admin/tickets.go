@@ -10,8 +10,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/portico/portico/server/contacts"
+	"github.com/portico/portico/server/download"
 	"github.com/portico/portico/server/model"
-	"github.com/portico/portico/server/portal"
 	"github.com/portico/portico/server/tickets"
 )
 
@@ -259,6 +259,6 @@ func (h *Handler) Attachment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	portal.SendAttachment(c, a)
+	download.Attachment(c, a)
 	return nil
 }

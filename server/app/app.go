@@ -20,7 +20,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -39,6 +38,7 @@ import (
 	"github.com/portico/portico/server/inbound"
 	"github.com/portico/portico/server/jobs"
 	"github.com/portico/portico/server/keys"
+	"github.com/portico/portico/server/logmask"
 	"github.com/portico/portico/server/mail"
 	"github.com/portico/portico/server/portal"
 	"github.com/portico/portico/server/privacy"
@@ -96,7 +96,7 @@ type App struct {
 	queue *jobs.Queue
 	bus   *events.Bus
 	redis *redis.Client
-	http  *fiber.App
+	http  *httpserver.Server
 	// registry holds the metrics; served on PORTICO_METRICS_ADDR when set.
 	registry *prometheus.Registry
 	github   *github.Service
@@ -121,7 +121,7 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*App, error) {
 	}
 	// Whatever reaches the log has addresses and tokens masked (an SMTP
 	// refusal quoting the recipient, a job error River logs, …).
-	d.Logger = slog.New(privacy.LogHandler(d.Logger.Handler()))
+	d.Logger = slog.New(logmask.LogHandler(d.Logger.Handler()))
 	a := &App{cfg: cfg, log: d.Logger, bus: events.NewBus(d.Logger)}
 	var err error
 	a.store, err = store.Open(ctx, store.Options{
@@ -258,7 +258,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	if created, err := auth.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
 		return fmt.Errorf("create first admin: %w", err)
 	} else if created {
-		a.log.Info("created the first admin", "email", privacy.MaskEmail(cfg.AdminEmail))
+		a.log.Info("created the first admin", "email", logmask.MaskEmail(cfg.AdminEmail))
 	}
 
 	registry := prometheus.NewRegistry()
@@ -410,8 +410,8 @@ func (a *App) limiter(ctx context.Context, now func() time.Time) (ratelimit.Limi
 	return &ratelimit.Fallback{Primary: ratelimit.NewRedis(a.redis, "portico:rl:"), Secondary: ratelimit.NewMemory(now), Log: a.log}, nil
 }
 
-// HTTP is the HTTP handler, for tests that call it in memory.
-func (a *App) HTTP() *fiber.App { return a.http }
+// HTTP is the HTTP server, for tests that call it in memory.
+func (a *App) HTTP() *httpserver.Server { return a.http }
 
 // Bus is the event bus that workflows subscribe to.
 func (a *App) Bus() *events.Bus { return a.bus }
@@ -426,7 +426,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	served := make(chan error, 1)
-	go func() { served <- a.http.Listener(ln) }()
+	go func() { served <- a.http.Serve(ln) }()
 	go func() {
 		// A public mirror repository publishes every customer's mail.
 		checkCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -437,7 +437,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if a.cfg.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", a.cfg.MetricsAddr)
 		if err != nil {
-			_ = a.http.Shutdown()
+			_ = a.http.Shutdown(context.Background())
 			_ = a.queue.Stop(context.Background())
 			return fmt.Errorf("listen on %s (PORTICO_METRICS_ADDR): %w", a.cfg.MetricsAddr, err)
 		}
@@ -457,7 +457,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
-	httpErr := a.http.ShutdownWithContext(stopCtx)
+	httpErr := a.http.Shutdown(stopCtx)
 	if metricsSrv != nil {
 		httpErr = errors.Join(httpErr, metricsSrv.Shutdown(stopCtx))
 	}

@@ -105,7 +105,7 @@ func do(t *testing.T, a *app.App, r req) response {
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
-	res, err := a.HTTP().Test(hr, -1)
+	res, err := a.HTTP().Test(hr)
 	if err != nil {
 		t.Fatalf("%s %s: %v", r.method, r.path, err)
 	}
@@ -482,6 +482,26 @@ func TestPortalAndWidgetSettings(t *testing.T) {
 	}
 	if p := get("/support/admin/settings/portal"); p["allow_reply"] != false || p["retention_after_close"] != "2h" || p["enabled"] != true {
 		t.Errorf("portal after PUT = %v (a refused PUT must change nothing)", p)
+	}
+	// The admin page asks the server what a period means instead of parsing it.
+	for _, c := range []struct {
+		value, want string
+		status      int
+	}{
+		{"14d", `{"description":"2 weeks","seconds":1209600,"value":"2w"}`, 200},
+		{"%2090m%20", `{"description":"90 minutes","seconds":5400,"value":"90m"}`, 200},
+		{"1h", `{"description":"1 hour","seconds":3600,"value":"1h"}`, 200},
+		{"3%20days", `{"errors":{"value":"use a number followed by m, h, d or w, e.g. 30d"}}`, 422},
+		{"0d", `{"errors":{"value":"must be at least 1m"}}`, 422},
+		{"", `{"errors":{"value":"use a number followed by m, h, d or w, e.g. 30d"}}`, 422},
+	} {
+		r := do(t, a, req{method: "GET", path: "/support/admin/settings/period?value=" + c.value, header: bearer()})
+		if r.Status != c.status || strings.TrimSpace(string(r.Body)) != c.want {
+			t.Errorf("period %q = %d %s, want %d %s", c.value, r.Status, r.Body, c.status, c.want)
+		}
+	}
+	if r := do(t, a, req{method: "GET", path: "/support/admin/settings/period?value=1d"}); r.Status != 401 {
+		t.Errorf("period check signed out: %d", r.Status)
 	}
 	cfg := do(t, a, req{method: "GET", path: "/support/widget/config"}).json(t)
 	if cfg["color"] != "#123ABC" || cfg["position"] != "bottom-left" || fmt.Sprint(cfg["priorities"]) != "[p1 p2]" {

@@ -39,7 +39,7 @@ func send(t *testing.T, a *app.App, method, path, contentType string, body []byt
 	for k, v := range header {
 		hr.Header.Set(k, v)
 	}
-	res, err := a.HTTP().Test(hr, -1)
+	res, err := a.HTTP().Test(hr)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -384,7 +384,7 @@ func TestBadInputStaticRoutes(t *testing.T) {
 	}
 	for _, p := range paths {
 		hr := httptest.NewRequest("GET", p, nil) // the request line is sent exactly as written
-		res, err := a.HTTP().Test(hr, -1)
+		res, err := a.HTTP().Test(hr)
 		if err != nil {
 			t.Fatalf("GET %s: %v", p, err)
 		}
@@ -580,7 +580,7 @@ func TestBadInputPortalReply(t *testing.T) {
 			{"escape and bell", formCT, "body=ring%07%1B%5B31m", 422, "control characters", "ring"},
 			{"100k characters", formCT, url.Values{"body": {strings.Repeat("ü", 100000)}}.Encode(), 413, "far longer than 10,000 characters", ""},
 			{"10 MB", formCT, url.Values{"body": {strings.Repeat("x", 10<<20)}}.Encode(), 413, "far longer than 10,000 characters", ""},
-			{"10,001 characters", formCT, url.Values{"body": {strings.Repeat("y", 10001)}}.Encode(), 422, "at most 10000", strings.Repeat("y", 10001)},
+			{"10,001 characters", formCT, url.Values{"body": {strings.Repeat("y", 10001)}}.Encode(), 422, "at most 10,000 characters (it has 10,001)", strings.Repeat("y", 10001)},
 			{"JSON instead of a form", ctJSON, `{"body":"hello"}`, 422, "is required", ""},
 			{"only markup", formCT, url.Values{"body": {"<script>alert(1)</script><style>x</style>"}}.Encode(), 422, "is required", ""},
 		} {

@@ -82,7 +82,7 @@ func form(t *testing.T, a *app.App, path string, values url.Values) response {
 	t.Helper()
 	hr := httptest.NewRequest("POST", path, strings.NewReader(values.Encode()))
 	hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := a.HTTP().Test(hr, -1)
+	res, err := a.HTTP().Test(hr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestPortalReplyValidation(t *testing.T) {
 	}{
 		{"empty", "   ", 422, "is required"},
 		{"only markup", "<p><br></p>", 422, "is required"},
-		{"too long", long, 422, "at most 10000"},
+		{"too long", long, 422, "at most 10,000 characters (it has 10,001)"},
 		{"exactly the limit", strings.Repeat("ß", 10000), 303, ""},
 	} {
 		r := form(t, ma.App, path+"/replies", url.Values{"body": {c.body}})

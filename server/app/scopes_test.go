@@ -120,9 +120,12 @@ func TestAdminTokenScopesCoverEveryRoute(t *testing.T) {
 	open := map[string]bool{
 		"/support/admin/api/session": true, "/support/admin/api/info": true,
 		"/support/admin/contacts/:id/promote": true, "/support/admin/signup-tokens/verify": true,
+		// Reads nothing and writes nothing: it parses a period for the
+		// settings pages of any scope.
+		"/support/admin/settings/period": true,
 	}
 	n := 0
-	for _, rt := range a.HTTP().GetRoutes(true) {
+	for _, rt := range a.HTTP().Routes() {
 		if !strings.HasPrefix(rt.Path, "/support/admin/") || open[rt.Path] || rt.Method == "HEAD" {
 			continue
 		}

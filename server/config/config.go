@@ -159,6 +159,15 @@ func load(lookup func(string) (string, bool), defaultPath string) (Config, error
 	c.TurnstileSecretKey = l.value("PORTICO_TURNSTILE_SECRET_KEY", "")
 	c.TurnstileVerifyURL = parse(l, "PORTICO_TURNSTILE_VERIFY_URL",
 		"https://challenges.cloudflare.com/turnstile/v0/siteverify", parseHTTPURL)
+	// The site key shows the challenge, the secret checks its answer: with
+	// only the secret every guest would be refused, with only the site key
+	// nobody would be checked.
+	switch site, secret := l.isSet("PORTICO_TURNSTILE_SITE_KEY"), l.isSet("PORTICO_TURNSTILE_SECRET_KEY"); {
+	case site && !secret:
+		l.check("PORTICO_TURNSTILE_SITE_KEY", errors.New("PORTICO_TURNSTILE_SECRET_KEY must be set too"))
+	case secret && !site:
+		l.check("PORTICO_TURNSTILE_SECRET_KEY", errors.New("PORTICO_TURNSTILE_SITE_KEY must be set too"))
+	}
 
 	c.InboundSecret = l.value("PORTICO_INBOUND_SECRET", "")
 	c.PostmarkBasicAuth = parse(l, "PORTICO_POSTMARK_BASIC_AUTH", "", parseBasicAuth)

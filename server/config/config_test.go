@@ -405,6 +405,8 @@ func TestErrors(t *testing.T) {
 		{"installation id", map[string]string{"PORTICO_GITHUB_APP_INSTALLATION_ID": "1.5"}, "PORTICO_GITHUB_APP_INSTALLATION_ID: \"1.5\" is not a positive integer", true},
 		{"API URL relative", map[string]string{"PORTICO_GITHUB_API_URL": "api.github.com"}, "PORTICO_GITHUB_API_URL: \"api.github.com\" is not an absolute http:// or https:// URL", true},
 		{"verify URL relative", map[string]string{"PORTICO_TURNSTILE_VERIFY_URL": "/verify"}, "PORTICO_TURNSTILE_VERIFY_URL:", false},
+		{"turnstile site key alone", map[string]string{"PORTICO_TURNSTILE_SITE_KEY": "0x4AAAAsite"}, "PORTICO_TURNSTILE_SITE_KEY: PORTICO_TURNSTILE_SECRET_KEY must be set too", false},
+		{"turnstile secret alone", map[string]string{"PORTICO_TURNSTILE_SECRET_KEY": "turnstile-s3cr3t"}, "PORTICO_TURNSTILE_SECRET_KEY: PORTICO_TURNSTILE_SITE_KEY must be set too", true},
 		{"postmark no colon", map[string]string{"PORTICO_POSTMARK_BASIC_AUTH": "s3cr3t"}, "PORTICO_POSTMARK_BASIC_AUTH: must be user:password", true},
 		{"postmark no user", map[string]string{"PORTICO_POSTMARK_BASIC_AUTH": ":s3cr3t"}, "PORTICO_POSTMARK_BASIC_AUTH: must be user:password", true},
 		{"sns not arn", map[string]string{"PORTICO_SNS_TOPIC_ARNS": "arn:aws:sns:x:1:t, topic"}, `PORTICO_SNS_TOPIC_ARNS: "topic" is not an ARN`, false},

@@ -17,7 +17,6 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portico/portico/server/admin"
@@ -69,7 +68,7 @@ func (fakeAuth) BearerAllows(string) bool { return true }
 
 func (fakeAuth) AllowLogin(context.Context, string, string) (time.Duration, error) { return 0, nil }
 
-func newTestServer(t *testing.T, ui fs.FS, info AdminInfo, secure bool) *fiber.App {
+func newTestServer(t *testing.T, ui fs.FS, info AdminInfo, secure bool) *Server {
 	t.Helper()
 	return New(Options{
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -87,9 +86,9 @@ type answer struct {
 	body   string
 }
 
-func do(t *testing.T, app *fiber.App, req *http.Request) answer {
+func do(t *testing.T, app *Server, req *http.Request) answer {
 	t.Helper()
-	res, err := app.Test(req, -1)
+	res, err := app.Test(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +97,7 @@ func do(t *testing.T, app *fiber.App, req *http.Request) answer {
 	return answer{res.StatusCode, res.Header, string(body)}
 }
 
-func get(t *testing.T, app *fiber.App, target string) answer {
+func get(t *testing.T, app *Server, target string) answer {
 	t.Helper()
 	return do(t, app, httptest.NewRequest(http.MethodGet, target, nil))
 }
@@ -222,7 +221,7 @@ func TestAdminUIGzip(t *testing.T) {
 	app := newTestServer(t, builtUI(), AdminInfo{}, false)
 	req := httptest.NewRequest(http.MethodGet, "/admin/assets/index-Ab12Cd34.js", nil)
 	req.Header.Set("Accept-Encoding", "br, gzip;q=0.8")
-	res, err := app.Test(req, -1)
+	res, err := app.Test(req)
 	if err != nil {
 		t.Fatal(err)
 	}

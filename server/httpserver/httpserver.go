@@ -24,10 +24,10 @@ import (
 	"github.com/portico/portico/server/adminauth"
 	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/githubhook"
+	"github.com/portico/portico/server/httperr"
 	"github.com/portico/portico/server/inbound"
-	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/logmask"
 	"github.com/portico/portico/server/portal"
-	"github.com/portico/portico/server/privacy"
 	"github.com/portico/portico/server/widget"
 )
 
@@ -74,8 +74,8 @@ type Options struct {
 	Workflows *admin.WorkflowHandler
 }
 
-// New returns the Fiber app with every route.
-func New(o Options) *fiber.App {
+// New returns the server with every route.
+func New(o Options) *Server {
 	app := fiber.New(fiber.Config{
 		AppName:               "portico",
 		BodyLimit:             BodyLimit,
@@ -83,7 +83,7 @@ func New(o Options) *fiber.App {
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           2 * time.Minute,
 		DisableStartupMessage: true,
-		ErrorHandler:          errorHandler(o.Logger),
+		ErrorHandler:          httperr.Handler(o.Logger),
 		// Bodies are read by limitBodies, route by route, not up front;
 		// multipart forms are parsed only once the body passed its limit.
 		StreamRequestBody:            true,
@@ -98,7 +98,7 @@ func New(o Options) *fiber.App {
 	app.Use(securityHeaders(o.HSTS))
 	app.Use(limitBodies)
 	routes(app, o)
-	return app
+	return &Server{app: app}
 }
 
 // routes is the route table: every URL the server answers is here.
@@ -141,6 +141,7 @@ func routes(app *fiber.App, o Options) {
 	authed.Get("/settings/portal", settingsScope, a.GetPortal)
 	authed.Put("/settings/portal", settingsScope, a.PutPortal)
 	authed.Get("/settings/widget", settingsScope, a.GetWidget)
+	authed.Get("/settings/period", a.CheckPeriod)
 	authed.Put("/settings/widget", settingsScope, a.PutWidget)
 	authed.Get("/tickets", ticketsScope, a.ListTickets)
 	authed.Get("/tickets/:reference", ticketsScope, a.GetTicket)
@@ -205,40 +206,7 @@ func adminHeaders(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// errorHandler answers every error as JSON {"error": "..."} (or
-// {"errors": {...}} for field errors); unexpected errors are logged with the
-// request id and answered 500 without details.
-func errorHandler(log *slog.Logger) fiber.ErrorHandler {
-	return func(c *fiber.Ctx, err error) error {
-		var fe *fiber.Error
-		var fields model.FieldErrors
-		switch {
-		case errors.As(err, &fields):
-			return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"errors": fields})
-		case errors.As(err, &fe):
-			msg := fe.Message
-			if fe.Code == fiber.StatusRequestEntityTooLarge {
-				msg = "the request body is too large"
-			}
-			if fe.Code >= 500 {
-				log.ErrorContext(c.UserContext(), "request failed", "err", err, "status", fe.Code, "request_id", requestID(c))
-			}
-			return c.Status(fe.Code).JSON(fiber.Map{"error": msg})
-		case errors.Is(err, model.ErrNotFound):
-			return c.Status(fiber.StatusNotFound).JSON(fiber.Map{"error": err.Error()})
-		}
-		log.ErrorContext(c.UserContext(), "request failed", "err", err, "request_id", requestID(c),
-			"method", c.Method(), "path", privacy.RedactPath(c.Path()))
-		return c.Status(fiber.StatusInternalServerError).JSON(fiber.Map{
-			"error": "internal error; quote request id " + requestID(c) + " when reporting it", "request_id": requestID(c),
-		})
-	}
-}
-
-func requestID(c *fiber.Ctx) string {
-	id, _ := c.Locals(requestid.ConfigDefault.ContextKey).(string)
-	return id
-}
+func requestID(c *fiber.Ctx) string { return httperr.RequestID(c) }
 
 // recoverPanic turns a panic into a logged 500; the client never sees a stack.
 func recoverPanic(log *slog.Logger) fiber.Handler {
@@ -300,7 +268,7 @@ func accessLog(log *slog.Logger, m *metrics) fiber.Handler {
 			level = slog.LevelError
 		}
 		// The path can hold a portal token: it never reaches the log.
-		log.Log(c.UserContext(), level, "http", "method", c.Method(), "path", privacy.RedactPath(c.Path()), "route", route,
+		log.Log(c.UserContext(), level, "http", "method", c.Method(), "path", logmask.RedactPath(c.Path()), "route", route,
 			"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "ip", ClientIP(c).String(), "request_id", requestID(c))
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/portico/portico/server/httperr"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestPanicRecovery(t *testing.T) {
 	var logged bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logged, nil))
-	app := fiber.New(fiber.Config{ErrorHandler: errorHandler(log)})
+	app := fiber.New(fiber.Config{ErrorHandler: httperr.Handler(log)})
 	app.Use(requestid.New())
 	app.Use(accessLog(log, newMetrics(prometheus.NewRegistry())))
 	app.Use(recoverPanic(log))

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -54,7 +53,7 @@ func builtWidget(t *testing.T) fstest.MapFS {
 	}
 }
 
-func newWidgetTestServer(t *testing.T, dist fstest.MapFS) *fiber.App {
+func newWidgetTestServer(t *testing.T, dist fstest.MapFS) *Server {
 	t.Helper()
 	o := Options{
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -67,13 +66,13 @@ func newWidgetTestServer(t *testing.T, dist fstest.MapFS) *fiber.App {
 	return New(o)
 }
 
-func widgetGet(t *testing.T, app *fiber.App, path string, header ...string) (*http.Response, []byte) {
+func widgetGet(t *testing.T, app *Server, path string, header ...string) (*http.Response, []byte) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	res, err := app.Test(req, -1)
+	res, err := app.Test(req)
 	if err != nil {
 		t.Fatal(err)
 	}

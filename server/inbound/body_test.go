@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/inbucket/html2text"
 	"github.com/portico/portico/server/model"
 )
 
@@ -146,4 +147,26 @@ func hasUnquotedText(s string) bool {
 		}
 	}
 	return false
+}
+
+// TestHTMLToTextAgainstHTML2Text is why HTMLToText is our own and not
+// enmime's converter (github.com/inbucket/html2text, already in the module
+// graph): on the cases below, which quote stripping and agents rely on, it
+// loses structure. Should a new version get them right, this test fails and
+// the switch is worth making.
+func TestHTMLToTextAgainstHTML2Text(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"quoted reply: one > per quoted line, no empty quote lines", "<p>Yes</p><blockquote><p>Did it work?</p><p>Second</p></blockquote>", "Yes\n\n> Did it work?\n>\n> Second"},
+		{"ordered lists keep their numbers", "<ol><li>first</li><li>second</li></ol>", "1. first\n2. second"},
+		{"table rows stay lines", "<table><tr><td>Order</td><td>998</td></tr><tr><td>Total</td><td>€5</td></tr></table>", "Order 998\nTotal €5"},
+		{"pre keeps indentation", "<pre>line 1\n  line 2</pre>", "line 1\n  line 2"},
+	}
+	for _, c := range cases {
+		if got := HTMLToText(c.in); got != c.want {
+			t.Errorf("%s: HTMLToText = %q, want %q", c.name, got, c.want)
+		}
+		if got, err := html2text.FromString(c.in, html2text.Options{OmitLinks: true}); err == nil && got == c.want {
+			t.Errorf("%s: html2text now gets this right (%q); consider replacing HTMLToText with it", c.name, got)
+		}
+	}
 }

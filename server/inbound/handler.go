@@ -14,8 +14,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/portico/portico/server/logmask"
 	"github.com/portico/portico/server/model"
-	"github.com/portico/portico/server/privacy"
 	"github.com/portico/portico/server/tickets"
 )
 
@@ -213,7 +213,7 @@ func (h *Handler) unparsable(c *fiber.Ctx, err error) error {
 func (h *Handler) process(c *fiber.Ctx, m model.InboundMail) error {
 	ctx := c.UserContext()
 	if reason := AutoReplyReason(m, h.o.ReplyDomain); reason != "" {
-		h.o.Log.InfoContext(ctx, "inbound mail ignored", "reason", reason, "provider", m.Provider, "message_id", privacy.Scrub(m.MessageID))
+		h.o.Log.InfoContext(ctx, "inbound mail ignored", "reason", reason, "provider", m.Provider, "message_id", logmask.Scrub(m.MessageID))
 		return c.JSON(result{Outcome: tickets.OutcomeIgnored, Reason: reason})
 	}
 	original := BodyText(m)
@@ -226,7 +226,7 @@ func (h *Handler) process(c *fiber.Ctx, m model.InboundMail) error {
 		out.TicketReference = res.Ticket.Reference
 	}
 	h.o.Log.InfoContext(ctx, "inbound mail", "outcome", res.Outcome, "reason", res.Reason, "ticket", out.TicketReference,
-		"provider", m.Provider, "message_id", privacy.Scrub(m.MessageID), "authenticated", m.Authenticated(),
+		"provider", m.Provider, "message_id", logmask.Scrub(m.MessageID), "authenticated", m.Authenticated(),
 		"spf", string(m.Auth.SPF), "dkim", string(m.Auth.DKIM), "dmarc", string(m.Auth.DMARC))
 	return c.JSON(out)
 }

@@ -14,8 +14,8 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/portico/portico/server/logmask"
 	"github.com/portico/portico/server/model"
-	"github.com/portico/portico/server/privacy"
 	"github.com/portico/portico/server/ratelimit"
 	"github.com/portico/portico/server/store"
 )
@@ -109,7 +109,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 			return errors.Join(err, markErr)
 		}
 		if final {
-			w.d.Log.WarnContext(ctx, "mail refused for good", "outbound_id", m.ID, "to", privacy.MaskEmail(m.ToEmail), "err", err)
+			w.d.Log.WarnContext(ctx, "mail refused for good", "outbound_id", m.ID, "to", logmask.MaskEmail(m.ToEmail), "err", err)
 			return river.JobCancel(err)
 		}
 		return err
@@ -151,7 +151,7 @@ func (w *Worker) dropOverLimit(ctx context.Context, m model.OutboundMail) (bool,
 		return false, err
 	}
 	w.d.Log.WarnContext(ctx, "automatic mail dropped: recipient over the per-recipient limit",
-		"outbound_id", m.ID, "ticket_id", m.TicketID, "kind", m.Kind, "to", privacy.MaskEmail(m.ToEmail),
+		"outbound_id", m.ID, "ticket_id", m.TicketID, "kind", m.Kind, "to", logmask.MaskEmail(m.ToEmail),
 		"limit", w.d.PerRecipient.Count, "period", w.d.PerRecipient.Period)
 	return true, nil
 }

@@ -7,14 +7,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"math"
-	"net/url"
 	"strconv"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/portico/portico/server/clientip"
+	"github.com/portico/portico/server/download"
+	"github.com/portico/portico/server/httperr"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/tickets"
 	"github.com/portico/portico/views"
@@ -102,21 +102,22 @@ func (h *Handler) Reply(c *fiber.Ctx) error {
 	if err == nil {
 		return c.Redirect("/portal/"+token+"?sent=1#reply", fiber.StatusSeeOther)
 	}
-	var fields model.FieldErrors
-	var limited *tickets.RateLimitedError
+	a, ok := httperr.Of(err)
+	if a.RetryAfter > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(a.RetryAfter))
+	}
 	switch {
-	case errors.As(err, &fields):
-		return h.again(c, token, fiber.StatusUnprocessableEntity, body, fields["body"])
-	case errors.Is(err, tickets.ErrNotHuman):
-		return h.again(c, token, fiber.StatusForbidden, body, h.s.HumanCheckFailed)
+	case !ok:
 	case errors.Is(err, tickets.ErrRepliesOff):
-		return h.again(c, token, fiber.StatusForbidden, "", "")
-	case errors.As(err, &limited):
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(math.Ceil(limited.RetryAfter.Seconds())))))
-		return h.again(c, token, fiber.StatusTooManyRequests, body, h.s.TooManyText)
-	case errors.Is(err, tickets.ErrHumanCheckUnavailable), errors.Is(err, tickets.ErrLimiterUnavailable):
-		c.Set(fiber.HeaderRetryAfter, "30")
-		return h.again(c, token, fiber.StatusServiceUnavailable, body, h.s.UnavailableText)
+		return h.again(c, token, a.Status, "", "")
+	case a.Status == fiber.StatusUnprocessableEntity:
+		return h.again(c, token, a.Status, body, a.Fields["body"])
+	case a.Status == fiber.StatusForbidden:
+		return h.again(c, token, a.Status, body, h.s.HumanCheckFailed)
+	case a.Status == fiber.StatusTooManyRequests:
+		return h.again(c, token, a.Status, body, h.s.TooManyText)
+	case a.Status == fiber.StatusServiceUnavailable:
+		return h.again(c, token, a.Status, body, h.s.UnavailableText)
 	}
 	return h.fail(c, err)
 }
@@ -169,16 +170,8 @@ func (h *Handler) Attachment(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	SendAttachment(c, a)
+	download.Attachment(c, a)
 	return nil
-}
-
-// SendAttachment writes an attachment as a download.
-func SendAttachment(c *fiber.Ctx, a model.Attachment) {
-	c.Set(fiber.HeaderContentType, "application/octet-stream")
-	c.Set(fiber.HeaderContentDisposition, "attachment; filename*=UTF-8''"+url.PathEscape(a.Filename))
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Response().SetBodyRaw(a.Data)
 }
 
 func humanSize(n int64) string {

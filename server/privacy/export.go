@@ -6,7 +6,6 @@ import (
 
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/store"
-	"github.com/portico/portico/server/validate"
 )
 
 // ExportFormat names the layout of an export; it changes when fields are
@@ -136,7 +135,7 @@ func (s *Service) Export(ctx context.Context, contactID int64, actor string) (Ex
 	if err != nil {
 		return Export{}, err
 	}
-	retention, _ := validate.Retention(portal.RetentionAfterClose)
+	retention := portal.Retention
 	now := s.now()
 	out := Export{
 		Format: ExportFormat, ExportedAt: now.UTC(),

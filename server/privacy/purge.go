@@ -8,6 +8,7 @@ import (
 
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/store"
+	"github.com/portico/portico/server/validate"
 )
 
 // PurgeBatch is how many tickets the purge looks up at a time. Each ticket is
@@ -33,10 +34,11 @@ func (s *Service) Purge(ctx context.Context) (Purged, error) {
 	if err != nil {
 		return done, err
 	}
-	after, ok := p.PurgeAfter()
-	if !ok {
+	after := p.PurgeAfter
+	if after <= 0 {
 		return done, nil
 	}
+	period := validate.FormatRetention(after)
 	cutoff := s.now().Add(-after)
 	actor := ActorRetention
 	for {
@@ -60,7 +62,7 @@ func (s *Service) Purge(ctx context.Context) (Purged, error) {
 				}
 				ticketErased = true
 				if err := tx.AddPrivacyAudit(ctx, store.AuditEntry{Action: store.AuditPurge, ContactID: t.ContactID, TicketID: &t.ID,
-					Actor: actor, Detail: detail(map[string]any{"purge_closed_after": *p.PurgeClosedAfter, "erased": e})}); err != nil {
+					Actor: actor, Detail: detail(map[string]any{"purge_closed_after": period, "erased": e})}); err != nil {
 					return err
 				}
 				if t.ContactID == nil {
@@ -99,7 +101,7 @@ func (s *Service) Purge(ctx context.Context) (Purged, error) {
 	}
 	if done.Tickets > 0 {
 		s.log.InfoContext(ctx, "retention purge", "tickets", done.Tickets, "contacts", done.Contacts,
-			"purge_closed_after", *p.PurgeClosedAfter)
+			"purge_closed_after", period)
 	}
 	return done, nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/portico/portico/server/logmask"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/store"
 )
@@ -76,7 +77,7 @@ func maskActor(actor string) string {
 	if actor == ActorAPIToken || actor == ActorRetention {
 		return actor
 	}
-	return MaskEmail(actor)
+	return logmask.MaskEmail(actor)
 }
 
 func wrap(what string, err error) error {

@@ -2,6 +2,8 @@ package settings
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -11,11 +13,45 @@ import (
 
 const keyPrivacy = "privacy"
 
-// Privacy configures the retention purge.
+// Privacy configures the retention purge. In JSON PurgeAfter is
+// "purge_closed_after": "365d", or null when the purge is off.
 type Privacy struct {
-	// PurgeClosedAfter is how long a closed ticket is kept before the daily
-	// purge erases it, in the retention syntax (365d); nil: never (default).
+	// PurgeAfter is how long a closed ticket is kept before the daily purge
+	// erases it; 0: never (the default).
+	PurgeAfter time.Duration
+}
+
+type privacyJSON struct {
 	PurgeClosedAfter *string `json:"purge_closed_after"`
+}
+
+// MarshalJSON writes the period as "365d", or null when the purge is off.
+func (p Privacy) MarshalJSON() ([]byte, error) {
+	var j privacyJSON
+	if p.PurgeAfter > 0 {
+		f := validate.FormatRetention(p.PurgeAfter)
+		j.PurgeClosedAfter = &f
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads stored settings; a period that does not parse is an
+// error rather than a silently disabled purge.
+func (p *Privacy) UnmarshalJSON(b []byte) error {
+	var j privacyJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*p = Privacy{}
+	if j.PurgeClosedAfter == nil {
+		return nil
+	}
+	d, msg := validate.Retention(*j.PurgeClosedAfter)
+	if msg != "" {
+		return fmt.Errorf("purge_closed_after %q: %s", *j.PurgeClosedAfter, msg)
+	}
+	p.PurgeAfter = d
+	return nil
 }
 
 // PrivacyInput carries what an admin sent: PurgeClosedAfter nil keeps the
@@ -24,23 +60,11 @@ type PrivacyInput struct {
 	PurgeClosedAfter *string
 }
 
-// PurgeAfter is the purge period; false when the purge is off.
-func (p Privacy) PurgeAfter() (time.Duration, bool) {
-	if p.PurgeClosedAfter == nil {
-		return 0, false
-	}
-	d, msg := validate.Retention(*p.PurgeClosedAfter)
-	return d, msg == ""
-}
-
 // Privacy returns the privacy settings (purge off unless set).
 func (s *Service) Privacy(ctx context.Context) (Privacy, error) {
 	var p Privacy
 	if _, err := s.load(ctx, keyPrivacy, &p); err != nil {
 		return Privacy{}, err
-	}
-	if _, ok := p.PurgeAfter(); !ok {
-		p.PurgeClosedAfter = nil
 	}
 	return p, nil
 }
@@ -56,14 +80,13 @@ func (s *Service) SetPrivacy(ctx context.Context, in PrivacyInput) (Privacy, err
 	if in.PurgeClosedAfter != nil {
 		v := strings.TrimSpace(*in.PurgeClosedAfter)
 		if v == "" {
-			p.PurgeClosedAfter = nil
+			p.PurgeAfter = 0
 		} else {
 			d, msg := validate.Retention(v)
 			if msg != "" {
 				return Privacy{}, model.FieldErrors{"purge_closed_after": msg}
 			}
-			f := validate.FormatRetention(d)
-			p.PurgeClosedAfter = &f
+			p.PurgeAfter = d
 		}
 	}
 	if err := s.save(ctx, keyPrivacy, p); err != nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/portico/portico/server/model"
@@ -53,11 +54,42 @@ type GuestPolicyInput struct {
 	SignupURLTemplate string
 }
 
-// Portal configures the customer portal.
+// Portal configures the customer portal. In JSON (stored and in the admin
+// API) Retention is written in the retention syntax, "retention_after_close":
+// "30d"; it is parsed once, when the settings are read.
 type Portal struct {
+	Enabled    bool
+	AllowReply bool
+	// Retention is how long a portal link keeps working after its ticket
+	// closed (model.PortalLink.State applies it).
+	Retention time.Duration
+}
+
+type portalJSON struct {
 	Enabled             bool   `json:"enabled"`
 	AllowReply          bool   `json:"allow_reply"`
 	RetentionAfterClose string `json:"retention_after_close"`
+}
+
+// MarshalJSON writes the retention as "30d".
+func (p Portal) MarshalJSON() ([]byte, error) {
+	return json.Marshal(portalJSON{Enabled: p.Enabled, AllowReply: p.AllowReply,
+		RetentionAfterClose: validate.FormatRetention(p.Retention)})
+}
+
+// UnmarshalJSON reads stored settings; fields left out keep p's values, and a
+// retention that does not parse is an error rather than a silent zero.
+func (p *Portal) UnmarshalJSON(b []byte) error {
+	j := portalJSON{Enabled: p.Enabled, AllowReply: p.AllowReply, RetentionAfterClose: validate.FormatRetention(p.Retention)}
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	d, msg := validate.Retention(j.RetentionAfterClose)
+	if msg != "" {
+		return fmt.Errorf("retention_after_close %q: %s", j.RetentionAfterClose, msg)
+	}
+	*p = Portal{Enabled: j.Enabled, AllowReply: j.AllowReply, Retention: d}
+	return nil
 }
 
 // PortalInput carries the fields an admin sent; nil keeps the current value.
@@ -95,7 +127,7 @@ const (
 
 // DefaultPortal is the portal before an admin changes anything.
 func DefaultPortal() Portal {
-	return Portal{Enabled: true, AllowReply: true, RetentionAfterClose: "30d"}
+	return Portal{Enabled: true, AllowReply: true, Retention: 30 * 24 * time.Hour}
 }
 
 // DefaultWidget is the widget before an admin changes anything. It is a
@@ -262,7 +294,7 @@ func (s *Service) SetPortal(ctx context.Context, in PortalInput) (Portal, error)
 		if msg != "" {
 			return Portal{}, model.FieldErrors{"retention_after_close": msg}
 		}
-		p.RetentionAfterClose = validate.FormatRetention(d)
+		p.Retention = d
 	}
 	if err := s.save(ctx, keyPortal, p); err != nil {
 		return Portal{}, err

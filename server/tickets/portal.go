@@ -8,7 +8,6 @@ import (
 	"html"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
 
@@ -82,24 +81,17 @@ func (s *Service) OpenPortal(ctx context.Context, token string) (PortalPage, err
 	if err != nil {
 		return PortalPage{}, err
 	}
-	if link.RevokedAt != nil {
-		return PortalPage{}, notFound
-	}
 	t, err := s.store.Ticket(ctx, link.TicketID)
 	if err != nil {
 		return PortalPage{}, err
 	}
 	page := PortalPage{Ticket: t, Link: link, AllowReply: portal.AllowReply}
-	if t.ClosedAt != nil {
-		retention, msg := validate.Retention(portal.RetentionAfterClose)
-		if msg != "" {
-			return PortalPage{}, fmt.Errorf("tickets: stored retention %q: %s", portal.RetentionAfterClose, msg)
-		}
-		exp := t.ClosedAt.Add(retention)
-		if !s.now().Before(exp) {
-			return PortalPage{}, ErrPortalGone
-		}
-		page.ExpiresAt = &exp
+	var state string
+	switch state, page.ExpiresAt = link.State(t.ClosedAt, portal.Retention, s.now()); state {
+	case model.LinkRevoked:
+		return PortalPage{}, notFound
+	case model.LinkExpired:
+		return PortalPage{}, ErrPortalGone
 	}
 	if page.Messages, err = s.store.PortalMessages(ctx, t.ID, link.Email); err != nil {
 		return PortalPage{}, err
@@ -167,23 +159,11 @@ func (s *Service) ReplyOnPortal(ctx context.Context, in PortalReply) (model.Mess
 		return model.Message{}, ErrRepliesOff
 	}
 	body := CleanReply(in.Body)
-	switch n := utf8.RuneCountInString(body); {
-	case n == 0:
-		return model.Message{}, model.FieldErrors{"body": "is required"}
-	case n > validate.MaxDescription:
-		return model.Message{}, model.FieldErrors{"body": fmt.Sprintf("must be at most %d characters (it has %d)", validate.MaxDescription, n)}
-	}
-	// Invalid UTF-8 and NUL (which PostgreSQL refuses in text) are the
-	// sender's mistake, not ours: 422 like the widget, not 500.
-	if msg := validate.Description(body); msg != "" {
+	if msg := validate.Reply(body); msg != "" {
 		return model.Message{}, model.FieldErrors{"body": msg}
 	}
-	human, err := s.turnstile.Verify(ctx, in.Turnstile, in.ClientIP)
-	if err != nil {
-		return model.Message{}, fmt.Errorf("%w: %w", ErrHumanCheckUnavailable, err)
-	}
-	if !human {
-		return model.Message{}, ErrNotHuman
+	if err := s.checkHuman(ctx, in.Turnstile, in.ClientIP); err != nil {
+		return model.Message{}, err
 	}
 	res, err := s.limiter.Allow(ctx, fmt.Sprintf("portal:reply:%d", page.Link.ID), PortalReplyLimit)
 	if err != nil {

@@ -41,18 +41,14 @@ type Limits struct {
 	PerIP    ratelimit.Limit
 }
 
-// HumanVerifier checks a Turnstile response.
-type HumanVerifier interface {
-	Verify(ctx context.Context, response, remoteIP string) (bool, error)
-}
-
 // Deps are what the service works with.
 type Deps struct {
-	Store     *store.Store
-	Jobs      Enqueuer
-	Settings  *settings.Service
-	Limiter   ratelimit.Limiter
-	Limits    Limits
+	Store    *store.Store
+	Jobs     Enqueuer
+	Settings *settings.Service
+	Limiter  ratelimit.Limiter
+	Limits   Limits
+	// Turnstile is required (New panics without it).
 	Turnstile HumanVerifier
 	// BaseURL is PORTICO_BASE_URL without a trailing slash; portal links start with it.
 	BaseURL string
@@ -78,8 +74,12 @@ type Service struct {
 	now         func() time.Time
 }
 
-// New returns the tickets service.
+// New returns the tickets service. A missing human check is a programming
+// error, caught at start-up: the service must never fail open.
 func New(d Deps) *Service {
+	if d.Turnstile == nil {
+		panic("tickets: Deps.Turnstile is required")
+	}
 	return &Service{store: d.Store, jobs: d.Jobs, settings: d.Settings, limiter: d.Limiter, limits: d.Limits,
 		turnstile: d.Turnstile, baseURL: d.BaseURL, replyDomain: d.ReplyDomain, keys: d.Keys, now: d.Now}
 }
@@ -109,11 +109,16 @@ type WidgetSubmission struct {
 	RequesterID *int64
 	// ClientIP is the submitter's address, for the per-IP budget.
 	ClientIP string
+	// Turnstile is the challenge's response; a guest submission must prove
+	// a human, a host app's signed user need not.
+	Turnstile string
 }
 
 // CreateFromWidget validates and files a widget ticket. Invalid fields come
-// back as model.FieldErrors, an exhausted budget as *RateLimitedError; either
-// way nothing is written. Only valid submissions count against the budgets,
+// back as model.FieldErrors, a failed human check as ErrNotHuman, an
+// exhausted budget as *RateLimitedError; either way nothing is written.
+// Fields are checked before the human check, so that a typo does not spend
+// the visitor's (single-use) Turnstile token. Only valid submissions count against the budgets,
 // so a visitor fixing a typo does not lose a try. The ticket, its contact,
 // its first message and the ticket.created job commit together.
 func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (model.Ticket, error) {
@@ -132,6 +137,11 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 	}, widget.Priorities)
 	if len(fields) > 0 {
 		return model.Ticket{}, model.FieldErrors(fields)
+	}
+	if in.RequesterID == nil { // a host app vouches for its signed users
+		if err := s.checkHuman(ctx, in.Turnstile, in.ClientIP); err != nil {
+			return model.Ticket{}, err
+		}
 	}
 	if in.Priority == "" {
 		in.Priority = widget.DefaultPriority()
@@ -316,11 +326,10 @@ func (s *Service) Get(ctx context.Context, reference string) (Detail, error) {
 	if err != nil {
 		return Detail{}, err
 	}
-	retention, _ := validate.Retention(portal.RetentionAfterClose)
 	now := s.now()
 	for _, l := range links {
 		v := LinkView{PortalLink: l}
-		v.State, v.ExpiresAt = l.State(t.ClosedAt, retention, now)
+		v.State, v.ExpiresAt = l.State(t.ClosedAt, portal.Retention, now)
 		d.Links = append(d.Links, v)
 	}
 	return d, nil

@@ -31,18 +31,24 @@ type clock struct {
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 
 // human answers the human check as told.
+// human answers the Turnstile check; a scenario may change its answer.
 type human struct {
-	ok  bool
-	err error
+	ok    bool
+	err   error
+	asked []string
 }
 
-func (h human) Verify(context.Context, string, string) (bool, error) { return h.ok, h.err }
+func (h *human) Verify(_ context.Context, response, _ string) (bool, error) {
+	h.asked = append(h.asked, response)
+	return h.ok, h.err
+}
 
 type fixture struct {
 	t     *testing.T
 	svc   *tickets.Service
 	st    *store.Store
 	clock *clock
+	human *human
 }
 
 const replyDomain = "support.example.com"
@@ -59,12 +65,13 @@ func newFixture(t *testing.T, d store.Dialect) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h := &human{ok: true}
 	svc := tickets.New(tickets.Deps{
 		Store: st, Jobs: q, Settings: settings.New(st), Limiter: ratelimit.NewMemory(c.Now),
 		Limits:    tickets.Limits{PerEmail: ratelimit.Limit{Count: 2, Period: time.Hour}, PerIP: ratelimit.Limit{Count: 100, Period: time.Hour}},
-		Turnstile: human{ok: true}, BaseURL: "https://help.example.com", ReplyDomain: replyDomain, Keys: ring, Now: c.Now,
+		Turnstile: h, BaseURL: "https://help.example.com", ReplyDomain: replyDomain, Keys: ring, Now: c.Now,
 	})
-	return &fixture{t: t, svc: svc, st: st, clock: c}
+	return &fixture{t: t, svc: svc, st: st, clock: c, human: h}
 }
 
 // jobs lists the queued jobs in order: "mail.deliver", or
@@ -194,7 +201,56 @@ func TestWidgetIntake(t *testing.T) {
 				t.Errorf("%d tickets, want 2", n)
 			}
 		}},
+		{"a guest must pass the human check; a failure writes nothing and charges no budget", func(t *testing.T, f *fixture) {
+			sub := tickets.WidgetSubmission{Email: "ada@example.com", Subject: "s", Description: "d", ClientIP: "192.0.2.1", Turnstile: "tok"}
+			f.human.ok = false
+			for range 3 { // over the per-address budget of 2, were it charged
+				if _, err := f.svc.CreateFromWidget(ctx, sub); !errors.Is(err, tickets.ErrNotHuman) {
+					t.Fatalf("failed check: %v, want ErrNotHuman", err)
+				}
+			}
+			f.human.ok, f.human.err = false, errors.New("siteverify: connection refused")
+			if _, err := f.svc.CreateFromWidget(ctx, sub); !errors.Is(err, tickets.ErrHumanCheckUnavailable) {
+				t.Fatalf("siteverify down: %v, want ErrHumanCheckUnavailable", err)
+			}
+			if n := f.count("tickets") + f.count("contacts") + len(f.jobs()); n != 0 {
+				t.Errorf("%d rows written for refused submissions", n)
+			}
+			f.human.ok, f.human.err = true, nil
+			if _, err := f.svc.CreateFromWidget(ctx, sub); err != nil {
+				t.Fatalf("passed check: %v (the refused tries must not count against the budget)", err)
+			}
+			if want := []string{"tok", "tok", "tok", "tok", "tok"}; !eq(f.human.asked, want) {
+				t.Errorf("asked %q, want %q", f.human.asked, want)
+			}
+		}},
+		{"fields are checked before the human check, so a typo keeps the token", func(t *testing.T, f *fixture) {
+			_, err := f.svc.CreateFromWidget(ctx, tickets.WidgetSubmission{Email: "nope", Subject: "s", Description: "d", ClientIP: "192.0.2.1", Turnstile: "tok"})
+			var fe model.FieldErrors
+			if !errors.As(err, &fe) || len(f.human.asked) != 0 {
+				t.Errorf("err = %v, asked %q", err, f.human.asked)
+			}
+		}},
+		{"a host app's signed user is not asked", func(t *testing.T, f *fixture) {
+			f.human.ok = false
+			id := int64(42)
+			if _, err := f.svc.CreateFromWidget(ctx, tickets.WidgetSubmission{RequesterID: &id, Subject: "s", Description: "d", ClientIP: "192.0.2.1"}); err != nil {
+				t.Fatalf("signed requester: %v", err)
+			}
+			if len(f.human.asked) != 0 {
+				t.Errorf("asked %q", f.human.asked)
+			}
+		}},
 	})
+}
+
+func TestHumanCheckIsRequired(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("tickets.New without a human check did not refuse")
+		}
+	}()
+	tickets.New(tickets.Deps{})
 }
 
 func TestCloseAndReopen(t *testing.T) {

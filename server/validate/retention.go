@@ -79,3 +79,18 @@ func FormatRetention(d time.Duration) string {
 	}
 	return strconv.FormatInt(minutes, 10) + "m" // not reached: the last unit is 1m
 }
+
+// DescribeRetention says a period in words, in its canonical unit: 14d →
+// "2 weeks", 90m → "90 minutes". The admin page shows it beside the field.
+func DescribeRetention(d time.Duration) string {
+	f := FormatRetention(d)
+	if f == "" {
+		return ""
+	}
+	n, unit := f[:len(f)-1], f[len(f)-1]
+	name := map[byte]string{'m': "minute", 'h': "hour", 'd': "day", 'w': "week"}[unit]
+	if n != "1" {
+		name += "s"
+	}
+	return n + " " + name
+}

@@ -116,6 +116,17 @@ func Description(s string) string {
 	return text(s, true, MaxDescription, func(r rune) bool { return r == '\t' || r == '\n' || r == '\r' }, msgControlText)
 }
 
+// Reply validates a customer's reply on the portal: the rules of a ticket's
+// description, and a too-long reply is told its length, since a pasted log
+// is the usual cause.
+func Reply(s string) string {
+	msg := Description(s)
+	if n := Runes(s); msg == tooLong(MaxDescription) {
+		msg += " (it has " + grouped(n) + ")"
+	}
+	return msg
+}
+
 // Priority validates an optional priority against the allowed list; the
 // caller substitutes its default for "".
 func Priority(s string, allowed []string) string {

@@ -446,3 +446,31 @@ func TestWasmDependencies(t *testing.T) {
 		}
 	}
 }
+
+func TestDescribeRetention(t *testing.T) {
+	for in, want := range map[time.Duration]string{
+		time.Minute: "1 minute", 90 * time.Minute: "90 minutes", time.Hour: "1 hour",
+		14 * 24 * time.Hour: "2 weeks", 30 * 24 * time.Hour: "30 days", 0: "",
+	} {
+		if got := DescribeRetention(in); got != want {
+			t.Errorf("DescribeRetention(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestReply(t *testing.T) {
+	for in, want := range map[string]string{
+		"Thanks, that worked.":                "",
+		"   ":                                 msgRequired,
+		"":                                    msgRequired,
+		"line\nbreak\ttab":                    "",
+		"nul\x00":                             msgControlText,
+		"bad \xff utf-8":                      msgInvalidUTF8,
+		strings.Repeat("é", MaxDescription):   "",
+		strings.Repeat("é", MaxDescription+1): tooLong(MaxDescription) + " (it has 10,001)",
+	} {
+		if got := Reply(in); got != want {
+			t.Errorf("Reply(%.20q) = %q, want %q", in, got, want)
+		}
+	}
+}

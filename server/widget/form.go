@@ -1,11 +1,8 @@
 package widget
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
-	"math"
 	"strconv"
 	"strings"
 
@@ -13,18 +10,11 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/portico/portico/server/clientip"
-	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/httperr"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/tickets"
 	"github.com/portico/portico/views"
 )
-
-// HumanChecker verifies the Turnstile response of a widget submission (the
-// tickets service does). When the TicketCreator given to New implements it
-// and a site key is configured, guest submissions must pass it.
-type HumanChecker interface {
-	VerifyWidgetHuman(ctx context.Context, response, clientIP string) error
-}
 
 // FormPath is where the hosted form lives; its POST goes to the same URL.
 const FormPath = "/support/widget/form"
@@ -124,49 +114,33 @@ func (h *Handler) SubmitForm(c *fiber.Ctx) error {
 	if !formOriginAllowed(c, w) {
 		return again(fiber.StatusForbidden, d.S.WidgetNotAllowed)
 	}
-	ip := clientip.String(c.UserContext())
-	if err := h.verifyHuman(ctx, c.FormValue("cf-turnstile-response"), ip); err != nil {
-		if errors.Is(err, tickets.ErrNotHuman) {
-			return again(fiber.StatusForbidden, d.S.HumanCheckFailed)
-		}
-		h.log.WarnContext(ctx, "widget form: human check unavailable", "err", err)
-		c.Set(fiber.HeaderRetryAfter, "30")
-		return again(fiber.StatusServiceUnavailable, d.S.WidgetUnavailable)
-	}
-
 	t, err := h.tickets.CreateFromWidget(ctx, tickets.WidgetSubmission{
 		Email: d.Values.Email, Name: d.Values.Name, Subject: d.Values.Subject,
-		Description: d.Values.Description, Priority: d.Values.Priority, ClientIP: ip,
+		Description: d.Values.Description, Priority: d.Values.Priority,
+		ClientIP: clientip.String(ctx), Turnstile: c.FormValue("cf-turnstile-response"),
 	})
-	var fields model.FieldErrors
-	var limited *tickets.RateLimitedError
-	switch {
-	case errors.As(err, &fields):
-		d.Errors = fields
-		return again(fiber.StatusUnprocessableEntity, "")
-	case errors.As(err, &limited):
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(math.Ceil(limited.RetryAfter.Seconds())))))
-		return again(fiber.StatusTooManyRequests, d.S.WidgetTooMany)
-	case errors.Is(err, tickets.ErrLimiterUnavailable):
-		h.log.ErrorContext(ctx, "widget form: rate limiter unavailable", "err", err)
-		c.Set(fiber.HeaderRetryAfter, "30")
-		return again(fiber.StatusServiceUnavailable, d.S.WidgetUnavailable)
-	case err != nil:
+	if err != nil {
+		a, ok := httperr.Of(err)
+		if a.RetryAfter > 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(a.RetryAfter))
+		}
+		switch {
+		case ok && a.Status == fiber.StatusUnprocessableEntity:
+			d.Errors = a.Fields
+			return again(a.Status, "")
+		case ok && a.Status == fiber.StatusForbidden:
+			return again(a.Status, d.S.HumanCheckFailed)
+		case ok && a.Status == fiber.StatusTooManyRequests:
+			return again(a.Status, d.S.WidgetTooMany)
+		case ok && a.Status == fiber.StatusServiceUnavailable:
+			h.log.WarnContext(ctx, "widget form: a check is unavailable", "err", err)
+			return again(a.Status, d.S.WidgetUnavailable)
+		}
 		h.log.ErrorContext(ctx, "widget form: filing the ticket failed", "err", err)
 		return again(fiber.StatusInternalServerError, d.S.WidgetUnavailable)
 	}
 	d.Reference = t.Reference
 	return render(c, fiber.StatusCreated, views.WidgetForm(d))
-}
-
-// verifyHuman runs the Turnstile check of a guest submission when a site key
-// is configured (the form and the widget then show the challenge).
-func (h *Handler) verifyHuman(ctx context.Context, response, ip string) error {
-	hc, ok := h.tickets.(HumanChecker)
-	if h.turnstileSiteKey == "" || !ok {
-		return nil
-	}
-	return hc.VerifyWidgetHuman(ctx, response, ip)
 }
 
 // formOriginAllowed admits posts from our own page (same host), from no

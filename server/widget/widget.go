@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -172,38 +171,14 @@ func (h *Handler) CreateTicket(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, "email is required (or requester_id with requester_signature)")
 	}
 
-	if !hasRequester { // a host app vouches for its signed users
-		if err := h.verifyHuman(c.UserContext(), in.Turnstile, sub.ClientIP); errors.Is(err, tickets.ErrNotHuman) {
-			return fiber.NewError(fiber.StatusForbidden, "the human check failed; complete it and send again")
-		} else if err != nil {
-			c.Set(fiber.HeaderRetryAfter, "30")
-			return err503(err)
-		}
-	}
+	sub.Turnstile = in.Turnstile
+	// Field errors (422), a failed human check (403), budgets (429) and
+	// outages (503) are answered by the error handler, through httperr.
 	t, err := h.tickets.CreateFromWidget(c.UserContext(), sub)
-	var fields model.FieldErrors
-	var limited *tickets.RateLimitedError
-	switch {
-	case errors.As(err, &fields):
-		return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"errors": fields})
-	case errors.As(err, &limited):
-		secs := int(math.Ceil(limited.RetryAfter.Seconds()))
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(secs, 1)))
-		return c.Status(fiber.StatusTooManyRequests).JSON(fiber.Map{
-			"error": "too many tickets from you in a short time; please try again later", "retry_after": max(secs, 1),
-		})
-	case errors.Is(err, tickets.ErrLimiterUnavailable):
-		c.Set(fiber.HeaderRetryAfter, "30")
-		return err503(err)
-	case err != nil:
+	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(createdResponse{Reference: t.Reference, Status: t.Status})
-}
-
-// err503 answers 503 and keeps the cause for the log.
-func err503(cause error) error {
-	return errors.Join(fiber.NewError(fiber.StatusServiceUnavailable, "submissions are paused for a moment; please try again shortly"), cause)
 }
 
 // signatureValid checks the host app's hex

@@ -1,7 +1,6 @@
 // Contact export and erasure, and the retention purge setting.
 import { formatDate } from './tickets'
 import { trimSpace } from './text'
-import { validateRetention } from './retention'
 
 /** What POST /support/admin/contacts/:id/erase answers. */
 export interface Erasure {
@@ -52,9 +51,3 @@ export function erasureText(e: Erasure, locale?: string): string {
   )
 }
 
-/** '' when the purge period can be sent, else the message next to the field. */
-export function purgeError(enabled: boolean, value: string): string {
-  if (!enabled) return ''
-  const msg = validateRetention(value)
-  return msg ? `Purge after ${msg}.` : ''
-}

@@ -1,4 +1,7 @@
-package privacy
+// Package logmask keeps personal data and secrets out of logs: email
+// addresses masked, portal tokens stripped from paths and free text. It is
+// wrapped around the process's slog handler at start-up.
+package logmask
 
 import (
 	"context"
@@ -106,4 +109,27 @@ func scrubAttr(a slog.Attr) slog.Attr {
 		}
 	}
 	return slog.Attr{Key: a.Key, Value: v}
+}
+
+// MaskEmail keeps the first letter of the local part and the domain:
+// "dana@example.org" → "d***@example.org". Anything without an @ is masked
+// whole.
+func MaskEmail(email string) string {
+	local, domain, ok := strings.Cut(strings.TrimSpace(email), "@")
+	if !ok || local == "" {
+		return "***"
+	}
+	r := []rune(local)
+	return string(r[0]) + "***@" + domain
+}
+
+// portalToken matches the secret part of portal URLs.
+var portalToken = regexp.MustCompile(`(?i)(/portal/)[0-9a-f]{16,}`)
+
+// RedactPath removes secret tokens from a request path before it is logged.
+func RedactPath(path string) string {
+	if !strings.Contains(path, "/portal/") {
+		return path
+	}
+	return portalToken.ReplaceAllString(path, "${1}[token]")
 }
