@@ -241,7 +241,7 @@ type inboundTarget struct {
 }
 
 // inboundSetup files one ticket and checks that its confirmation went out
-// with the Message-ID DESIGN.md gives, which inbound replies then quote.
+// with the Message-ID docs/CONTRACTS.md gives, which inbound replies then quote.
 func inboundSetup(ctx context.Context, t *target, _ options) error {
 	links, err := obtainLinks(ctx, t, "inbound", 1)
 	if err != nil {

@@ -120,7 +120,7 @@ func timeline(t *testing.T, a *app.App, ref string) []map[string]any {
 	return out
 }
 
-// TestInboundRouting walks DESIGN.md's routing rules with Postmark payloads.
+// TestInboundRouting walks the routing rules of docs/CONTRACTS.md with Postmark payloads.
 func TestInboundRouting(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d store.Dialect) {

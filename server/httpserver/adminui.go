@@ -125,7 +125,7 @@ func gzipIfSmaller(p string, body []byte) []byte {
 	return buf.Bytes()
 }
 
-// adminUIHeaders are the admin pages' security headers (DESIGN.md: no
+// adminUIHeaders are the admin pages' security headers (docs/CONTRACTS.md: no
 // referrer, noindex, strict CSP, no framing).
 func adminUIHeaders(c *fiber.Ctx) {
 	c.Set("Referrer-Policy", "no-referrer")

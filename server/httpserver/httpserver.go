@@ -196,7 +196,7 @@ func routes(app *fiber.App, o Options) {
 	})
 }
 
-// adminHeaders are the headers DESIGN.md asks of every admin response.
+// adminHeaders are the headers of every admin API response (docs/CONTRACTS.md, Headers).
 func adminHeaders(c *fiber.Ctx) error {
 	c.Set("Referrer-Policy", "no-referrer")
 	c.Set("X-Robots-Tag", "noindex")
