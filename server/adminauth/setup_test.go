@@ -104,6 +104,9 @@ func TestFirstRunSetupConcurrent(t *testing.T) {
 			}
 		}
 		count, err := s.CountAdmins(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if ok != 1 || count != 1 {
 			t.Fatalf("%d set-ups succeeded, %d admins exist; want 1 and 1 (%v)", ok, count, errs)
 		}
