@@ -30,6 +30,7 @@ run: build
 	@mkdir -p data
 	@base=$${PORTICO_BASE_URL:-http://localhost:8080}; addr=$${PORTICO_ADDR:-:8080}; \
 	echo "portico starting on SQLite (data/portico.db unless PORTICO_DATABASE_URL says otherwise)"; \
+	echo "  admin      : $$base/admin   (no admin yet? open the one-time set-up link portico prints below)"; \
 	echo "  widget API : $$base/support/widget/tickets   (config: $$base/support/widget/config)"; \
 	echo "  admin API  : $$base/support/admin/settings/public-tickets"; \
 	echo "  health     : $$base/healthz"; \

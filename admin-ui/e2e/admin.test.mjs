@@ -9,149 +9,23 @@
 // e2e/artifacts/ (not committed).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requirePrerequisites, startServer, why } from './server.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const ARTIFACTS = join(here, 'artifacts')
-const CHROMIUM = process.env.PORTICO_CHROMIUM ?? '/usr/bin/chromium'
-const BIN = resolve(process.env.PORTICO_BIN ?? join(here, '..', '..', 'bin', 'portico'))
-const CI = process.env.CI === 'true' || process.env.CI === '1'
 const ADMIN_EMAIL = 'admin@example.com'
 const ADMIN_PASSWORD = 'correct horse battery staple'
 
-function missing() {
-  if (!existsSync(CHROMIUM)) return `Chromium not found at ${CHROMIUM} (apt-get install chromium)`
-  if (!existsSync(BIN)) return `server binary not found at ${BIN} (run make build)`
-  return ''
-}
-
-const why = missing()
-if (!why) {
-  const index = join(here, '..', 'dist', 'index.html')
-  if (existsSync(index) && statSync(BIN).mtimeMs < statSync(index).mtimeMs) {
-    console.warn(`warning: ${BIN} is older than admin-ui/dist: it embeds an older build of the app (run make build)`)
-  }
-}
-if (why && CI) {
-  // Under CI a missing browser or binary must fail, not pass by skipping.
-  test('admin e2e prerequisites', () => assert.fail(why))
-}
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer()
-    srv.unref()
-    srv.on('error', fail)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => ok(port))
-    })
-  })
-}
-
-/** Starts bin/portico on a free port with a fresh SQLite database. */
-async function startServer() {
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'portico-admin-e2e-'))
-  const base = `http://127.0.0.1:${port}`
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PORTICO_')))
-  Object.assign(env, {
-    PORTICO_ADDR: `127.0.0.1:${port}`,
-    PORTICO_BASE_URL: base,
-    PORTICO_DATABASE_URL: `sqlite://${join(dir, 'portico.db')}`,
-    PORTICO_ADMIN_EMAIL: ADMIN_EMAIL,
-    PORTICO_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    PORTICO_MAIL_URL: 'log://',
-    PORTICO_LOG_LEVEL: 'info',
-  })
-  // cwd is the temp dir, so no ./portico.yaml of the developer's is read.
-  const proc = spawn(BIN, [], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  const waiters = new Set()
-  const onData = (chunk) => {
-    output += chunk.toString('utf8')
-    for (const w of waiters) w()
-  }
-  proc.stdout.on('data', onData)
-  proc.stderr.on('data', onData)
-  let exited = null
-  proc.on('exit', (code, signal) => {
-    exited = { code, signal }
-    for (const w of waiters) w()
-  })
-
-  /** Waits until the server's output matches re; returns the match. */
-  function waitForOutput(re, timeoutMs = 20_000) {
-    return new Promise((ok, fail) => {
-      const check = () => {
-        const m = output.match(re)
-        if (m) {
-          done()
-          ok(m)
-        } else if (exited) {
-          done()
-          fail(new Error(`server exited (${JSON.stringify(exited)}) before printing ${re}:\n${output}`))
-        }
-      }
-      const timer = setTimeout(() => {
-        done()
-        fail(new Error(`server did not print ${re} within ${timeoutMs} ms`))
-      }, timeoutMs)
-      const done = () => {
-        clearTimeout(timer)
-        waiters.delete(check)
-      }
-      waiters.add(check)
-      check()
-    })
-  }
-
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    if (exited) throw new Error(`server exited at start (${JSON.stringify(exited)}):\n${output}`)
-    try {
-      const r = await fetch(`${base}/readyz`)
-      if (r.ok) break
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`server not ready after 30 s:\n${output}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-
-  async function stop() {
-    if (!exited) {
-      proc.kill('SIGTERM')
-      await new Promise((r) => {
-        const t = setTimeout(() => {
-          proc.kill('SIGKILL')
-          r()
-        }, 10_000)
-        proc.on('exit', () => {
-          clearTimeout(t)
-          r()
-        })
-      })
-    }
-    writeFileSync(join(ARTIFACTS, 'server.log'), output)
-    rmSync(dir, { recursive: true, force: true })
-  }
-  return { base, port, stop, waitForOutput, output: () => output }
-}
+requirePrerequisites('admin e2e')
 
 test('admin app in a real browser against the real server', { skip: why || false, timeout: 180_000 }, async (t) => {
   const { chromium } = await import('playwright-core')
   mkdirSync(ARTIFACTS, { recursive: true })
-  const server = await startServer()
+  const server = await startServer({ env: { PORTICO_ADMIN_EMAIL: ADMIN_EMAIL, PORTICO_ADMIN_PASSWORD: ADMIN_PASSWORD } })
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
+    args: CHROMIUM_ARGS,
   })
   const problems = []
   try {

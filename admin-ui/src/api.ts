@@ -55,11 +55,14 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   const message =
     obj.error ?? (Object.keys(fields).length ? 'Some fields need attention.' : `The server answered ${res.status}.`)
   const err = new ApiError(res.status, message, fields, Number(res.headers.get('Retry-After') ?? 0) || 0)
-  if (res.status === 401 && path !== SESSION) onUnauthorized?.()
+  // A wrong password or set-up link is no ended session.
+  if (res.status === 401 && path !== SESSION && path !== SETUP) onUnauthorized?.()
   throw err
 }
 
 export const SESSION = '/support/admin/api/session'
+/** First run: GET → 200 {required: true} while no admin exists, else 410; POST {token, email, password} → Me. */
+export const SETUP = '/support/admin/api/setup'
 
 export interface Me {
   id: number
@@ -83,4 +86,14 @@ export const post = <T>(path: string, body: unknown = {}) => api<T>('POST', path
 export function errorText(e: unknown): string {
   if (e instanceof ApiError) return e.message
   return 'Something went wrong. Try again.'
+}
+
+/** Whether the server has no admin yet (the first run); false when it cannot tell. */
+export async function setupRequired(): Promise<boolean> {
+  try {
+    const r = await get<{ required?: boolean }>(SETUP)
+    return r?.required === true
+  } catch {
+    return false
+  }
 }

@@ -75,8 +75,9 @@ type Handler struct {
 	tickets  Tickets
 	contacts Contacts
 	signups  Signups
-	// origin is scheme://host of PORTICO_BASE_URL: the only Origin allowed
-	// to change anything with a session cookie.
+	// origin is scheme://host of PORTICO_BASE_URL: with the origin a
+	// request was sent to (sameOrigin), the Origin allowed to sign in and to
+	// change anything with a session cookie.
 	origin string
 	secure bool
 }
@@ -92,8 +93,8 @@ const (
 )
 
 // RequireAdmin lets a request through with a valid bearer token or session
-// cookie. With a cookie, unsafe methods must come from our own origin, which
-// is what stops cross-site request forgery.
+// cookie. With a cookie, unsafe methods must come from our own origin
+// (sameOrigin), which is what stops cross-site request forgery.
 func (h *Handler) RequireAdmin(c *fiber.Ctx) error {
 	if bearer, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok {
 		if h.auth.BearerValid(strings.TrimSpace(bearer)) {
@@ -113,8 +114,8 @@ func (h *Handler) RequireAdmin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !safeMethod(c.Method()) && !h.sameOrigin(c) {
-		return fiber.NewError(fiber.StatusForbidden, "cross-site request refused: Origin must be "+h.origin)
+	if !safeMethod(c.Method()) && !sameOrigin(c, h.origin) {
+		return fiber.NewError(fiber.StatusForbidden, "cross-site request refused: Origin must be "+h.origin+" or the address this request was sent to")
 	}
 	c.Locals(adminLocal, admin)
 	return c.Next()
@@ -137,9 +138,48 @@ func safeMethod(m string) bool {
 	return m == fiber.MethodGet || m == fiber.MethodHead || m == fiber.MethodOptions
 }
 
-func (h *Handler) sameOrigin(c *fiber.Ctx) bool {
+// sameOrigin reports whether the request's Origin is this server's: the
+// origin of PORTICO_BASE_URL (configured), or the origin the request was
+// sent to, its Host header with the connection's scheme. The second lets
+// http://127.0.0.1:8080 work when the base URL says localhost. It is safe
+// because a browser chooses neither header: a cross-site request carries
+// the attacker's page in Origin ("null" from sandboxed frames and some
+// redirects) and this server's own name in Host, so they differ. Forwarded
+// headers (X-Forwarded-Host, -Proto) are not read; behind a proxy that
+// rewrites Host the base URL is what matches.
+func sameOrigin(c *fiber.Ctx, configured string) bool {
 	origin := c.Get(fiber.HeaderOrigin)
-	return origin != "" && strings.EqualFold(origin, h.origin)
+	if origin == "" {
+		return false
+	}
+	if strings.EqualFold(origin, configured) {
+		return true
+	}
+	own := requestOrigin(c)
+	return own != "" && strings.EqualFold(origin, own)
+}
+
+// requestOrigin is scheme://host of the address the request was sent to,
+// "" without a usable Host header.
+func requestOrigin(c *fiber.Ctx) string {
+	host := string(c.Request().Header.Host())
+	if host == "" || strings.ContainsAny(host, "/\\@?# ") {
+		return ""
+	}
+	scheme := "http"
+	if c.Context().IsTLS() {
+		scheme = "https"
+	}
+	return scheme + "://" + host
+}
+
+// sessionCookie is the admin session cookie: HttpOnly, SameSite=Strict,
+// Secure behind an https base URL.
+func sessionCookie(token string, secure bool) *fiber.Cookie {
+	return &fiber.Cookie{
+		Name: SessionCookie, Value: token, Path: "/", HTTPOnly: true, Secure: secure, SameSite: fiber.CookieSameSiteStrictMode,
+		Expires: time.Now().Add(adminauth.SessionTTL),
+	}
 }
 
 type credentials struct {
@@ -154,7 +194,8 @@ type adminView struct {
 
 // Login answers POST /support/admin/api/session.
 func (h *Handler) Login(c *fiber.Ctx) error {
-	if origin := c.Get(fiber.HeaderOrigin); origin != "" && !strings.EqualFold(origin, h.origin) {
+	// Without Origin it is no browser's cross-site request (curl, scripts).
+	if origin := c.Get(fiber.HeaderOrigin); origin != "" && !sameOrigin(c, h.origin) {
 		return fiber.NewError(fiber.StatusForbidden, "cross-site sign-in refused")
 	}
 	var in credentials
@@ -179,10 +220,7 @@ func (h *Handler) Login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Cookie(&fiber.Cookie{
-		Name: SessionCookie, Value: token, Path: "/", HTTPOnly: true, Secure: h.secure, SameSite: fiber.CookieSameSiteStrictMode,
-		Expires: time.Now().Add(adminauth.SessionTTL),
-	})
+	c.Cookie(sessionCookie(token, h.secure))
 	return c.JSON(adminView{ID: admin.ID, Email: admin.Email})
 }
 
@@ -201,7 +239,7 @@ func (h *Handler) Me(c *fiber.Ctx) error {
 // Logout answers DELETE /support/admin/api/session.
 func (h *Handler) Logout(c *fiber.Ctx) error {
 	if token := c.Cookies(SessionCookie); token != "" {
-		if origin := c.Get(fiber.HeaderOrigin); origin != "" && !strings.EqualFold(origin, h.origin) {
+		if origin := c.Get(fiber.HeaderOrigin); origin != "" && !sameOrigin(c, h.origin) {
 			return fiber.NewError(fiber.StatusForbidden, "cross-site sign-out refused")
 		}
 		if err := h.auth.Logout(c.UserContext(), token); err != nil {

@@ -1,6 +1,7 @@
-// Package adminauth signs admins in: the first admin from the environment,
-// argon2id password hashes, session tokens stored only as SHA-256, and the
-// host app's bearer token compared in constant time.
+// Package adminauth signs admins in: the first admin from the environment or
+// from the one-time set-up link of the first run, argon2id password hashes,
+// session tokens stored only as SHA-256, and the host app's bearer token
+// compared in constant time.
 package adminauth
 
 import (

@@ -72,6 +72,9 @@ type Deps struct {
 	PurgeInterval time.Duration
 	// MailLog receives the mails of the log:// transport (default stdout).
 	MailLog io.Writer
+	// Console receives what the operator must read at start-up, plainly:
+	// the first run's set-up link (default stdout).
+	Console io.Writer
 	// MailTLS is the TLS configuration of SMTP connections (tests trust
 	// their own certificate with it; nil means the system's roots).
 	MailTLS *tls.Config
@@ -260,6 +263,9 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	} else if created {
 		a.log.Info("created the first admin", "email", logmask.MaskEmail(cfg.AdminEmail))
 	}
+	if err := a.announceSetup(ctx, auth, d.Console); err != nil {
+		return err
+	}
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -275,6 +281,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		Widget:           widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log),
 		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc, signups,
 			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
+		Setup:  admin.NewSetup(auth, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
 		Portal: portal.New(a.Tickets, cfg.TurnstileSiteKey),
 		Inbound: inbound.New(a.Tickets, inbound.Options{
 			SharedSecret:      cfg.InboundSecret,
@@ -299,6 +306,29 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		InboundAdmin: admin.NewInbound(a.Tickets, settingsSvc, a.log),
 		Workflows:    admin.NewWorkflows(wf),
 	})
+	return nil
+}
+
+// announceSetup prints the first run's one-time set-up link while no admin
+// exists: plainly on the console (stdout), where the operator of `make run`
+// reads it, and in the log, where the token is masked like every other
+// token. Each start makes a new link and kills the one before.
+func (a *App) announceSetup(ctx context.Context, auth *adminauth.Service, console io.Writer) error {
+	token, err := auth.StartSetup(ctx)
+	if err != nil || token == "" {
+		return err
+	}
+	if console == nil {
+		console = os.Stdout
+	}
+	link := a.cfg.BaseURL.String() + "/admin/setup?token=" + token
+	a.log.Warn("no admin yet: open the one-time set-up link printed on stdout to create the first one "+
+		"(or set PORTICO_ADMIN_EMAIL and PORTICO_ADMIN_PASSWORD)", "setup_url", link)
+	_, err = fmt.Fprintf(console, "\nportico has no admin yet. Create the first one at this one-time link\n"+
+		"(it works until used; the next start prints a new one):\n\n    %s\n\n", link)
+	if err != nil {
+		return fmt.Errorf("print the set-up link: %w", err)
+	}
 	return nil
 }
 
@@ -492,6 +522,7 @@ func Run(ctx context.Context, cfg config.Config, d Deps) error {
 	a.log.Info("portico is running",
 		"listen", ln.Addr().String(),
 		"widget_api", base+"/support/widget/tickets",
+		"admin", base+"/admin",
 		"admin_api", base+"/support/admin/settings/public-tickets",
 		"health", base+"/healthz",
 		"metrics", metricsWhere(cfg, base),

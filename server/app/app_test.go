@@ -68,6 +68,9 @@ func newApp(t *testing.T, vars map[string]string, deps app.Deps) *app.App {
 	if deps.MailLog == nil {
 		deps.MailLog = io.Discard
 	}
+	if deps.Console == nil {
+		deps.Console = io.Discard
+	}
 	a, err := app.New(context.Background(), cfg, deps)
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
@@ -103,6 +106,10 @@ func do(t *testing.T, a *app.App, r req) response {
 		hr.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range r.header {
+		if strings.EqualFold(k, "Host") {
+			hr.Host = v // the address the request was sent to
+			continue
+		}
 		hr.Header.Set(k, v)
 	}
 	res, err := a.HTTP().Test(hr)

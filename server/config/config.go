@@ -16,6 +16,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/portico/portico/server/validate"
 )
 
 // Database dialects.
@@ -175,7 +177,7 @@ func load(lookup func(string) (string, bool), defaultPath string) (Config, error
 	c.SNSTopicARNs = parse(l, "PORTICO_SNS_TOPIC_ARNS", "", parseARNs)
 
 	c.AdminEmail = parse(l, "PORTICO_ADMIN_EMAIL", "", parseEmail)
-	c.AdminPassword = parse(l, "PORTICO_ADMIN_PASSWORD", "", minLen(8))
+	c.AdminPassword = parse(l, "PORTICO_ADMIN_PASSWORD", "", parseAdminPassword)
 	c.AdminAPIToken = parse(l, "PORTICO_ADMIN_API_TOKEN", "", minLen(16))
 	c.AdminAPITokenScopes = parse(l, "PORTICO_ADMIN_API_TOKEN_SCOPES", "", parseScopes)
 	if l.isSet("PORTICO_ADMIN_API_TOKEN_SCOPES") && !l.isSet("PORTICO_ADMIN_API_TOKEN") {
@@ -431,6 +433,15 @@ func minLen(n int) func(string) (string, error) {
 		}
 		return s, nil
 	}
+}
+
+// parseAdminPassword holds the first admin's password to the rule of the
+// set-up page (validate.AdminPassword).
+func parseAdminPassword(s string) (string, error) {
+	if msg := validate.AdminPassword(s); msg != "" {
+		return "", errors.New(msg)
+	}
+	return s, nil
 }
 
 func parseBasicAuth(s string) (string, error) {

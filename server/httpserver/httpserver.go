@@ -55,6 +55,8 @@ type Options struct {
 	Ready  func(ctx context.Context) error
 	Widget *widget.Handler
 	Admin  *admin.Handler
+	// Setup creates the first admin from the set-up link; nil: routes off.
+	Setup  *admin.SetupHandler
 	Portal *portal.Handler
 	// Inbound receives provider webhooks (inbound mail).
 	Inbound *inbound.Handler
@@ -128,6 +130,10 @@ func routes(app *fiber.App, o Options) {
 	api.Post("/api/session", a.Login)
 	api.Get("/api/session", a.Me)
 	api.Delete("/api/session", a.Logout)
+	if su := o.Setup; su != nil {
+		api.Get("/api/setup", su.Status)
+		api.Post("/api/setup", su.Setup)
+	}
 	authed := api.Group("", a.RequireAdmin)
 	// Each route names the scope an API token needs for it
 	// (PORTICO_ADMIN_API_TOKEN_SCOPES); signed-in admins have every scope.

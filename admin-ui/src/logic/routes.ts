@@ -2,7 +2,7 @@
 
 export const BASE = '/admin'
 
-export type RouteName = 'login' | 'settings' | 'tickets' | 'ticket' | 'contact' | 'workflows' | 'workflow' | 'notfound'
+export type RouteName = 'login' | 'setup' | 'settings' | 'tickets' | 'ticket' | 'contact' | 'workflows' | 'workflow' | 'notfound'
 
 export interface Route {
   name: RouteName
@@ -13,6 +13,7 @@ export interface Route {
 
 const table: [RouteName, RegExp][] = [
   ['login', /^\/login\/?$/],
+  ['setup', /^\/setup\/?$/],
   ['settings', /^\/settings\/?$/],
   ['tickets', /^\/tickets\/?$/],
   ['ticket', /^\/tickets\/(?<reference>[^/]+)\/?$/],
