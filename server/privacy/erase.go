@@ -2,11 +2,46 @@ package privacy
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/store"
 )
+
+// What erased data is replaced with. An erased contact is kept under
+// ContactPseudonym (its id keeps the address unique and stable); a portal
+// link keeps its row under erased-link-<id>@invalid (unique per ticket);
+// mails go to ErasedAddress; a ticket's subject becomes ErasedSubject.
+const (
+	ErasedAddress = "erased@invalid"
+	ErasedSubject = "(erased)"
+)
+
+// ContactPseudonym is the address an erased contact is kept under.
+func ContactPseudonym(contactID int64) string { return fmt.Sprintf("erased-%d@invalid", contactID) }
+
+var pseudonyms = store.Pseudonyms{Subject: ErasedSubject, Mail: ErasedAddress, LinkPrefix: "erased-link-", LinkSuffix: "@invalid"}
+
+// Audit actions.
+const (
+	AuditExport = "export"
+	AuditErase  = "erase"
+	AuditPurge  = "purge"
+)
+
+// Erased counts what an erasure overwrote; the audit keeps it as JSON.
+type Erased struct {
+	Messages    int64 `json:"messages"`
+	Attachments int64 `json:"attachments"`
+	PortalLinks int64 `json:"portal_links_revoked"`
+	Mails       int64 `json:"mails"`
+}
+
+// add sums what the store erased into e.
+func (e Erased) add(o store.Erased) Erased {
+	return Erased{e.Messages + o.Messages, e.Attachments + o.Attachments, e.PortalLinks + o.PortalLinks, e.Mails + o.Mails}
+}
 
 // Erasure is what erasing a contact did.
 type Erasure struct {
@@ -21,7 +56,7 @@ type Erasure struct {
 	// Tickets is how many tickets the contact filed were erased whole.
 	Tickets int64
 	// Erased counts messages, attachments, portal links and mails.
-	Erased store.Erased
+	Erased Erased
 }
 
 // EraseContact erases a contact for good, in one transaction: every ticket
@@ -50,7 +85,7 @@ func (s *Service) EraseContact(ctx context.Context, contactID int64, actor strin
 		if out.Contact, out.Tickets, out.Erased, err = s.eraseContact(ctx, tx, c); err != nil {
 			return err
 		}
-		return tx.AddPrivacyAudit(ctx, store.AuditEntry{Action: store.AuditErase, ContactID: &c.ID, Actor: actor,
+		return tx.AddPrivacyAudit(ctx, store.AuditEntry{Action: AuditErase, ContactID: &c.ID, Actor: actor,
 			Detail: detail(map[string]any{"tickets": out.Tickets, "erased": out.Erased})})
 	})
 	if err != nil {
@@ -75,8 +110,8 @@ func (s *Service) EraseContact(ctx context.Context, contactID int64, actor strin
 
 // eraseContact does the work of an erasure inside tx; c is the contact as it
 // was, with its address.
-func (s *Service) eraseContact(ctx context.Context, tx *store.Tx, c model.Contact) (model.Contact, int64, store.Erased, error) {
-	var total store.Erased
+func (s *Service) eraseContact(ctx context.Context, tx *store.Tx, c model.Contact) (model.Contact, int64, Erased, error) {
+	var total Erased
 	// What they wrote on others' tickets must be known before their
 	// authorship is wiped, to redact its mirror on GitHub.
 	authored, err := tx.AuthoredMessages(ctx, c.Email)
@@ -96,15 +131,15 @@ func (s *Service) eraseContact(ctx context.Context, tx *store.Tx, c model.Contac
 		}
 		if ok {
 			tickets++
-			total = total.Add(e)
+			total = total.add(e)
 		}
 		whole[id] = true
 	}
-	e, err := tx.ErasePerson(ctx, c.Email)
+	e, err := tx.ErasePerson(ctx, c.Email, pseudonyms)
 	if err != nil {
 		return model.Contact{}, 0, total, err
 	}
-	total = total.Add(e)
+	total = total.add(e)
 	if s.redactor != nil {
 		byTicket := map[int64][]int64{}
 		var order []int64
@@ -123,7 +158,7 @@ func (s *Service) eraseContact(ctx context.Context, tx *store.Tx, c model.Contac
 			}
 		}
 	}
-	after, err := tx.PseudonymizeContact(ctx, c)
+	after, err := tx.PseudonymizeContact(ctx, c, ContactPseudonym(c.ID))
 	if err != nil {
 		return model.Contact{}, 0, total, err
 	}
@@ -132,7 +167,7 @@ func (s *Service) eraseContact(ctx context.Context, tx *store.Tx, c model.Contac
 
 // eraseTicket erases one ticket whole and queues the redaction of its issue.
 func (s *Service) eraseTicket(ctx context.Context, tx *store.Tx, ticketID int64, closedBefore *time.Time) (model.Ticket, store.Erased, bool, error) {
-	t, e, ok, err := tx.EraseTicket(ctx, ticketID, closedBefore)
+	t, e, ok, err := tx.EraseTicket(ctx, ticketID, closedBefore, pseudonyms)
 	if err != nil || !ok {
 		return t, e, ok, err
 	}
@@ -158,7 +193,7 @@ func (s *Service) earlierErasure(ctx context.Context, out Erasure) (Erasure, err
 		return Erasure{}, err
 	}
 	for _, e := range entries {
-		if e.Action == store.AuditErase {
+		if e.Action == AuditErase {
 			out.ErasedBy = e.Actor
 			break
 		}

@@ -155,7 +155,7 @@ func (s *Service) Export(ctx context.Context, contactID int64, actor string) (Ex
 		out.Tickets = append(out.Tickets, et)
 	}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		return tx.AddPrivacyAudit(ctx, store.AuditEntry{Action: store.AuditExport, ContactID: &c.ID, Actor: actor,
+		return tx.AddPrivacyAudit(ctx, store.AuditEntry{Action: AuditExport, ContactID: &c.ID, Actor: actor,
 			Detail: detail(map[string]int{"tickets": len(out.Tickets)})})
 	})
 	if err != nil {

@@ -61,8 +61,8 @@ func (s *Service) Purge(ctx context.Context) (Purged, error) {
 					return err
 				}
 				ticketErased = true
-				if err := tx.AddPrivacyAudit(ctx, store.AuditEntry{Action: store.AuditPurge, ContactID: t.ContactID, TicketID: &t.ID,
-					Actor: actor, Detail: detail(map[string]any{"purge_closed_after": period, "erased": e})}); err != nil {
+				if err := tx.AddPrivacyAudit(ctx, store.AuditEntry{Action: AuditPurge, ContactID: t.ContactID, TicketID: &t.ID,
+					Actor: actor, Detail: detail(map[string]any{"purge_closed_after": period, "erased": Erased(e)})}); err != nil {
 					return err
 				}
 				if t.ContactID == nil {
@@ -75,11 +75,11 @@ func (s *Service) Purge(ctx context.Context) (Purged, error) {
 				if err != nil || !first {
 					return err
 				}
-				if _, err := tx.PseudonymizeContact(ctx, c); err != nil {
+				if _, err := tx.PseudonymizeContact(ctx, c, ContactPseudonym(c.ID)); err != nil {
 					return err
 				}
 				contactErased = true
-				return tx.AddPrivacyAudit(ctx, store.AuditEntry{Action: store.AuditErase, ContactID: &c.ID, Actor: actor,
+				return tx.AddPrivacyAudit(ctx, store.AuditEntry{Action: AuditErase, ContactID: &c.ID, Actor: actor,
 					Detail: detail(map[string]any{"reason": "every ticket of the contact was purged"})})
 			})
 			if err != nil {

@@ -7,78 +7,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/portico/portico/server/model"
 )
 
 // The GitHub sync's bookkeeping: webhook deliveries seen, posts made to
-// GitHub, agent comments acted on and the issue state last applied. Its
-// queries are prepared at start-up like the others, in a set of their own.
-
-const githubPostCols = `key, ticket_id, github_id, created_at, posted_at`
-
-type githubStatements struct {
-	insertDelivery  *sqlx.Stmt
-	pruneDeliveries *sqlx.Stmt
-	insertPost      *sqlx.Stmt
-	postByKey       *sqlx.Stmt
-	finishPost      *sqlx.Stmt
-	setIssueNumber  *sqlx.Stmt
-	ticketByIssue   *sqlx.Stmt
-	messageByID     *sqlx.Stmt
-	insertComment   *sqlx.Stmt
-	commentByID     *sqlx.Stmt
-	advanceState    *sqlx.Stmt
-}
-
-func prepareGitHub(ctx context.Context, s *Store) (*githubStatements, error) {
-	q := &githubStatements{}
-	w, r := s.write, s.read
-	list := []struct {
-		dst   **sqlx.Stmt
-		db    *sqlx.DB
-		query string
-	}{
-		{&q.insertDelivery, w, `INSERT INTO github_deliveries (delivery_id, event, received_at) VALUES (?, ?, ?)
-			ON CONFLICT (delivery_id) DO NOTHING`},
-		{&q.pruneDeliveries, w, `DELETE FROM github_deliveries WHERE received_at < ?`},
-		{&q.insertPost, w, `INSERT INTO github_posts (key, ticket_id, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`},
-		{&q.postByKey, r, `SELECT ` + githubPostCols + ` FROM github_posts WHERE key = ?`},
-		{&q.finishPost, w, `UPDATE github_posts SET github_id = ?, posted_at = ? WHERE key = ? AND posted_at IS NULL`},
-		{&q.setIssueNumber, w, `UPDATE tickets SET github_issue_number = ?, updated_at = ? WHERE id = ? AND github_issue_number IS NULL`},
-		{&q.ticketByIssue, r, `SELECT ` + ticketCols + ` FROM tickets WHERE github_issue_number = ?`},
-		{&q.messageByID, r, `SELECT ` + messageCols + ` FROM messages WHERE id = ?`},
-		{&q.insertComment, w, `INSERT INTO github_comments (comment_id, ticket_id, outcome, message_id, detail, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (comment_id) DO NOTHING`},
-		{&q.commentByID, r, `SELECT comment_id, ticket_id, outcome, message_id, detail, created_at FROM github_comments WHERE comment_id = ?`},
-		// Moves the ticket's issue state forward; no row comes back when a
-		// newer change was applied already.
-		{&q.advanceState, w, `INSERT INTO github_issue_states (ticket_id, state, changed_at) VALUES (?, ?, ?)
-			ON CONFLICT (ticket_id) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at
-			WHERE github_issue_states.changed_at <= excluded.changed_at
-			RETURNING ticket_id`},
-	}
-	for _, p := range list {
-		st, err := p.db.PreparexContext(ctx, p.db.Rebind(p.query))
-		if err != nil {
-			return nil, errors.Join(fmt.Errorf("store: prepare %q: %w", firstLine(p.query), err), q.close())
-		}
-		*p.dst = st
-	}
-	return q, nil
-}
-
-func (q *githubStatements) close() error {
-	var errs []error
-	for _, st := range []*sqlx.Stmt{q.insertDelivery, q.pruneDeliveries, q.insertPost, q.postByKey, q.finishPost,
-		q.setIssueNumber, q.ticketByIssue, q.messageByID, q.insertComment, q.commentByID, q.advanceState} {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
-	}
-	return errors.Join(errs...)
-}
+// GitHub, agent comments acted on and the issue state last applied.
 
 // DeliveryRetention is how long webhook delivery ids are remembered; GitHub
 // redelivers on request for a few days at most.
@@ -88,23 +21,23 @@ const DeliveryRetention = 30 * 24 * time.Hour
 // is new; false means it was seen before. Deliveries older than
 // DeliveryRetention are forgotten on the way.
 func (tx *Tx) RecordGitHubDelivery(ctx context.Context, deliveryID, event string) (bool, error) {
-	if _, err := tx.stmt(ctx, tx.s.gh.pruneDeliveries).ExecContext(ctx, tx.now.Add(-DeliveryRetention)); err != nil {
+	if _, err := tx.stmt(ctx, tx.s.q.PruneGitHubDeliveries).ExecContext(ctx, tx.now.Add(-DeliveryRetention)); err != nil {
 		return false, fmt.Errorf("store: prune github deliveries: %w", err)
 	}
-	return affected("record github delivery")(tx.stmt(ctx, tx.s.gh.insertDelivery).ExecContext(ctx, deliveryID, event, tx.now))
+	return affected("record github delivery")(tx.stmt(ctx, tx.s.q.InsertGitHubDelivery).ExecContext(ctx, deliveryID, event, tx.now))
 }
 
 // QueueGitHubPost records that something is to be posted to GitHub under
 // key and reports whether the key is new; the caller enqueues the job that
 // posts it only then, in the same transaction.
 func (tx *Tx) QueueGitHubPost(ctx context.Context, key string, ticketID int64) (bool, error) {
-	return affected("queue github post")(tx.stmt(ctx, tx.s.gh.insertPost).ExecContext(ctx, key, ticketID, tx.now))
+	return affected("queue github post")(tx.stmt(ctx, tx.s.q.InsertGitHubPost).ExecContext(ctx, key, ticketID, tx.now))
 }
 
 // GitHubPost returns the post recorded under key.
 func (s *Store) GitHubPost(ctx context.Context, key string) (model.GitHubPost, error) {
 	var p model.GitHubPost
-	if err := s.gh.postByKey.GetContext(ctx, &p, key); err != nil {
+	if err := s.q.GitHubPostByKey.GetContext(ctx, &p, key); err != nil {
 		return model.GitHubPost{}, notFound(err, "github post "+key)
 	}
 	return p, nil
@@ -113,19 +46,19 @@ func (s *Store) GitHubPost(ctx context.Context, key string) (model.GitHubPost, e
 // FinishGitHubPost records what GitHub made of a post (the issue number or
 // the comment id); false means it was finished already.
 func (tx *Tx) FinishGitHubPost(ctx context.Context, key string, githubID int64) (bool, error) {
-	return affected("finish github post")(tx.stmt(ctx, tx.s.gh.finishPost).ExecContext(ctx, githubID, tx.now, key))
+	return affected("finish github post")(tx.stmt(ctx, tx.s.q.FinishGitHubPost).ExecContext(ctx, githubID, tx.now, key))
 }
 
 // SetGitHubIssueNumber links a ticket to its issue; false means the ticket
 // had an issue already (it is never replaced).
 func (tx *Tx) SetGitHubIssueNumber(ctx context.Context, ticketID, number int64) (bool, error) {
-	return affected("set github issue number")(tx.stmt(ctx, tx.s.gh.setIssueNumber).ExecContext(ctx, number, tx.now, ticketID))
+	return affected("set github issue number")(tx.stmt(ctx, tx.s.q.SetGitHubIssueNumber).ExecContext(ctx, number, tx.now, ticketID))
 }
 
 // TicketByGitHubIssue returns the ticket linked to an issue number.
 func (s *Store) TicketByGitHubIssue(ctx context.Context, number int64) (model.Ticket, error) {
 	var t model.Ticket
-	if err := s.gh.ticketByIssue.GetContext(ctx, &t, number); err != nil {
+	if err := s.q.TicketByGitHubIssue.GetContext(ctx, &t, number); err != nil {
 		return model.Ticket{}, notFound(err, fmt.Sprintf("ticket of issue #%d", number))
 	}
 	return t, nil
@@ -134,7 +67,7 @@ func (s *Store) TicketByGitHubIssue(ctx context.Context, number int64) (model.Ti
 // Message returns one timeline message.
 func (s *Store) Message(ctx context.Context, id int64) (model.Message, error) {
 	var m model.Message
-	if err := s.gh.messageByID.GetContext(ctx, &m, id); err != nil {
+	if err := s.q.MessageByID.GetContext(ctx, &m, id); err != nil {
 		return model.Message{}, notFound(err, fmt.Sprintf("message %d", id))
 	}
 	return m, nil
@@ -144,14 +77,14 @@ func (s *Store) Message(ctx context.Context, id int64) (model.Message, error) {
 // whether it is the first record; false means the comment was acted on
 // already and the caller must roll back what it did.
 func (tx *Tx) RecordGitHubComment(ctx context.Context, c model.GitHubComment) (bool, error) {
-	return affected("record github comment")(tx.stmt(ctx, tx.s.gh.insertComment).ExecContext(ctx,
+	return affected("record github comment")(tx.stmt(ctx, tx.s.q.InsertGitHubComment).ExecContext(ctx,
 		c.CommentID, c.TicketID, c.Outcome, c.MessageID, c.Detail, tx.now))
 }
 
 // GitHubComment returns what was done with an agent's comment.
 func (s *Store) GitHubComment(ctx context.Context, commentID int64) (model.GitHubComment, error) {
 	var c model.GitHubComment
-	if err := s.gh.commentByID.GetContext(ctx, &c, commentID); err != nil {
+	if err := s.q.GitHubCommentByID.GetContext(ctx, &c, commentID); err != nil {
 		return model.GitHubComment{}, notFound(err, fmt.Sprintf("github comment %d", commentID))
 	}
 	return c, nil
@@ -162,7 +95,7 @@ func (s *Store) GitHubComment(ctx context.Context, commentID int64) (model.GitHu
 // a later change was applied already and this one must be ignored.
 func (tx *Tx) AdvanceGitHubIssueState(ctx context.Context, ticketID int64, state string, changedAt time.Time) (bool, error) {
 	var id int64
-	err := tx.stmt(ctx, tx.s.gh.advanceState).GetContext(ctx, &id, ticketID, state, changedAt.Unix())
+	err := tx.stmt(ctx, tx.s.q.AdvanceGitHubIssueState).GetContext(ctx, &id, ticketID, state, changedAt.Unix())
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

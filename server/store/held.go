@@ -8,10 +8,7 @@ import (
 )
 
 // Held inbound mail and the dedup keys of Message-ID-less mail (issue 13).
-// These queries are few and run rarely (only for unauthenticated mail that
-// named a ticket, or mail without a Message-ID), so they are not prepared.
-
-const heldCols = `id, ticket_id, dedup_key, provider, from_email, from_name, subject, reason, auth, created_at`
+// Their queries run unprepared (see queries/held.sql).
 
 // NewHeldMail is an inbound mail to hold for an agent.
 type NewHeldMail struct {
@@ -30,9 +27,7 @@ type NewHeldMail struct {
 // key is held already.
 func (tx *Tx) HoldMail(ctx context.Context, h NewHeldMail) (model.HeldMail, error) {
 	var out model.HeldMail
-	err := tx.tx.GetContext(ctx, &out, tx.tx.Rebind(`INSERT INTO held_mails
-		(ticket_id, dedup_key, provider, from_email, from_name, subject, reason, auth, payload, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+heldCols),
+	err := tx.tx.GetContext(ctx, &out, tx.s.q.HoldMail,
 		h.TicketID, h.DedupKey, h.Provider, h.FromEmail, h.FromName, h.Subject, h.Reason, h.Auth, h.Payload, tx.now)
 	if isUniqueViolation(err) {
 		return model.HeldMail{}, ErrDuplicate
@@ -46,7 +41,7 @@ func (tx *Tx) HoldMail(ctx context.Context, h NewHeldMail) (model.HeldMail, erro
 // HeldMails lists held mail, oldest first, without payloads.
 func (s *Store) HeldMails(ctx context.Context, limit int) ([]model.HeldMail, error) {
 	out := []model.HeldMail{}
-	if err := s.read.SelectContext(ctx, &out, s.read.Rebind(`SELECT `+heldCols+` FROM held_mails ORDER BY id LIMIT ?`), limit); err != nil {
+	if err := s.read.SelectContext(ctx, &out, s.q.HeldMails, limit); err != nil {
 		return nil, fmt.Errorf("store: held mails: %w", err)
 	}
 	return out, nil
@@ -55,7 +50,7 @@ func (s *Store) HeldMails(ctx context.Context, limit int) ([]model.HeldMail, err
 // HeldMail returns one held mail with its payload.
 func (s *Store) HeldMail(ctx context.Context, id int64) (model.HeldMail, error) {
 	var out model.HeldMail
-	if err := s.read.GetContext(ctx, &out, s.read.Rebind(`SELECT `+heldCols+`, payload FROM held_mails WHERE id = ?`), id); err != nil {
+	if err := s.read.GetContext(ctx, &out, s.q.HeldMail, id); err != nil {
 		return model.HeldMail{}, notFound(err, fmt.Sprintf("held mail %d", id))
 	}
 	return out, nil
@@ -63,7 +58,7 @@ func (s *Store) HeldMail(ctx context.Context, id int64) (model.HeldMail, error) 
 
 // DeleteHeldMail removes a held mail; model.ErrNotFound when there is none.
 func (tx *Tx) DeleteHeldMail(ctx context.Context, id int64) error {
-	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`DELETE FROM held_mails WHERE id = ?`), id)
+	res, err := tx.tx.ExecContext(ctx, tx.s.q.DeleteHeldMail, id)
 	if err != nil {
 		return fmt.Errorf("store: delete held mail %d: %w", id, err)
 	}
@@ -78,7 +73,7 @@ func (tx *Tx) DeleteHeldMail(ctx context.Context, id int64) error {
 // RecordDedupKey remembers the synthetic key of a mail without a
 // Message-ID, filed into ticketID; ErrDuplicate when it was filed before.
 func (tx *Tx) RecordDedupKey(ctx context.Context, key string, ticketID int64) error {
-	_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO inbound_dedup (dedup_key, ticket_id, created_at) VALUES (?, ?, ?)`), key, ticketID, tx.now)
+	_, err := tx.tx.ExecContext(ctx, tx.s.q.InsertDedupKey, key, ticketID, tx.now)
 	if isUniqueViolation(err) {
 		return ErrDuplicate
 	}
@@ -92,9 +87,7 @@ func (tx *Tx) RecordDedupKey(ctx context.Context, key string, ticketID int64) er
 // among the stored messages, or by its synthetic dedup key.
 func (s *Store) InboundSeen(ctx context.Context, messageID, dedupKey string) (bool, error) {
 	var n int
-	err := s.read.GetContext(ctx, &n, s.read.Rebind(`SELECT count(*) FROM (
-		SELECT 1 AS x FROM messages WHERE ? <> '' AND email_message_id = ?
-		UNION ALL SELECT 1 FROM inbound_dedup WHERE ? <> '' AND dedup_key = ?) seen`), messageID, messageID, dedupKey, dedupKey)
+	err := s.read.GetContext(ctx, &n, s.q.InboundSeen, messageID, messageID, dedupKey, dedupKey)
 	if err != nil {
 		return false, fmt.Errorf("store: inbound seen: %w", err)
 	}

@@ -32,7 +32,7 @@ func isUniqueViolation(err error) bool {
 // one of a customer's mails we stored.
 func (s *Store) TicketByMailID(ctx context.Context, messageID string) (int64, error) {
 	var id int64
-	if err := s.q.ticketByMailID.GetContext(ctx, &id, messageID, messageID); err != nil {
+	if err := s.q.TicketByMailID.GetContext(ctx, &id, messageID, messageID); err != nil {
 		return 0, notFound(err, "message "+messageID)
 	}
 	return id, nil
@@ -41,7 +41,7 @@ func (s *Store) TicketByMailID(ctx context.Context, messageID string) (int64, er
 // IsOwnMailID reports whether we sent a mail with this Message-ID.
 func (s *Store) IsOwnMailID(ctx context.Context, messageID string) (bool, error) {
 	var n int
-	if err := s.q.isOwnMailID.GetContext(ctx, &n, messageID); err != nil {
+	if err := s.q.CountOwnMailID.GetContext(ctx, &n, messageID); err != nil {
 		return false, fmt.Errorf("store: own message id: %w", err)
 	}
 	return n > 0, nil
@@ -50,7 +50,7 @@ func (s *Store) IsOwnMailID(ctx context.Context, messageID string) (bool, error)
 // MessageByMailID returns the timeline message stored with this Message-ID.
 func (tx *Tx) MessageByMailID(ctx context.Context, messageID string) (model.Message, error) {
 	var m model.Message
-	if err := tx.stmt(ctx, tx.s.q.messageByMID).GetContext(ctx, &m, messageID); err != nil {
+	if err := tx.stmt(ctx, tx.s.q.MessageByMailID).GetContext(ctx, &m, messageID); err != nil {
 		return model.Message{}, notFound(err, "message "+messageID)
 	}
 	return m, nil
@@ -60,7 +60,7 @@ func (tx *Tx) MessageByMailID(ctx context.Context, messageID string) (model.Mess
 // a recorded participant, or the author of one of its inbound messages.
 func (s *Store) IsParticipant(ctx context.Context, ticketID int64, email string) (bool, error) {
 	var n int
-	if err := s.q.isParticipant.GetContext(ctx, &n, ticketID, email, ticketID, email, ticketID, email); err != nil {
+	if err := s.q.CountParticipant.GetContext(ctx, &n, ticketID, email, ticketID, email, ticketID, email); err != nil {
 		return false, fmt.Errorf("store: participant: %w", err)
 	}
 	return n > 0, nil
@@ -68,7 +68,7 @@ func (s *Store) IsParticipant(ctx context.Context, ticketID int64, email string)
 
 // AddAttachment stores a file of an inbound message.
 func (tx *Tx) AddAttachment(ctx context.Context, ticketID, messageID int64, a model.InboundAttachment) error {
-	_, err := tx.stmt(ctx, tx.s.q.addAttachment).ExecContext(ctx, ticketID, messageID, a.Filename, a.ContentType, int64(len(a.Data)), a.Data, tx.now)
+	_, err := tx.stmt(ctx, tx.s.q.InsertAttachment).ExecContext(ctx, ticketID, messageID, a.Filename, a.ContentType, int64(len(a.Data)), a.Data, tx.now)
 	if err != nil {
 		return fmt.Errorf("store: add attachment: %w", err)
 	}
@@ -78,7 +78,7 @@ func (tx *Tx) AddAttachment(ctx context.Context, ticketID, messageID int64, a mo
 // Attachments lists a ticket's attachments without their data.
 func (s *Store) Attachments(ctx context.Context, ticketID int64) ([]model.Attachment, error) {
 	as := []model.Attachment{}
-	if err := s.q.attachmentsOf.SelectContext(ctx, &as, ticketID); err != nil {
+	if err := s.q.AttachmentsOfTicket.SelectContext(ctx, &as, ticketID); err != nil {
 		return nil, fmt.Errorf("store: attachments of %d: %w", ticketID, err)
 	}
 	return as, nil
@@ -87,7 +87,7 @@ func (s *Store) Attachments(ctx context.Context, ticketID int64) ([]model.Attach
 // Attachment returns one attachment with its data.
 func (s *Store) Attachment(ctx context.Context, id int64) (model.Attachment, error) {
 	var a model.Attachment
-	if err := s.q.attachmentByID.GetContext(ctx, &a, id); err != nil {
+	if err := s.q.AttachmentByID.GetContext(ctx, &a, id); err != nil {
 		return model.Attachment{}, notFound(err, fmt.Sprintf("attachment %d", id))
 	}
 	return a, nil
@@ -104,10 +104,10 @@ func (m MailgunTokens) FirstUse(token string, expires time.Time) (bool, error) {
 	ctx := context.Background()
 	var fresh bool
 	err := m.s.InTx(ctx, func(tx *Tx) error {
-		if _, err := tx.stmt(ctx, m.s.q.pruneMailgun).ExecContext(ctx, tx.now); err != nil {
+		if _, err := tx.stmt(ctx, m.s.q.PruneMailgunTokens).ExecContext(ctx, tx.now); err != nil {
 			return fmt.Errorf("store: prune mailgun tokens: %w", err)
 		}
-		res, err := tx.stmt(ctx, m.s.q.useMailgunTok).ExecContext(ctx, token, expires.UTC())
+		res, err := tx.stmt(ctx, m.s.q.InsertMailgunToken).ExecContext(ctx, token, expires.UTC())
 		if err != nil {
 			return fmt.Errorf("store: mailgun token: %w", err)
 		}

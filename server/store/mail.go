@@ -24,7 +24,7 @@ type NewOutboundMail struct {
 // transaction by the caller.
 func (tx *Tx) QueueMail(ctx context.Context, in NewOutboundMail) (model.OutboundMail, error) {
 	var m model.OutboundMail
-	err := tx.stmt(ctx, tx.s.q.insertMail).GetContext(ctx, &m, in.TicketID, in.MessageID, in.Kind, in.ToEmail, in.ToName,
+	err := tx.stmt(ctx, tx.s.q.InsertMail).GetContext(ctx, &m, in.TicketID, in.MessageID, in.Kind, in.ToEmail, in.ToName,
 		in.EmailMessageID, in.InReplyTo, in.Refs, in.Payload, tx.now)
 	if err != nil {
 		return model.OutboundMail{}, fmt.Errorf("store: queue mail: %w", err)
@@ -35,7 +35,7 @@ func (tx *Tx) QueueMail(ctx context.Context, in NewOutboundMail) (model.Outbound
 // OutboundMail returns one queued mail.
 func (tx *Tx) OutboundMail(ctx context.Context, id int64) (model.OutboundMail, error) {
 	var m model.OutboundMail
-	if err := tx.stmt(ctx, tx.s.q.mailByID).GetContext(ctx, &m, id); err != nil {
+	if err := tx.stmt(ctx, tx.s.q.MailByID).GetContext(ctx, &m, id); err != nil {
 		return model.OutboundMail{}, notFound(err, fmt.Sprintf("outbound mail %d", id))
 	}
 	return m, nil
@@ -45,7 +45,7 @@ func (tx *Tx) OutboundMail(ctx context.Context, id int64) (model.OutboundMail, e
 func (s *Store) MarkMailSent(ctx context.Context, id int64) (bool, error) {
 	var ok bool
 	err := s.InTx(ctx, func(tx *Tx) error {
-		res, err := tx.stmt(ctx, s.q.markMailSent).ExecContext(ctx, tx.now, id)
+		res, err := tx.stmt(ctx, s.q.MarkMailSent).ExecContext(ctx, tx.now, id)
 		if err != nil {
 			return fmt.Errorf("store: mark mail sent: %w", err)
 		}
@@ -64,7 +64,7 @@ func (s *Store) MarkMailTried(ctx context.Context, id int64, final bool, cause s
 		status = model.MailFailed
 	}
 	return s.InTx(ctx, func(tx *Tx) error {
-		if _, err := tx.stmt(ctx, s.q.markMailTried).ExecContext(ctx, status, cause, id); err != nil {
+		if _, err := tx.stmt(ctx, s.q.MarkMailTried).ExecContext(ctx, status, cause, id); err != nil {
 			return fmt.Errorf("store: mark mail tried: %w", err)
 		}
 		return nil
@@ -74,7 +74,7 @@ func (s *Store) MarkMailTried(ctx context.Context, id int64, final bool, cause s
 // OutboundMails lists the mails of a ticket, oldest first.
 func (s *Store) OutboundMails(ctx context.Context, ticketID int64) ([]model.OutboundMail, error) {
 	mails := []model.OutboundMail{}
-	if err := s.q.mailsOfTicket.SelectContext(ctx, &mails, ticketID); err != nil {
+	if err := s.q.MailsOfTicket.SelectContext(ctx, &mails, ticketID); err != nil {
 		return nil, fmt.Errorf("store: mails of %d: %w", ticketID, err)
 	}
 	return mails, nil

@@ -12,10 +12,10 @@ import (
 // new token hash for it.
 func (tx *Tx) AddPortalToken(ctx context.Context, ticketID int64, email string, tokenHash []byte) (model.PortalLink, error) {
 	var l model.PortalLink
-	if err := tx.stmt(ctx, tx.s.q.upsertLink).GetContext(ctx, &l, ticketID, email, tx.now); err != nil {
+	if err := tx.stmt(ctx, tx.s.q.UpsertPortalLink).GetContext(ctx, &l, ticketID, email, tx.now); err != nil {
 		return model.PortalLink{}, fmt.Errorf("store: portal link: %w", err)
 	}
-	if _, err := tx.stmt(ctx, tx.s.q.insertToken).ExecContext(ctx, l.ID, tokenHash, tx.now); err != nil {
+	if _, err := tx.stmt(ctx, tx.s.q.InsertPortalToken).ExecContext(ctx, l.ID, tokenHash, tx.now); err != nil {
 		return model.PortalLink{}, fmt.Errorf("store: portal token: %w", err)
 	}
 	return l, nil
@@ -24,7 +24,7 @@ func (tx *Tx) AddPortalToken(ctx context.Context, ticketID int64, email string, 
 // PortalLinkByToken returns the link a token hash belongs to.
 func (s *Store) PortalLinkByToken(ctx context.Context, tokenHash []byte) (model.PortalLink, error) {
 	var l model.PortalLink
-	if err := s.q.linkByToken.GetContext(ctx, &l, tokenHash); err != nil {
+	if err := s.q.PortalLinkByToken.GetContext(ctx, &l, tokenHash); err != nil {
 		return model.PortalLink{}, notFound(err, "portal link")
 	}
 	return l, nil
@@ -32,7 +32,7 @@ func (s *Store) PortalLinkByToken(ctx context.Context, tokenHash []byte) (model.
 
 // RevokePortalLinks revokes every live link of a ticket and reports how many.
 func (tx *Tx) RevokePortalLinks(ctx context.Context, ticketID int64) (int64, error) {
-	res, err := tx.stmt(ctx, tx.s.q.revokeLinks).ExecContext(ctx, tx.now, ticketID)
+	res, err := tx.stmt(ctx, tx.s.q.RevokePortalLinks).ExecContext(ctx, tx.now, ticketID)
 	if err != nil {
 		return 0, fmt.Errorf("store: revoke portal links: %w", err)
 	}
@@ -47,7 +47,7 @@ func (tx *Tx) RevokePortalLinks(ctx context.Context, ticketID int64) (int64, err
 // may see: what they sent and what was mailed to them.
 func (s *Store) PortalMessages(ctx context.Context, ticketID int64, email string) ([]model.Message, error) {
 	msgs := []model.Message{}
-	if err := s.q.portalMessages.SelectContext(ctx, &msgs, ticketID, email, email); err != nil {
+	if err := s.q.PortalMessages.SelectContext(ctx, &msgs, ticketID, email, email); err != nil {
 		return nil, fmt.Errorf("store: portal messages: %w", err)
 	}
 	return msgs, nil
@@ -56,18 +56,18 @@ func (s *Store) PortalMessages(ctx context.Context, ticketID int64, email string
 // CloseTicket closes an open ticket at closedAt; false means it was closed
 // already (or does not exist: callers look the ticket up first).
 func (tx *Tx) CloseTicket(ctx context.Context, ticketID int64, closedAt time.Time) (bool, error) {
-	return affected("close ticket")(tx.stmt(ctx, tx.s.q.closeTicket).ExecContext(ctx, closedAt.UTC(), tx.now, ticketID))
+	return affected("close ticket")(tx.stmt(ctx, tx.s.q.CloseTicket).ExecContext(ctx, closedAt.UTC(), tx.now, ticketID))
 }
 
 // ReopenTicket opens a closed ticket again and clears closed_at; false means
 // it was open already.
 func (tx *Tx) ReopenTicket(ctx context.Context, ticketID int64) (bool, error) {
-	return affected("reopen ticket")(tx.stmt(ctx, tx.s.q.reopenTicket).ExecContext(ctx, tx.now, ticketID))
+	return affected("reopen ticket")(tx.stmt(ctx, tx.s.q.ReopenTicket).ExecContext(ctx, tx.now, ticketID))
 }
 
 // SetMessageEmailID records the Message-ID a timeline message was mailed with.
 func (tx *Tx) SetMessageEmailID(ctx context.Context, messageID int64, emailMessageID string) error {
-	if _, err := tx.stmt(ctx, tx.s.q.setMessageMID).ExecContext(ctx, emailMessageID, messageID); err != nil {
+	if _, err := tx.stmt(ctx, tx.s.q.SetMessageEmailID).ExecContext(ctx, emailMessageID, messageID); err != nil {
 		return fmt.Errorf("store: set message id: %w", err)
 	}
 	return nil
@@ -77,7 +77,7 @@ func (tx *Tx) SetMessageEmailID(ctx context.Context, messageID int64, emailMessa
 // first, for the References header of the next mail.
 func (tx *Tx) ThreadMessageIDs(ctx context.Context, ticketID int64) ([]string, error) {
 	ids := []string{}
-	if err := tx.stmt(ctx, tx.s.q.threadIDs).SelectContext(ctx, &ids, ticketID); err != nil {
+	if err := tx.stmt(ctx, tx.s.q.ThreadMessageIDs).SelectContext(ctx, &ids, ticketID); err != nil {
 		return nil, fmt.Errorf("store: thread ids: %w", err)
 	}
 	return ids, nil
@@ -86,7 +86,7 @@ func (tx *Tx) ThreadMessageIDs(ctx context.Context, ticketID int64) ([]string, e
 // UseSignupToken records a signup token's nonce as used; false means it was
 // used before.
 func (tx *Tx) UseSignupToken(ctx context.Context, nonceHash []byte, contactID int64) (bool, error) {
-	res, err := tx.stmt(ctx, tx.s.q.useSignupToken).ExecContext(ctx, nonceHash, contactID, tx.now)
+	res, err := tx.stmt(ctx, tx.s.q.UseSignupToken).ExecContext(ctx, nonceHash, contactID, tx.now)
 	if err != nil {
 		return false, fmt.Errorf("store: use signup token: %w", err)
 	}

@@ -1,216 +1,185 @@
 package store
 
-import (
-	"context"
-	"errors"
-	"fmt"
-	"strings"
+import "github.com/jmoiron/sqlx"
 
-	"github.com/jmoiron/sqlx"
-)
-
-// Every query of the store lives here, written once with ? placeholders for
-// both dialects and prepared at start-up on the pool it runs on.
-
-const (
-	contactCols = `id, email, name, user_id, created_at, updated_at`
-	ticketCols  = `id, reference, subject, status, priority, channel, contact_id, requester_id, closed_at, github_issue_number, created_at, updated_at`
-	messageCols = `id, ticket_id, direction, source, author_name, author_email, body, email_message_id, created_at`
-	linkCols    = `id, ticket_id, email, revoked_at, created_at`
-	mailCols    = `id, ticket_id, message_id, kind, to_email, to_name, email_message_id, in_reply_to, refs, payload, status, attempts, last_error, sent_at, created_at`
-)
-
-type statements struct {
-	// contacts
-	upsertContact   *sqlx.Stmt
-	contactByID     *sqlx.Stmt
-	setContactUser  *sqlx.Stmt
-	stampRequesters *sqlx.Stmt
-	// tickets and timeline
-	insertTicket  *sqlx.Stmt
-	ticketByID    *sqlx.Stmt
-	listTickets   *sqlx.Stmt
-	countTickets  *sqlx.Stmt
-	insertMessage *sqlx.Stmt
-	messagesOf    *sqlx.Stmt
-	portalLinksOf *sqlx.Stmt
-	closeTicket   *sqlx.Stmt
-	reopenTicket  *sqlx.Stmt
-	setMessageMID *sqlx.Stmt
-	threadIDs     *sqlx.Stmt
-	// portal
-	upsertLink     *sqlx.Stmt
-	insertToken    *sqlx.Stmt
-	linkByToken    *sqlx.Stmt
-	revokeLinks    *sqlx.Stmt
-	portalMessages *sqlx.Stmt
-	// outbound mail
-	insertMail     *sqlx.Stmt
-	mailByID       *sqlx.Stmt
-	markMailSent   *sqlx.Stmt
-	markMailTried  *sqlx.Stmt
-	mailsOfTicket  *sqlx.Stmt
-	useSignupToken *sqlx.Stmt
-	// participants
-	addParticipant *sqlx.Stmt
-	participantsOf *sqlx.Stmt
-	// inbound mail
-	ticketByMailID *sqlx.Stmt
-	isOwnMailID    *sqlx.Stmt
-	messageByMID   *sqlx.Stmt
-	isParticipant  *sqlx.Stmt
-	addAttachment  *sqlx.Stmt
-	attachmentsOf  *sqlx.Stmt
-	attachmentByID *sqlx.Stmt
-	useMailgunTok  *sqlx.Stmt
-	settingsPair   *sqlx.Stmt
-	pruneMailgun   *sqlx.Stmt
-	// settings
-	settingByKey   *sqlx.Stmt
-	putSetting     *sqlx.Stmt
-	addSettingOnce *sqlx.Stmt
-	settingByKeyTx *sqlx.Stmt
-	// admins and sessions
-	countAdmins    *sqlx.Stmt
-	insertAdmin    *sqlx.Stmt
-	adminByEmail   *sqlx.Stmt
-	adminBySession *sqlx.Stmt
-	insertSession  *sqlx.Stmt
-	deleteSession  *sqlx.Stmt
-	deleteOldSess  *sqlx.Stmt
+// columns are the column lists that queries name as {{ticketCols}}: the
+// columns a model type is read from, in one place.
+var columns = map[string]string{
+	"contactCols":       `id, email, name, user_id, created_at, updated_at`,
+	"ticketCols":        `id, reference, subject, status, priority, channel, contact_id, requester_id, closed_at, github_issue_number, created_at, updated_at`,
+	"messageCols":       `id, ticket_id, direction, source, author_name, author_email, body, email_message_id, created_at`,
+	"linkCols":          `id, ticket_id, email, revoked_at, created_at`,
+	"mailCols":          `id, ticket_id, message_id, kind, to_email, to_name, email_message_id, in_reply_to, refs, payload, status, attempts, last_error, sent_at, created_at`,
+	"heldCols":          `id, ticket_id, dedup_key, provider, from_email, from_name, subject, reason, auth, created_at`,
+	"githubPostCols":    `key, ticket_id, github_id, created_at, posted_at`,
+	"workflowRuleCols":  `id, name, event, conditions, actions, stop_processing, enabled, position, webhook_secret, version, created_at, updated_at`,
+	"workflowRunCols":   `id, rule_id, rule_name, ticket_id, event, event_key, depth, actions, next_step, status, error, created_at, updated_at, finished_at`,
+	"workflowDelayCols": `id, run_id, rule_id, ticket_id, due_at, after_message_id, state, reason, created_at, updated_at`,
+	"auditCols":         `id, action, contact_id, ticket_id, actor, detail, created_at`,
 }
 
-func prepare(ctx context.Context, s *Store) (*statements, error) {
-	q := &statements{}
-	w, r := s.write, s.read
-	list := []struct {
-		dst   **sqlx.Stmt
-		db    *sqlx.DB
-		query string
-	}{
-		{&q.upsertContact, w, `INSERT INTO contacts (email, name, created_at, updated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (email) DO UPDATE SET
-				name = CASE WHEN contacts.name = '' THEN excluded.name ELSE contacts.name END,
-				updated_at = CASE WHEN contacts.name = '' AND excluded.name <> '' THEN excluded.updated_at ELSE contacts.updated_at END
-			RETURNING ` + contactCols},
-		{&q.contactByID, r, `SELECT ` + contactCols + ` FROM contacts WHERE id = ?`},
-		{&q.setContactUser, w, `UPDATE contacts SET user_id = ?, updated_at = ? WHERE id = ? RETURNING ` + contactCols},
-		{&q.stampRequesters, w, `UPDATE tickets SET requester_id = ?, updated_at = ? WHERE contact_id = ?`},
+// queries holds every query of queries/*.sql, filled at start-up by
+// prepareQueries (see registry.go): a new query is its block in the .sql
+// file and its field here. Fields are exported only for reflection.
+type queries struct {
+	// contacts.sql
+	UpsertContact   *sqlx.Stmt `query:"upsert-contact"`
+	ContactByID     *sqlx.Stmt `query:"contact-by-id"`
+	SetContactUser  *sqlx.Stmt `query:"set-contact-user"`
+	StampRequesters *sqlx.Stmt `query:"stamp-requesters"`
 
-		{&q.insertTicket, w, `INSERT INTO tickets (subject, status, priority, channel, contact_id, requester_id, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ` + ticketCols},
-		{&q.ticketByID, r, `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`},
-		// Optional filters are written as (? = '' OR ...) so that the query
-		// stays static and can be prepared.
-		{&q.listTickets, r, `SELECT ` + prefixed("t.", ticketCols) + ` FROM tickets t LEFT JOIN contacts c ON c.id = t.contact_id
-			WHERE (? = '' OR t.status = ?)
-			  AND (? = '' OR lower(t.subject) LIKE ? ESCAPE '\' OR lower(t.reference) = ? OR c.email LIKE ? ESCAPE '\')
-			ORDER BY t.id DESC LIMIT ? OFFSET ?`},
-		{&q.countTickets, r, `SELECT count(*) FROM tickets t LEFT JOIN contacts c ON c.id = t.contact_id
-			WHERE (? = '' OR t.status = ?)
-			  AND (? = '' OR lower(t.subject) LIKE ? ESCAPE '\' OR lower(t.reference) = ? OR c.email LIKE ? ESCAPE '\')`},
-		{&q.insertMessage, w, `INSERT INTO messages (ticket_id, direction, source, author_name, author_email, body, email_message_id, original, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ` + messageCols},
-		{&q.messagesOf, r, `SELECT ` + messageCols + ` FROM messages WHERE ticket_id = ? ORDER BY id`},
-		{&q.portalLinksOf, r, `SELECT ` + linkCols + ` FROM portal_links WHERE ticket_id = ? ORDER BY id`},
+	// tickets.sql
+	InsertTicket        *sqlx.Stmt `query:"insert-ticket"`
+	TicketByID          *sqlx.Stmt `query:"ticket-by-id"`
+	ListTickets         *sqlx.Stmt `query:"list-tickets"`
+	CountTickets        *sqlx.Stmt `query:"count-tickets"`
+	InsertMessage       *sqlx.Stmt `query:"insert-message"`
+	MessagesOfTicket    *sqlx.Stmt `query:"messages-of-ticket"`
+	PortalLinksOfTicket *sqlx.Stmt `query:"portal-links-of-ticket"`
 
-		{&q.closeTicket, w, `UPDATE tickets SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ? AND status = 'open'`},
-		{&q.reopenTicket, w, `UPDATE tickets SET status = 'open', closed_at = NULL, updated_at = ? WHERE id = ? AND status = 'closed'`},
-		{&q.setMessageMID, w, `UPDATE messages SET email_message_id = ? WHERE id = ?`},
-		{&q.threadIDs, w, `SELECT email_message_id FROM messages WHERE ticket_id = ? AND email_message_id IS NOT NULL ORDER BY id`},
+	// portal.sql
+	UpsertPortalLink  *sqlx.Stmt `query:"upsert-portal-link"`
+	InsertPortalToken *sqlx.Stmt `query:"insert-portal-token"`
+	PortalLinkByToken *sqlx.Stmt `query:"portal-link-by-token"`
+	RevokePortalLinks *sqlx.Stmt `query:"revoke-portal-links"`
+	PortalMessages    *sqlx.Stmt `query:"portal-messages"`
+	CloseTicket       *sqlx.Stmt `query:"close-ticket"`
+	ReopenTicket      *sqlx.Stmt `query:"reopen-ticket"`
+	SetMessageEmailID *sqlx.Stmt `query:"set-message-email-id"`
+	ThreadMessageIDs  *sqlx.Stmt `query:"thread-message-ids"`
+	UseSignupToken    *sqlx.Stmt `query:"use-signup-token"`
 
-		{&q.upsertLink, w, `INSERT INTO portal_links (ticket_id, email, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (ticket_id, email) DO UPDATE SET email = excluded.email RETURNING ` + linkCols},
-		{&q.insertToken, w, `INSERT INTO portal_tokens (link_id, token_hash, created_at) VALUES (?, ?, ?)`},
-		{&q.linkByToken, r, `SELECT ` + prefixed("l.", linkCols) + ` FROM portal_tokens t JOIN portal_links l ON l.id = t.link_id WHERE t.token_hash = ?`},
-		{&q.revokeLinks, w, `UPDATE portal_links SET revoked_at = ? WHERE ticket_id = ? AND revoked_at IS NULL`},
-		// A customer sees what they sent and what was mailed to them; agent
-		// notes and mails to other participants stay out.
-		{&q.portalMessages, r, `SELECT ` + prefixed("m.", messageCols) + ` FROM messages m WHERE m.ticket_id = ?
-			AND ((m.direction = 'inbound' AND m.author_email = ?)
-			  OR (m.direction = 'outbound' AND EXISTS (SELECT 1 FROM outbound_mails o WHERE o.message_id = m.id AND o.to_email = ?)))
-			ORDER BY m.id`},
+	// mail.sql
+	InsertMail    *sqlx.Stmt `query:"insert-mail"`
+	MailByID      *sqlx.Stmt `query:"mail-by-id"`
+	MarkMailSent  *sqlx.Stmt `query:"mark-mail-sent"`
+	MarkMailTried *sqlx.Stmt `query:"mark-mail-tried"`
+	MailsOfTicket *sqlx.Stmt `query:"mails-of-ticket"`
 
-		{&q.insertMail, w, `INSERT INTO outbound_mails (ticket_id, message_id, kind, to_email, to_name, email_message_id, in_reply_to, refs, payload, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ` + mailCols},
-		{&q.mailByID, w, `SELECT ` + mailCols + ` FROM outbound_mails WHERE id = ?`},
-		{&q.markMailSent, w, `UPDATE outbound_mails SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ? AND status = 'pending'`},
-		{&q.markMailTried, w, `UPDATE outbound_mails SET status = ?, attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'`},
-		{&q.mailsOfTicket, r, `SELECT ` + mailCols + ` FROM outbound_mails WHERE ticket_id = ? ORDER BY id`},
-		{&q.useSignupToken, w, `INSERT INTO signup_tokens_used (nonce_hash, contact_id, used_at) VALUES (?, ?, ?) ON CONFLICT (nonce_hash) DO NOTHING`},
+	// participants.sql
+	AddParticipant       *sqlx.Stmt `query:"add-participant"`
+	ParticipantsOfTicket *sqlx.Stmt `query:"participants-of-ticket"`
 
-		{&q.addParticipant, w, `INSERT INTO ticket_participants (ticket_id, email, name, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (ticket_id, email) DO UPDATE SET name = CASE WHEN ticket_participants.name = '' THEN excluded.name ELSE ticket_participants.name END`},
-		{&q.participantsOf, r, `SELECT ticket_id, email, name, created_at FROM ticket_participants WHERE ticket_id = ? ORDER BY created_at, email`},
+	// inbound.sql
+	TicketByMailID      *sqlx.Stmt `query:"ticket-by-mail-id"`
+	CountOwnMailID      *sqlx.Stmt `query:"count-own-mail-id"`
+	MessageByMailID     *sqlx.Stmt `query:"message-by-mail-id"`
+	CountParticipant    *sqlx.Stmt `query:"count-participant"`
+	InsertAttachment    *sqlx.Stmt `query:"insert-attachment"`
+	AttachmentsOfTicket *sqlx.Stmt `query:"attachments-of-ticket"`
+	AttachmentByID      *sqlx.Stmt `query:"attachment-by-id"`
+	InsertMailgunToken  *sqlx.Stmt `query:"insert-mailgun-token"`
+	PruneMailgunTokens  *sqlx.Stmt `query:"prune-mailgun-tokens"`
 
-		// A Message-ID is ours or a customer's that we stored; either way it
-		// names its ticket.
-		{&q.ticketByMailID, r, `SELECT ticket_id FROM messages WHERE email_message_id = ?
-			UNION SELECT ticket_id FROM outbound_mails WHERE email_message_id = ?`},
-		{&q.isOwnMailID, r, `SELECT count(*) FROM outbound_mails WHERE email_message_id = ?`},
-		{&q.messageByMID, w, `SELECT ` + messageCols + ` FROM messages WHERE email_message_id = ?`},
-		{&q.isParticipant, r, `SELECT count(*) FROM (
-			SELECT 1 AS x FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ? AND c.email = ?
-			UNION ALL SELECT 1 FROM ticket_participants WHERE ticket_id = ? AND email = ?
-			UNION ALL SELECT 1 FROM messages WHERE ticket_id = ? AND direction = 'inbound' AND author_email = ?) p`},
-		{&q.addAttachment, w, `INSERT INTO attachments (ticket_id, message_id, filename, content_type, size, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`},
-		{&q.attachmentsOf, r, `SELECT id, ticket_id, message_id, filename, content_type, size, created_at FROM attachments WHERE ticket_id = ? ORDER BY id`},
-		{&q.attachmentByID, r, `SELECT id, ticket_id, message_id, filename, content_type, size, data, created_at FROM attachments WHERE id = ?`},
+	// settings.sql
+	SettingsPair   *sqlx.Stmt `query:"settings-pair"`
+	SettingByKey   *sqlx.Stmt `query:"setting-by-key"`
+	SettingByKeyTx *sqlx.Stmt `query:"setting-by-key-tx"`
+	PutSetting     *sqlx.Stmt `query:"put-setting"`
+	AddSettingOnce *sqlx.Stmt `query:"add-setting-once"`
+	TakeSetting    *sqlx.Stmt `query:"take-setting"`
+	DeleteSetting  *sqlx.Stmt `query:"delete-setting"`
 
-		{&q.useMailgunTok, w, `INSERT INTO mailgun_tokens (token, expires_at) VALUES (?, ?) ON CONFLICT (token) DO NOTHING`},
-		{&q.pruneMailgun, w, `DELETE FROM mailgun_tokens WHERE expires_at < ?`},
+	// admins.sql
+	CountAdmins       *sqlx.Stmt `query:"count-admins"`
+	InsertAdmin       *sqlx.Stmt `query:"insert-admin"`
+	AdminByEmail      *sqlx.Stmt `query:"admin-by-email"`
+	AdminBySession    *sqlx.Stmt `query:"admin-by-session"`
+	InsertSession     *sqlx.Stmt `query:"insert-session"`
+	DeleteSession     *sqlx.Stmt `query:"delete-session"`
+	DeleteOldSessions *sqlx.Stmt `query:"delete-old-sessions"`
+	CountAdminsTx     *sqlx.Stmt `query:"count-admins-tx"`
+	CreateAdmin       *sqlx.Stmt `query:"create-admin"`
 
-		{&q.settingsPair, r, `SELECT key, value FROM settings WHERE key IN (?, ?)`},
-		{&q.settingByKey, r, `SELECT value FROM settings WHERE key = ?`},
-		{&q.settingByKeyTx, w, `SELECT value FROM settings WHERE key = ?`},
-		{&q.putSetting, w, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`},
-		{&q.addSettingOnce, w, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`},
+	// held.sql: run unprepared
+	HoldMail       string `query:"hold-mail"`
+	HeldMails      string `query:"held-mails"`
+	HeldMail       string `query:"held-mail"`
+	DeleteHeldMail string `query:"delete-held-mail"`
+	InsertDedupKey string `query:"insert-dedup-key"`
+	InboundSeen    string `query:"inbound-seen"`
 
-		{&q.countAdmins, r, `SELECT count(*) FROM admins`},
-		{&q.insertAdmin, w, `INSERT INTO admins (email, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING`},
-		{&q.adminByEmail, r, `SELECT id, email, password_hash, created_at FROM admins WHERE email = ?`},
-		{&q.adminBySession, r, `SELECT a.id, a.email, a.password_hash, a.created_at FROM sessions s JOIN admins a ON a.id = s.admin_id
-			WHERE s.token_hash = ? AND s.expires_at > ?`},
-		{&q.insertSession, w, `INSERT INTO sessions (admin_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)`},
-		{&q.deleteSession, w, `DELETE FROM sessions WHERE token_hash = ?`},
-		{&q.deleteOldSess, w, `DELETE FROM sessions WHERE expires_at <= ?`},
-	}
-	for _, p := range list {
-		st, err := p.db.PreparexContext(ctx, p.db.Rebind(p.query))
-		if err != nil {
-			return nil, errors.Join(fmt.Errorf("store: prepare %q: %w", firstLine(p.query), err), q.close())
-		}
-		*p.dst = st
-	}
-	return q, nil
-}
+	// github.sql
+	InsertGitHubDelivery    *sqlx.Stmt `query:"insert-github-delivery"`
+	PruneGitHubDeliveries   *sqlx.Stmt `query:"prune-github-deliveries"`
+	InsertGitHubPost        *sqlx.Stmt `query:"insert-github-post"`
+	GitHubPostByKey         *sqlx.Stmt `query:"github-post-by-key"`
+	FinishGitHubPost        *sqlx.Stmt `query:"finish-github-post"`
+	SetGitHubIssueNumber    *sqlx.Stmt `query:"set-github-issue-number"`
+	TicketByGitHubIssue     *sqlx.Stmt `query:"ticket-by-github-issue"`
+	MessageByID             *sqlx.Stmt `query:"message-by-id"`
+	InsertGitHubComment     *sqlx.Stmt `query:"insert-github-comment"`
+	GitHubCommentByID       *sqlx.Stmt `query:"github-comment-by-id"`
+	AdvanceGitHubIssueState *sqlx.Stmt `query:"advance-github-issue-state"`
 
-func (q *statements) close() error {
-	var errs []error
-	for _, st := range []*sqlx.Stmt{q.upsertContact, q.contactByID, q.setContactUser, q.stampRequesters,
-		q.insertTicket, q.ticketByID, q.listTickets, q.countTickets, q.insertMessage, q.messagesOf, q.portalLinksOf,
-		q.closeTicket, q.reopenTicket, q.setMessageMID, q.threadIDs,
-		q.upsertLink, q.insertToken, q.linkByToken, q.revokeLinks, q.portalMessages,
-		q.insertMail, q.mailByID, q.markMailSent, q.markMailTried, q.mailsOfTicket, q.useSignupToken,
-		q.addParticipant, q.participantsOf,
-		q.ticketByMailID, q.isOwnMailID, q.messageByMID, q.isParticipant, q.addAttachment, q.attachmentsOf, q.attachmentByID,
-		q.useMailgunTok, q.pruneMailgun, q.settingsPair,
-		q.settingByKey, q.settingByKeyTx, q.putSetting, q.addSettingOnce,
-		q.countAdmins, q.insertAdmin, q.adminByEmail, q.adminBySession, q.insertSession, q.deleteSession, q.deleteOldSess} {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
-	}
-	return errors.Join(errs...)
-}
+	// workflows.sql
+	WorkflowRules                   *sqlx.Stmt `query:"workflow-rules"`
+	WorkflowRuleByID                *sqlx.Stmt `query:"workflow-rule-by-id"`
+	InsertWorkflowRule              *sqlx.Stmt `query:"insert-workflow-rule"`
+	UpdateWorkflowRule              *sqlx.Stmt `query:"update-workflow-rule"`
+	SetWorkflowRuleEnabled          *sqlx.Stmt `query:"set-workflow-rule-enabled"`
+	SetWorkflowRulePosition         *sqlx.Stmt `query:"set-workflow-rule-position"`
+	DeleteWorkflowRule              *sqlx.Stmt `query:"delete-workflow-rule"`
+	TicketByIDTx                    *sqlx.Stmt `query:"ticket-by-id-tx"`
+	SetTicketPriority               *sqlx.Stmt `query:"set-ticket-priority"`
+	AddTicketTag                    *sqlx.Stmt `query:"add-ticket-tag"`
+	RemoveTicketTag                 *sqlx.Stmt `query:"remove-ticket-tag"`
+	TicketTags                      *sqlx.Stmt `query:"ticket-tags"`
+	TicketTagsTx                    *sqlx.Stmt `query:"ticket-tags-tx"`
+	FirstInboundBody                *sqlx.Stmt `query:"first-inbound-body"`
+	LastInboundMessageID            *sqlx.Stmt `query:"last-inbound-message-id"`
+	CountPendingGitHubIssue         *sqlx.Stmt `query:"count-pending-github-issue"`
+	InsertWorkflowEvent             *sqlx.Stmt `query:"insert-workflow-event"`
+	PruneWorkflowEvents             *sqlx.Stmt `query:"prune-workflow-events"`
+	PruneWorkflowRuns               *sqlx.Stmt `query:"prune-workflow-runs"`
+	InsertWorkflowRun               *sqlx.Stmt `query:"insert-workflow-run"`
+	WorkflowRunByID                 *sqlx.Stmt `query:"workflow-run-by-id"`
+	WorkflowRunByIDTx               *sqlx.Stmt `query:"workflow-run-by-id-tx"`
+	AdvanceWorkflowRun              *sqlx.Stmt `query:"advance-workflow-run"`
+	FinishWorkflowRun               *sqlx.Stmt `query:"finish-workflow-run"`
+	MoveWorkflowRun                 *sqlx.Stmt `query:"move-workflow-run"`
+	SetWorkflowRunError             *sqlx.Stmt `query:"set-workflow-run-error"`
+	FailWorkflowRun                 *sqlx.Stmt `query:"fail-workflow-run"`
+	ListWorkflowRuns                *sqlx.Stmt `query:"list-workflow-runs"`
+	InsertWorkflowDelay             *sqlx.Stmt `query:"insert-workflow-delay"`
+	WorkflowDelayByIDTx             *sqlx.Stmt `query:"workflow-delay-by-id-tx"`
+	SetWorkflowDelayState           *sqlx.Stmt `query:"set-workflow-delay-state"`
+	CancelWorkflowDelaysOfTicket    *sqlx.Stmt `query:"cancel-workflow-delays-of-ticket"`
+	CancelWorkflowDelaysOfRule      *sqlx.Stmt `query:"cancel-workflow-delays-of-rule"`
+	CancelWorkflowDelaysOfRuleOnTkt *sqlx.Stmt `query:"cancel-workflow-delays-of-rule-on-ticket"`
 
-// prefixed qualifies each column of a column list with a table alias.
-func prefixed(prefix, cols string) string {
-	return prefix + strings.ReplaceAll(cols, ", ", ", "+prefix)
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
+	// privacy.sql
+	PrivacyContact          *sqlx.Stmt `query:"privacy-contact"`
+	TicketsOfPerson         *sqlx.Stmt `query:"tickets-of-person"`
+	PrivacyMessages         *sqlx.Stmt `query:"privacy-messages"`
+	PrivacyAuditOfContact   *sqlx.Stmt `query:"privacy-audit-of-contact"`
+	InsertPrivacyAudit      *sqlx.Stmt `query:"insert-privacy-audit"`
+	MarkContactErased       *sqlx.Stmt `query:"mark-contact-erased"`
+	PrivacyContactTx        *sqlx.Stmt `query:"privacy-contact-tx"`
+	PseudonymizeContact     *sqlx.Stmt `query:"pseudonymize-contact"`
+	ClearRequester          *sqlx.Stmt `query:"clear-requester"`
+	LiveTicketIDs           *sqlx.Stmt `query:"live-ticket-ids"`
+	CountLiveTickets        *sqlx.Stmt `query:"count-live-tickets"`
+	AuthoredMessages        *sqlx.Stmt `query:"authored-messages"`
+	EraseAuthoredFiles      *sqlx.Stmt `query:"erase-authored-attachments"`
+	EraseAuthoredMessages   *sqlx.Stmt `query:"erase-authored-messages"`
+	EraseParticipant        *sqlx.Stmt `query:"erase-participant"`
+	ErasePortalTokensOf     *sqlx.Stmt `query:"erase-portal-tokens-of"`
+	RevokePortalLinksOf     *sqlx.Stmt `query:"revoke-portal-links-of"`
+	RenamePortalLinksOf     *sqlx.Stmt `query:"rename-portal-links-of"`
+	EraseMailsTo            *sqlx.Stmt `query:"erase-mails-to"`
+	EraseHeldMailsFrom      *sqlx.Stmt `query:"erase-held-mails-from"`
+	MarkTicketErased        *sqlx.Stmt `query:"mark-ticket-erased"`
+	MarkClosedTicketErased  *sqlx.Stmt `query:"mark-closed-ticket-erased"`
+	EraseTimeline           *sqlx.Stmt `query:"erase-timeline"`
+	EraseTicketFiles        *sqlx.Stmt `query:"erase-ticket-attachments"`
+	EraseTicketParticipants *sqlx.Stmt `query:"erase-ticket-participants"`
+	EraseTicketPortalTokens *sqlx.Stmt `query:"erase-ticket-portal-tokens"`
+	RenameTicketPortalLinks *sqlx.Stmt `query:"rename-ticket-portal-links"`
+	EraseTicketMails        *sqlx.Stmt `query:"erase-ticket-mails"`
+	EraseTicketHeldMails    *sqlx.Stmt `query:"erase-ticket-held-mails"`
+	PurgeCandidates         *sqlx.Stmt `query:"purge-candidates"`
+	GitHubPostsOfTicket     *sqlx.Stmt `query:"github-posts-of-ticket"`
+	GitHubCommentsOfTicket  *sqlx.Stmt `query:"github-comments-of-ticket"`
+	CountPendingMailsTo     *sqlx.Stmt `query:"count-pending-mails-to"`
 }

@@ -9,7 +9,7 @@ import (
 // it was never set.
 func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 	var v string
-	if err := s.q.settingByKey.GetContext(ctx, &v, key); err != nil {
+	if err := s.q.SettingByKey.GetContext(ctx, &v, key); err != nil {
 		return "", notFound(err, "setting "+key)
 	}
 	return v, nil
@@ -22,7 +22,7 @@ func (s *Store) SettingsPair(ctx context.Context, a, b string) (map[string]strin
 		Key   string `db:"key"`
 		Value string `db:"value"`
 	}{}
-	if err := s.q.settingsPair.SelectContext(ctx, &rows, a, b); err != nil {
+	if err := s.q.SettingsPair.SelectContext(ctx, &rows, a, b); err != nil {
 		return nil, fmt.Errorf("store: settings %s, %s: %w", a, b, err)
 	}
 	out := make(map[string]string, len(rows))
@@ -34,7 +34,7 @@ func (s *Store) SettingsPair(ctx context.Context, a, b string) (map[string]strin
 
 // PutSetting stores a runtime setting, replacing any earlier value.
 func (tx *Tx) PutSetting(ctx context.Context, key, value string) error {
-	if _, err := tx.stmt(ctx, tx.s.q.putSetting).ExecContext(ctx, key, value, tx.now); err != nil {
+	if _, err := tx.stmt(ctx, tx.s.q.PutSetting).ExecContext(ctx, key, value, tx.now); err != nil {
 		return fmt.Errorf("store: put setting %s: %w", key, err)
 	}
 	return nil
@@ -46,10 +46,10 @@ func (tx *Tx) PutSetting(ctx context.Context, key, value string) error {
 func (s *Store) SettingOnce(ctx context.Context, key, value string) (string, error) {
 	var stored string
 	err := s.InTx(ctx, func(tx *Tx) error {
-		if _, err := tx.stmt(ctx, s.q.addSettingOnce).ExecContext(ctx, key, value, tx.now); err != nil {
+		if _, err := tx.stmt(ctx, s.q.AddSettingOnce).ExecContext(ctx, key, value, tx.now); err != nil {
 			return fmt.Errorf("store: add setting %s: %w", key, err)
 		}
-		if err := tx.stmt(ctx, s.q.settingByKeyTx).GetContext(ctx, &stored, key); err != nil {
+		if err := tx.stmt(ctx, s.q.SettingByKeyTx).GetContext(ctx, &stored, key); err != nil {
 			return fmt.Errorf("store: read setting %s: %w", key, err)
 		}
 		return nil

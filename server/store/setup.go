@@ -9,14 +9,12 @@ import (
 
 // The first-run set-up (issue 18): the one-time token that lets the first
 // admin be created from the browser lives, hashed, in the settings table.
-// These queries run a few times in an instance's life, so they are not
-// prepared.
 
 // CountAdminsTx reports how many admins exist, inside the transaction (it
 // sees admins committed by a concurrent set-up that it waited for).
 func (tx *Tx) CountAdminsTx(ctx context.Context) (int64, error) {
 	var n int64
-	if err := tx.tx.GetContext(ctx, &n, `SELECT count(*) FROM admins`); err != nil {
+	if err := tx.stmt(ctx, tx.s.q.CountAdminsTx).GetContext(ctx, &n); err != nil {
 		return 0, fmt.Errorf("store: count admins: %w", err)
 	}
 	return n, nil
@@ -26,8 +24,7 @@ func (tx *Tx) CountAdminsTx(ctx context.Context) (int64, error) {
 // taken.
 func (tx *Tx) CreateAdmin(ctx context.Context, email, passwordHash string) (model.Admin, error) {
 	var a model.Admin
-	err := tx.tx.GetContext(ctx, &a, tx.tx.Rebind(`INSERT INTO admins (email, password_hash, created_at) VALUES (?, ?, ?)
-		RETURNING id, email, password_hash, created_at`), email, passwordHash, tx.now)
+	err := tx.stmt(ctx, tx.s.q.CreateAdmin).GetContext(ctx, &a, email, passwordHash, tx.now)
 	if isUniqueViolation(err) {
 		return model.Admin{}, ErrDuplicate
 	}
@@ -42,12 +39,12 @@ func (tx *Tx) CreateAdmin(ctx context.Context, email, passwordHash string) (mode
 // others wait for it (PostgreSQL's row lock, SQLite's single writer) and
 // then find nothing to delete.
 func (tx *Tx) TakeSetting(ctx context.Context, key, value string) (bool, error) {
-	return affected("take setting " + key)(tx.tx.ExecContext(ctx, tx.tx.Rebind(`DELETE FROM settings WHERE key = ? AND value = ?`), key, value))
+	return affected("take setting " + key)(tx.stmt(ctx, tx.s.q.TakeSetting).ExecContext(ctx, key, value))
 }
 
 // DeleteSetting removes a setting; a key never set is no error.
 func (tx *Tx) DeleteSetting(ctx context.Context, key string) error {
-	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`DELETE FROM settings WHERE key = ?`), key); err != nil {
+	if _, err := tx.stmt(ctx, tx.s.q.DeleteSetting).ExecContext(ctx, key); err != nil {
 		return fmt.Errorf("store: delete setting %s: %w", key, err)
 	}
 	return nil

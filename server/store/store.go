@@ -54,10 +54,7 @@ type Store struct {
 	write   *sqlx.DB
 	read    *sqlx.DB
 	now     func() time.Time
-	q       *statements
-	gh      *githubStatements
-	wf      *workflowStatements
-	pv      *privacyStatements
+	q       *queries
 }
 
 // Open connects, migrates and prepares every query; a typo in a query fails
@@ -83,22 +80,17 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.q, err = prepare(ctx, s); err != nil {
+	registry, err := loadQueries(queryFiles, s.dialect)
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	if s.gh, err = prepareGitHub(ctx, s); err != nil {
+	q := &queries{}
+	if err := s.prepareQueries(ctx, registry, q); err != nil {
 		s.Close()
 		return nil, err
 	}
-	if s.wf, err = prepareWorkflows(ctx, s); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if s.pv, err = preparePrivacy(ctx, s); err != nil {
-		s.Close()
-		return nil, err
-	}
+	s.q = q
 	return s, nil
 }
 
@@ -192,20 +184,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close releases both pools.
+// Close releases the prepared statements and both pools.
 func (s *Store) Close() error {
 	var errs []error
 	if s.q != nil {
-		errs = append(errs, s.q.close())
-	}
-	if s.gh != nil {
-		errs = append(errs, s.gh.close())
-	}
-	if s.wf != nil {
-		errs = append(errs, s.wf.close())
-	}
-	if s.pv != nil {
-		errs = append(errs, s.pv.close())
+		errs = append(errs, closeQueries(s.q))
 	}
 	if s.write != nil {
 		errs = append(errs, s.write.Close())

@@ -20,7 +20,7 @@ type NewTicket struct {
 // CreateTicket inserts an open ticket.
 func (tx *Tx) CreateTicket(ctx context.Context, in NewTicket) (model.Ticket, error) {
 	var t model.Ticket
-	err := tx.stmt(ctx, tx.s.q.insertTicket).GetContext(ctx, &t,
+	err := tx.stmt(ctx, tx.s.q.InsertTicket).GetContext(ctx, &t,
 		in.Subject, model.StatusOpen, in.Priority, in.Channel, in.ContactID, in.RequesterID, tx.now, tx.now)
 	if err != nil {
 		return model.Ticket{}, fmt.Errorf("store: create ticket: %w", err)
@@ -45,7 +45,7 @@ type NewMessage struct {
 // AddMessage appends a message to a ticket's timeline.
 func (tx *Tx) AddMessage(ctx context.Context, in NewMessage) (model.Message, error) {
 	var m model.Message
-	err := tx.stmt(ctx, tx.s.q.insertMessage).GetContext(ctx, &m,
+	err := tx.stmt(ctx, tx.s.q.InsertMessage).GetContext(ctx, &m,
 		in.TicketID, in.Direction, in.Source, in.AuthorName, in.AuthorEmail, in.Body, in.EmailMessageID, in.Original, tx.now)
 	if isUniqueViolation(err) {
 		return model.Message{}, fmt.Errorf("store: add message: %w", ErrDuplicate)
@@ -59,7 +59,7 @@ func (tx *Tx) AddMessage(ctx context.Context, in NewMessage) (model.Message, err
 // Ticket returns the ticket with this id.
 func (s *Store) Ticket(ctx context.Context, id int64) (model.Ticket, error) {
 	var t model.Ticket
-	if err := s.q.ticketByID.GetContext(ctx, &t, id); err != nil {
+	if err := s.q.TicketByID.GetContext(ctx, &t, id); err != nil {
 		return model.Ticket{}, notFound(err, model.Reference(id))
 	}
 	return t, nil
@@ -79,11 +79,11 @@ func (s *Store) ListTickets(ctx context.Context, f TicketFilter) ([]model.Ticket
 	like := likePattern(f.Query)
 	args := []any{f.Status, f.Status, f.Query, like, strings.ToLower(f.Query), like}
 	var total int64
-	if err := s.q.countTickets.GetContext(ctx, &total, args...); err != nil {
+	if err := s.q.CountTickets.GetContext(ctx, &total, args...); err != nil {
 		return nil, 0, fmt.Errorf("store: count tickets: %w", err)
 	}
 	tickets := []model.Ticket{}
-	if err := s.q.listTickets.SelectContext(ctx, &tickets, append(args, f.Limit, f.Offset)...); err != nil {
+	if err := s.q.ListTickets.SelectContext(ctx, &tickets, append(args, f.Limit, f.Offset)...); err != nil {
 		return nil, 0, fmt.Errorf("store: list tickets: %w", err)
 	}
 	return tickets, total, nil
@@ -92,7 +92,7 @@ func (s *Store) ListTickets(ctx context.Context, f TicketFilter) ([]model.Ticket
 // Messages returns a ticket's whole timeline, oldest first.
 func (s *Store) Messages(ctx context.Context, ticketID int64) ([]model.Message, error) {
 	msgs := []model.Message{}
-	if err := s.q.messagesOf.SelectContext(ctx, &msgs, ticketID); err != nil {
+	if err := s.q.MessagesOfTicket.SelectContext(ctx, &msgs, ticketID); err != nil {
 		return nil, fmt.Errorf("store: messages of %d: %w", ticketID, err)
 	}
 	return msgs, nil
@@ -101,7 +101,7 @@ func (s *Store) Messages(ctx context.Context, ticketID int64) ([]model.Message, 
 // PortalLinks returns every portal link of a ticket.
 func (s *Store) PortalLinks(ctx context.Context, ticketID int64) ([]model.PortalLink, error) {
 	links := []model.PortalLink{}
-	if err := s.q.portalLinksOf.SelectContext(ctx, &links, ticketID); err != nil {
+	if err := s.q.PortalLinksOfTicket.SelectContext(ctx, &links, ticketID); err != nil {
 		return nil, fmt.Errorf("store: portal links of %d: %w", ticketID, err)
 	}
 	return links, nil

@@ -8,20 +8,13 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/portico/portico/server/model"
 )
 
 // Workflows' bookkeeping: rules, tags on tickets, the events evaluated, the
-// runs of matching rules and their delayed chains. Its queries are prepared
-// at start-up like the others, in a set of their own.
-
-const (
-	workflowRuleCols  = `id, name, event, conditions, actions, stop_processing, enabled, position, webhook_secret, version, created_at, updated_at`
-	workflowRunCols   = `id, rule_id, rule_name, ticket_id, event, event_key, depth, actions, next_step, status, error, created_at, updated_at, finished_at`
-	workflowDelayCols = `id, run_id, rule_id, ticket_id, due_at, after_message_id, state, reason, created_at, updated_at`
-)
+// runs of matching rules and their delayed chains. The statuses of runs and
+// the states of delays are server/workflows' to name and to decide; the
+// store compares and stores the ones it is given.
 
 // WorkflowRule is a stored rule; Conditions and Actions are JSON that
 // server/workflows validated before storing.
@@ -51,17 +44,9 @@ type WorkflowRuleInput struct {
 	WebhookSecret  string
 }
 
-// Workflow run statuses.
-const (
-	RunRunning  = "running"
-	RunWaiting  = "waiting"
-	RunDone     = "done"
-	RunFailed   = "failed"
-	RunCanceled = "canceled"
-)
-
 // WorkflowRun is one rule that matched one event, with how far its actions
-// got. DueAt is set while the run waits on a delay.
+// got. DueAt is set while the run waits on a delay. FinishedAt is set
+// exactly when the run has ended.
 type WorkflowRun struct {
 	ID         int64      `db:"id"`
 	RuleID     *int64     `db:"rule_id"`
@@ -89,14 +74,16 @@ type NewWorkflowRun struct {
 	EventKey string
 	Depth    int
 	Actions  string
+	// Status is the status the run starts in.
+	Status string
 }
 
-// Delay states.
-const (
-	DelayPending  = "pending"
-	DelayFired    = "fired"
-	DelayCanceled = "canceled"
-)
+// Move is a guarded change of status, of a run or of a delay: it applies
+// only to a row whose status is From, so that of two concurrent moves one
+// wins.
+type Move struct {
+	From, To string
+}
 
 // WorkflowDelay is the rest of a run waiting until DueAt.
 type WorkflowDelay struct {
@@ -112,139 +99,12 @@ type WorkflowDelay struct {
 	UpdatedAt      time.Time `db:"updated_at"`
 }
 
-type workflowStatements struct {
-	rules            *sqlx.Stmt
-	ruleByID         *sqlx.Stmt
-	insertRule       *sqlx.Stmt
-	updateRule       *sqlx.Stmt
-	setRuleEnabled   *sqlx.Stmt
-	setRulePosition  *sqlx.Stmt
-	deleteRule       *sqlx.Stmt
-	addMarker        *sqlx.Stmt
-	ticketByIDTx     *sqlx.Stmt
-	setPriority      *sqlx.Stmt
-	addTag           *sqlx.Stmt
-	removeTag        *sqlx.Stmt
-	tagsOf           *sqlx.Stmt
-	tagsOfTx         *sqlx.Stmt
-	firstInbound     *sqlx.Stmt
-	lastInboundTx    *sqlx.Stmt
-	issuePending     *sqlx.Stmt
-	recordEvent      *sqlx.Stmt
-	pruneEvents      *sqlx.Stmt
-	pruneRuns        *sqlx.Stmt
-	insertRun        *sqlx.Stmt
-	runByID          *sqlx.Stmt
-	runByIDTx        *sqlx.Stmt
-	advanceRun       *sqlx.Stmt
-	finishRun        *sqlx.Stmt
-	resumeRun        *sqlx.Stmt
-	setRunError      *sqlx.Stmt
-	failRun          *sqlx.Stmt
-	listRuns         *sqlx.Stmt
-	insertDelay      *sqlx.Stmt
-	delayByIDTx      *sqlx.Stmt
-	setDelayState    *sqlx.Stmt
-	cancelForTicket  *sqlx.Stmt
-	cancelForRule    *sqlx.Stmt
-	cancelForRuleTkt *sqlx.Stmt
-}
-
-func prepareWorkflows(ctx context.Context, s *Store) (*workflowStatements, error) {
-	q := &workflowStatements{}
-	w, r := s.write, s.read
-	list := []struct {
-		dst   **sqlx.Stmt
-		db    *sqlx.DB
-		query string
-	}{
-		{&q.rules, r, `SELECT ` + workflowRuleCols + ` FROM workflow_rules ORDER BY position, id`},
-		{&q.ruleByID, w, `SELECT ` + workflowRuleCols + ` FROM workflow_rules WHERE id = ?`},
-		{&q.insertRule, w, `INSERT INTO workflow_rules (name, event, conditions, actions, stop_processing, enabled, position, webhook_secret, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM workflow_rules), ?, ?, ?) RETURNING ` + workflowRuleCols},
-		{&q.updateRule, w, `UPDATE workflow_rules SET name = ?, event = ?, conditions = ?, actions = ?, stop_processing = ?, enabled = ?,
-			webhook_secret = ?, version = version + 1, updated_at = ? WHERE id = ? RETURNING ` + workflowRuleCols},
-		{&q.setRuleEnabled, w, `UPDATE workflow_rules SET enabled = ?, updated_at = ? WHERE id = ? RETURNING ` + workflowRuleCols},
-		{&q.setRulePosition, w, `UPDATE workflow_rules SET position = ?, updated_at = ? WHERE id = ?`},
-		{&q.deleteRule, w, `DELETE FROM workflow_rules WHERE id = ?`},
-		{&q.addMarker, w, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`},
-
-		{&q.ticketByIDTx, w, `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`},
-		{&q.setPriority, w, `UPDATE tickets SET priority = ?, updated_at = ? WHERE id = ? RETURNING ` + ticketCols},
-		{&q.addTag, w, `INSERT INTO ticket_tags (ticket_id, tag, created_at) VALUES (?, ?, ?) ON CONFLICT (ticket_id, tag) DO NOTHING`},
-		{&q.removeTag, w, `DELETE FROM ticket_tags WHERE ticket_id = ? AND tag = ?`},
-		{&q.tagsOf, r, `SELECT tag FROM ticket_tags WHERE ticket_id = ? ORDER BY tag`},
-		{&q.tagsOfTx, w, `SELECT tag FROM ticket_tags WHERE ticket_id = ? ORDER BY tag`},
-		{&q.firstInbound, r, `SELECT body FROM messages WHERE ticket_id = ? AND direction = 'inbound' ORDER BY id LIMIT 1`},
-		{&q.lastInboundTx, w, `SELECT COALESCE(MAX(id), 0) FROM messages WHERE ticket_id = ? AND direction = 'inbound'`},
-		{&q.issuePending, r, `SELECT count(*) FROM github_posts WHERE key = ? AND github_id IS NULL`},
-
-		{&q.recordEvent, w, `INSERT INTO workflow_events (event_key, ticket_id, handled_at) VALUES (?, ?, ?) ON CONFLICT (event_key) DO NOTHING`},
-		{&q.pruneEvents, w, `DELETE FROM workflow_events WHERE handled_at < ?`},
-		{&q.pruneRuns, w, `DELETE FROM workflow_runs WHERE finished_at < ?`},
-
-		{&q.insertRun, w, `INSERT INTO workflow_runs (rule_id, rule_name, ticket_id, event, event_key, depth, actions, next_step, status, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'running', ?, ?) RETURNING ` + workflowRunCols},
-		{&q.runByID, r, `SELECT ` + prefixed("r.", workflowRunCols) + `, d.due_at FROM workflow_runs r
-			LEFT JOIN workflow_delays d ON d.run_id = r.id AND d.state = 'pending' WHERE r.id = ?`},
-		{&q.runByIDTx, w, `SELECT ` + workflowRunCols + ` FROM workflow_runs WHERE id = ?`},
-		// A step moves a running run forward exactly once: a second try
-		// finds next_step moved on and changes nothing.
-		{&q.advanceRun, w, `UPDATE workflow_runs SET next_step = ?, status = ?, finished_at = ?, updated_at = ?
-			WHERE id = ? AND next_step = ? AND status = 'running'`},
-		{&q.finishRun, w, `UPDATE workflow_runs SET status = ?, error = ?, finished_at = ?, updated_at = ?
-			WHERE id = ? AND status IN ('running', 'waiting')`},
-		{&q.resumeRun, w, `UPDATE workflow_runs SET status = 'running', updated_at = ? WHERE id = ? AND status = 'waiting'`},
-		{&q.setRunError, w, `UPDATE workflow_runs SET error = ?, updated_at = ? WHERE id = ?`},
-		{&q.failRun, w, `UPDATE workflow_runs SET status = 'failed', error = ?, finished_at = COALESCE(finished_at, ?), updated_at = ? WHERE id = ?`},
-		// Optional filters are written as (? = 0 OR ...) so that the query
-		// stays static and can be prepared.
-		{&q.listRuns, r, `SELECT ` + prefixed("r.", workflowRunCols) + `, d.due_at FROM workflow_runs r
-			LEFT JOIN workflow_delays d ON d.run_id = r.id AND d.state = 'pending'
-			WHERE (? = 0 OR r.rule_id = ?) AND (? = 0 OR r.ticket_id = ?) AND (? = 0 OR r.id < ?)
-			ORDER BY r.id DESC LIMIT ?`},
-
-		{&q.insertDelay, w, `INSERT INTO workflow_delays (run_id, rule_id, ticket_id, due_at, after_message_id, state, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING ` + workflowDelayCols},
-		{&q.delayByIDTx, w, `SELECT ` + workflowDelayCols + ` FROM workflow_delays WHERE id = ?`},
-		{&q.setDelayState, w, `UPDATE workflow_delays SET state = ?, reason = ?, updated_at = ? WHERE id = ? AND state = 'pending'`},
-		{&q.cancelForTicket, w, `UPDATE workflow_delays SET state = 'canceled', reason = ?, updated_at = ?
-			WHERE ticket_id = ? AND state = 'pending' RETURNING run_id`},
-		{&q.cancelForRule, w, `UPDATE workflow_delays SET state = 'canceled', reason = ?, updated_at = ?
-			WHERE rule_id = ? AND state = 'pending' RETURNING run_id`},
-		{&q.cancelForRuleTkt, w, `UPDATE workflow_delays SET state = 'canceled', reason = ?, updated_at = ?
-			WHERE rule_id = ? AND ticket_id = ? AND state = 'pending' RETURNING run_id`},
-	}
-	for _, p := range list {
-		st, err := p.db.PreparexContext(ctx, p.db.Rebind(p.query))
-		if err != nil {
-			return nil, errors.Join(fmt.Errorf("store: prepare %q: %w", firstLine(p.query), err), q.close())
-		}
-		*p.dst = st
-	}
-	return q, nil
-}
-
-func (q *workflowStatements) close() error {
-	var errs []error
-	for _, st := range []*sqlx.Stmt{q.rules, q.ruleByID, q.insertRule, q.updateRule, q.setRuleEnabled, q.setRulePosition,
-		q.deleteRule, q.addMarker, q.ticketByIDTx, q.setPriority, q.addTag, q.removeTag, q.tagsOf, q.tagsOfTx,
-		q.firstInbound, q.lastInboundTx, q.issuePending, q.recordEvent, q.pruneEvents, q.pruneRuns, q.insertRun, q.runByID,
-		q.runByIDTx, q.advanceRun, q.finishRun, q.resumeRun, q.setRunError, q.failRun, q.listRuns, q.insertDelay,
-		q.delayByIDTx, q.setDelayState, q.cancelForTicket, q.cancelForRule, q.cancelForRuleTkt} {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // Rules.
 
 // WorkflowRules returns every rule in evaluation order.
 func (s *Store) WorkflowRules(ctx context.Context) ([]WorkflowRule, error) {
 	rules := []WorkflowRule{}
-	if err := s.wf.rules.SelectContext(ctx, &rules); err != nil {
+	if err := s.q.WorkflowRules.SelectContext(ctx, &rules); err != nil {
 		return nil, fmt.Errorf("store: workflow rules: %w", err)
 	}
 	return rules, nil
@@ -254,7 +114,7 @@ func (s *Store) WorkflowRules(ctx context.Context) ([]WorkflowRule, error) {
 // saved it sees what was saved).
 func (s *Store) WorkflowRule(ctx context.Context, id int64) (WorkflowRule, error) {
 	var r WorkflowRule
-	if err := s.wf.ruleByID.GetContext(ctx, &r, id); err != nil {
+	if err := s.q.WorkflowRuleByID.GetContext(ctx, &r, id); err != nil {
 		return WorkflowRule{}, notFound(err, fmt.Sprintf("workflow rule %d", id))
 	}
 	return r, nil
@@ -263,7 +123,7 @@ func (s *Store) WorkflowRule(ctx context.Context, id int64) (WorkflowRule, error
 // InsertWorkflowRule stores a new rule after the last one.
 func (tx *Tx) InsertWorkflowRule(ctx context.Context, in WorkflowRuleInput) (WorkflowRule, error) {
 	var r WorkflowRule
-	err := tx.stmt(ctx, tx.s.wf.insertRule).GetContext(ctx, &r, in.Name, in.Event, in.Conditions, in.Actions,
+	err := tx.stmt(ctx, tx.s.q.InsertWorkflowRule).GetContext(ctx, &r, in.Name, in.Event, in.Conditions, in.Actions,
 		in.StopProcessing, in.Enabled, in.WebhookSecret, tx.now, tx.now)
 	if err != nil {
 		return WorkflowRule{}, fmt.Errorf("store: insert workflow rule: %w", err)
@@ -274,7 +134,7 @@ func (tx *Tx) InsertWorkflowRule(ctx context.Context, in WorkflowRuleInput) (Wor
 // WorkflowRuleTx returns one rule inside the transaction.
 func (tx *Tx) WorkflowRuleTx(ctx context.Context, id int64) (WorkflowRule, error) {
 	var r WorkflowRule
-	if err := tx.stmt(ctx, tx.s.wf.ruleByID).GetContext(ctx, &r, id); err != nil {
+	if err := tx.stmt(ctx, tx.s.q.WorkflowRuleByID).GetContext(ctx, &r, id); err != nil {
 		return WorkflowRule{}, notFound(err, fmt.Sprintf("workflow rule %d", id))
 	}
 	return r, nil
@@ -283,7 +143,7 @@ func (tx *Tx) WorkflowRuleTx(ctx context.Context, id int64) (WorkflowRule, error
 // UpdateWorkflowRule replaces a rule's definition and bumps its version.
 func (tx *Tx) UpdateWorkflowRule(ctx context.Context, id int64, in WorkflowRuleInput) (WorkflowRule, error) {
 	var r WorkflowRule
-	err := tx.stmt(ctx, tx.s.wf.updateRule).GetContext(ctx, &r, in.Name, in.Event, in.Conditions, in.Actions,
+	err := tx.stmt(ctx, tx.s.q.UpdateWorkflowRule).GetContext(ctx, &r, in.Name, in.Event, in.Conditions, in.Actions,
 		in.StopProcessing, in.Enabled, in.WebhookSecret, tx.now, id)
 	if err != nil {
 		return WorkflowRule{}, notFound(err, fmt.Sprintf("workflow rule %d", id))
@@ -294,7 +154,7 @@ func (tx *Tx) UpdateWorkflowRule(ctx context.Context, id int64, in WorkflowRuleI
 // SetWorkflowRuleEnabled switches a rule on or off.
 func (tx *Tx) SetWorkflowRuleEnabled(ctx context.Context, id int64, enabled bool) (WorkflowRule, error) {
 	var r WorkflowRule
-	if err := tx.stmt(ctx, tx.s.wf.setRuleEnabled).GetContext(ctx, &r, enabled, tx.now, id); err != nil {
+	if err := tx.stmt(ctx, tx.s.q.SetWorkflowRuleEnabled).GetContext(ctx, &r, enabled, tx.now, id); err != nil {
 		return WorkflowRule{}, notFound(err, fmt.Sprintf("workflow rule %d", id))
 	}
 	return r, nil
@@ -303,7 +163,7 @@ func (tx *Tx) SetWorkflowRuleEnabled(ctx context.Context, id int64, enabled bool
 // SetWorkflowRulePosition moves a rule; the caller renumbers every rule in
 // one transaction.
 func (tx *Tx) SetWorkflowRulePosition(ctx context.Context, id, position int64) error {
-	if _, err := tx.stmt(ctx, tx.s.wf.setRulePosition).ExecContext(ctx, position, tx.now, id); err != nil {
+	if _, err := tx.stmt(ctx, tx.s.q.SetWorkflowRulePosition).ExecContext(ctx, position, tx.now, id); err != nil {
 		return fmt.Errorf("store: move workflow rule %d: %w", id, err)
 	}
 	return nil
@@ -312,14 +172,14 @@ func (tx *Tx) SetWorkflowRulePosition(ctx context.Context, id, position int64) e
 // DeleteWorkflowRule deletes a rule; its runs stay in the log (rule_id
 // becomes NULL). False means there was no such rule.
 func (tx *Tx) DeleteWorkflowRule(ctx context.Context, id int64) (bool, error) {
-	return affected("delete workflow rule")(tx.stmt(ctx, tx.s.wf.deleteRule).ExecContext(ctx, id))
+	return affected("delete workflow rule")(tx.stmt(ctx, tx.s.q.DeleteWorkflowRule).ExecContext(ctx, id))
 }
 
 // AddSettingOnce stores a setting unless the key exists and reports whether
 // it did; used as a marker that something happened once (the default
 // workflow rules), with what it marks in the same transaction.
 func (tx *Tx) AddSettingOnce(ctx context.Context, key, value string) (bool, error) {
-	return affected("add setting " + key)(tx.stmt(ctx, tx.s.wf.addMarker).ExecContext(ctx, key, value, tx.now))
+	return affected("add setting " + key)(tx.stmt(ctx, tx.s.q.AddSettingOnce).ExecContext(ctx, key, value, tx.now))
 }
 
 // Ticket changes made by workflows.
@@ -327,7 +187,7 @@ func (tx *Tx) AddSettingOnce(ctx context.Context, key, value string) (bool, erro
 // TicketTx returns a ticket inside the transaction.
 func (tx *Tx) TicketTx(ctx context.Context, id int64) (model.Ticket, error) {
 	var t model.Ticket
-	if err := tx.stmt(ctx, tx.s.wf.ticketByIDTx).GetContext(ctx, &t, id); err != nil {
+	if err := tx.stmt(ctx, tx.s.q.TicketByIDTx).GetContext(ctx, &t, id); err != nil {
 		return model.Ticket{}, notFound(err, model.Reference(id))
 	}
 	return t, nil
@@ -336,7 +196,7 @@ func (tx *Tx) TicketTx(ctx context.Context, id int64) (model.Ticket, error) {
 // SetTicketPriority sets a ticket's priority.
 func (tx *Tx) SetTicketPriority(ctx context.Context, id int64, priority string) (model.Ticket, error) {
 	var t model.Ticket
-	if err := tx.stmt(ctx, tx.s.wf.setPriority).GetContext(ctx, &t, priority, tx.now, id); err != nil {
+	if err := tx.stmt(ctx, tx.s.q.SetTicketPriority).GetContext(ctx, &t, priority, tx.now, id); err != nil {
 		return model.Ticket{}, notFound(err, model.Reference(id))
 	}
 	return t, nil
@@ -344,18 +204,18 @@ func (tx *Tx) SetTicketPriority(ctx context.Context, id int64, priority string) 
 
 // AddTicketTag tags a ticket; false means it had the tag already.
 func (tx *Tx) AddTicketTag(ctx context.Context, ticketID int64, tag string) (bool, error) {
-	return affected("add ticket tag")(tx.stmt(ctx, tx.s.wf.addTag).ExecContext(ctx, ticketID, tag, tx.now))
+	return affected("add ticket tag")(tx.stmt(ctx, tx.s.q.AddTicketTag).ExecContext(ctx, ticketID, tag, tx.now))
 }
 
 // RemoveTicketTag untags a ticket; false means it did not have the tag.
 func (tx *Tx) RemoveTicketTag(ctx context.Context, ticketID int64, tag string) (bool, error) {
-	return affected("remove ticket tag")(tx.stmt(ctx, tx.s.wf.removeTag).ExecContext(ctx, ticketID, tag))
+	return affected("remove ticket tag")(tx.stmt(ctx, tx.s.q.RemoveTicketTag).ExecContext(ctx, ticketID, tag))
 }
 
 // TicketTags returns a ticket's tags in alphabetical order.
 func (s *Store) TicketTags(ctx context.Context, ticketID int64) ([]string, error) {
 	tags := []string{}
-	if err := s.wf.tagsOf.SelectContext(ctx, &tags, ticketID); err != nil {
+	if err := s.q.TicketTags.SelectContext(ctx, &tags, ticketID); err != nil {
 		return nil, fmt.Errorf("store: tags of %d: %w", ticketID, err)
 	}
 	return tags, nil
@@ -364,7 +224,7 @@ func (s *Store) TicketTags(ctx context.Context, ticketID int64) ([]string, error
 // TicketTagsTx returns a ticket's tags inside the transaction.
 func (tx *Tx) TicketTagsTx(ctx context.Context, ticketID int64) ([]string, error) {
 	tags := []string{}
-	if err := tx.stmt(ctx, tx.s.wf.tagsOfTx).SelectContext(ctx, &tags, ticketID); err != nil {
+	if err := tx.stmt(ctx, tx.s.q.TicketTagsTx).SelectContext(ctx, &tags, ticketID); err != nil {
 		return nil, fmt.Errorf("store: tags of %d: %w", ticketID, err)
 	}
 	return tags, nil
@@ -374,7 +234,7 @@ func (tx *Tx) TicketTagsTx(ctx context.Context, ticketID int64) ([]string, error
 // (its description), "" if it has none.
 func (s *Store) FirstInboundBody(ctx context.Context, ticketID int64) (string, error) {
 	var body string
-	err := s.wf.firstInbound.GetContext(ctx, &body, ticketID)
+	err := s.q.FirstInboundBody.GetContext(ctx, &body, ticketID)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("store: first message of %d: %w", ticketID, err)
 	}
@@ -385,7 +245,7 @@ func (s *Store) FirstInboundBody(ctx context.Context, ticketID int64) (string, e
 // message (0: none), read inside the transaction.
 func (tx *Tx) LastInboundMessageID(ctx context.Context, ticketID int64) (int64, error) {
 	var id int64
-	if err := tx.stmt(ctx, tx.s.wf.lastInboundTx).GetContext(ctx, &id, ticketID); err != nil {
+	if err := tx.stmt(ctx, tx.s.q.LastInboundMessageID).GetContext(ctx, &id, ticketID); err != nil {
 		return 0, fmt.Errorf("store: last customer message of %d: %w", ticketID, err)
 	}
 	return id, nil
@@ -395,7 +255,7 @@ func (tx *Tx) LastInboundMessageID(ctx context.Context, ticketID int64) (int64, 
 // ticket that GitHub has not accepted yet (github_posts "ticket:<id>").
 func (s *Store) GitHubIssuePending(ctx context.Context, ticketID int64) (bool, error) {
 	var n int64
-	if err := s.wf.issuePending.GetContext(ctx, &n, "ticket:"+strconv.FormatInt(ticketID, 10)); err != nil {
+	if err := s.q.CountPendingGitHubIssue.GetContext(ctx, &n, "ticket:"+strconv.FormatInt(ticketID, 10)); err != nil {
 		return false, fmt.Errorf("store: issue of %d pending: %w", ticketID, err)
 	}
 	return n > 0, nil
@@ -412,38 +272,39 @@ const WorkflowEventRetention = 30 * 24 * time.Hour
 // whether it is new; false means it was evaluated before. Old events and
 // runs finished long ago are forgotten on the way.
 func (tx *Tx) RecordWorkflowEvent(ctx context.Context, key string, ticketID int64) (bool, error) {
-	return affected("record workflow event")(tx.stmt(ctx, tx.s.wf.recordEvent).ExecContext(ctx, key, ticketID, tx.now))
+	return affected("record workflow event")(tx.stmt(ctx, tx.s.q.InsertWorkflowEvent).ExecContext(ctx, key, ticketID, tx.now))
 }
 
 // PruneWorkflows forgets events evaluated and runs finished before
 // WorkflowEventRetention.
 func (tx *Tx) PruneWorkflows(ctx context.Context) error {
 	before := tx.now.Add(-WorkflowEventRetention)
-	if _, err := tx.stmt(ctx, tx.s.wf.pruneEvents).ExecContext(ctx, before); err != nil {
+	if _, err := tx.stmt(ctx, tx.s.q.PruneWorkflowEvents).ExecContext(ctx, before); err != nil {
 		return fmt.Errorf("store: prune workflow events: %w", err)
 	}
-	if _, err := tx.stmt(ctx, tx.s.wf.pruneRuns).ExecContext(ctx, before); err != nil {
+	if _, err := tx.stmt(ctx, tx.s.q.PruneWorkflowRuns).ExecContext(ctx, before); err != nil {
 		return fmt.Errorf("store: prune workflow runs: %w", err)
 	}
 	return nil
 }
 
-// InsertWorkflowRun records a rule that matched an event; it starts running
-// at step 0.
+// InsertWorkflowRun records a rule that matched an event, at step 0 in
+// in.Status.
 func (tx *Tx) InsertWorkflowRun(ctx context.Context, in NewWorkflowRun) (WorkflowRun, error) {
 	var r WorkflowRun
-	err := tx.stmt(ctx, tx.s.wf.insertRun).GetContext(ctx, &r, in.RuleID, in.RuleName, in.TicketID, in.Event, in.EventKey,
-		in.Depth, in.Actions, tx.now, tx.now)
+	err := tx.stmt(ctx, tx.s.q.InsertWorkflowRun).GetContext(ctx, &r, in.RuleID, in.RuleName, in.TicketID, in.Event, in.EventKey,
+		in.Depth, in.Actions, in.Status, tx.now, tx.now)
 	if err != nil {
 		return WorkflowRun{}, fmt.Errorf("store: insert workflow run: %w", err)
 	}
 	return r, nil
 }
 
-// WorkflowRun returns one run (with DueAt while it waits).
-func (s *Store) WorkflowRun(ctx context.Context, id int64) (WorkflowRun, error) {
+// WorkflowRun returns one run, with DueAt from its delay in state pending
+// (while it waits).
+func (s *Store) WorkflowRun(ctx context.Context, id int64, pending string) (WorkflowRun, error) {
 	var r WorkflowRun
-	if err := s.wf.runByID.GetContext(ctx, &r, id); err != nil {
+	if err := s.q.WorkflowRunByID.GetContext(ctx, &r, pending, id); err != nil {
 		return WorkflowRun{}, notFound(err, fmt.Sprintf("workflow run %d", id))
 	}
 	return r, nil
@@ -452,46 +313,53 @@ func (s *Store) WorkflowRun(ctx context.Context, id int64) (WorkflowRun, error) 
 // WorkflowRunTx returns one run inside the transaction (without DueAt).
 func (tx *Tx) WorkflowRunTx(ctx context.Context, id int64) (WorkflowRun, error) {
 	var r WorkflowRun
-	if err := tx.stmt(ctx, tx.s.wf.runByIDTx).GetContext(ctx, &r, id); err != nil {
+	if err := tx.stmt(ctx, tx.s.q.WorkflowRunByIDTx).GetContext(ctx, &r, id); err != nil {
 		return WorkflowRun{}, notFound(err, fmt.Sprintf("workflow run %d", id))
 	}
 	return r, nil
 }
 
-// AdvanceWorkflowRun marks step from of a running run done, moving it to
-// step from+1 with status (running, waiting or done). False means that step
-// was done already (or the run stopped): the caller must roll back.
-func (tx *Tx) AdvanceWorkflowRun(ctx context.Context, id int64, from int, status string) (bool, error) {
+// AdvanceWorkflowRun marks step from of a run done, moving it to step
+// from+1 and from status m.From to m.To; end marks the run ended
+// (FinishedAt). False means that step was done already (or the run moved
+// on): the caller must roll back.
+func (tx *Tx) AdvanceWorkflowRun(ctx context.Context, id int64, from int, m Move, end bool) (bool, error) {
 	var finished *time.Time
-	if status == RunDone {
+	if end {
 		finished = &tx.now
 	}
-	return affected("advance workflow run")(tx.stmt(ctx, tx.s.wf.advanceRun).ExecContext(ctx, from+1, status, finished, tx.now, id, from))
+	return affected("advance workflow run")(tx.stmt(ctx, tx.s.q.AdvanceWorkflowRun).ExecContext(ctx,
+		from+1, m.To, finished, tx.now, id, from, m.From))
 }
 
-// FinishWorkflowRun ends a running or waiting run as done, failed or
-// canceled, with why; false means it had ended already.
+// FinishWorkflowRun ends a run that has not ended yet with status and why;
+// false means it had ended already.
 func (tx *Tx) FinishWorkflowRun(ctx context.Context, id int64, status, reason string) (bool, error) {
-	return affected("finish workflow run")(tx.stmt(ctx, tx.s.wf.finishRun).ExecContext(ctx, status, reason, tx.now, tx.now, id))
+	return affected("finish workflow run")(tx.stmt(ctx, tx.s.q.FinishWorkflowRun).ExecContext(ctx, status, reason, tx.now, tx.now, id))
 }
 
-// ResumeWorkflowRun moves a waiting run back to running (its delay fell
-// due); false means it was not waiting.
-func (tx *Tx) ResumeWorkflowRun(ctx context.Context, id int64) (bool, error) {
-	return affected("resume workflow run")(tx.stmt(ctx, tx.s.wf.resumeRun).ExecContext(ctx, tx.now, id))
+// MoveWorkflowRun changes a run's status (a waiting run whose delay fell
+// due goes on); false means it was not in m.From.
+func (tx *Tx) MoveWorkflowRun(ctx context.Context, id int64, m Move) (bool, error) {
+	return affected("move workflow run")(tx.stmt(ctx, tx.s.q.MoveWorkflowRun).ExecContext(ctx, m.To, tx.now, id, m.From))
 }
 
 // SetWorkflowRunError records the latest error of a run's side job (a
-// webhook or GitHub call being retried); final marks the run failed.
-func (s *Store) SetWorkflowRunError(ctx context.Context, id int64, msg string, final bool) error {
+// webhook or GitHub call being retried).
+func (s *Store) SetWorkflowRunError(ctx context.Context, id int64, msg string) error {
 	return s.InTx(ctx, func(tx *Tx) error {
-		var err error
-		if final {
-			_, err = tx.stmt(ctx, s.wf.failRun).ExecContext(ctx, msg, tx.now, tx.now, id)
-		} else {
-			_, err = tx.stmt(ctx, s.wf.setRunError).ExecContext(ctx, msg, tx.now, id)
+		if _, err := tx.stmt(ctx, s.q.SetWorkflowRunError).ExecContext(ctx, msg, tx.now, id); err != nil {
+			return fmt.Errorf("store: workflow run %d error: %w", id, err)
 		}
-		if err != nil {
+		return nil
+	})
+}
+
+// FailWorkflowRun records the error that ended a run's side job for good
+// and gives the run status, ended or not (it keeps the time it ended).
+func (s *Store) FailWorkflowRun(ctx context.Context, id int64, status, msg string) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.stmt(ctx, s.q.FailWorkflowRun).ExecContext(ctx, status, msg, tx.now, tx.now, id); err != nil {
 			return fmt.Errorf("store: workflow run %d error: %w", id, err)
 		}
 		return nil
@@ -507,10 +375,11 @@ type WorkflowRunFilter struct {
 	Limit    int
 }
 
-// WorkflowRuns returns runs, newest first.
-func (s *Store) WorkflowRuns(ctx context.Context, f WorkflowRunFilter) ([]WorkflowRun, error) {
+// WorkflowRuns returns runs, newest first, with DueAt as WorkflowRun.
+func (s *Store) WorkflowRuns(ctx context.Context, f WorkflowRunFilter, pending string) ([]WorkflowRun, error) {
 	runs := []WorkflowRun{}
-	err := s.wf.listRuns.SelectContext(ctx, &runs, f.RuleID, f.RuleID, f.TicketID, f.TicketID, f.BeforeID, f.BeforeID, f.Limit)
+	err := s.q.ListWorkflowRuns.SelectContext(ctx, &runs, pending,
+		f.RuleID, f.RuleID, f.TicketID, f.TicketID, f.BeforeID, f.BeforeID, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: workflow runs: %w", err)
 	}
@@ -519,11 +388,12 @@ func (s *Store) WorkflowRuns(ctx context.Context, f WorkflowRunFilter) ([]Workfl
 
 // Delays.
 
-// InsertWorkflowDelay records that the rest of a run waits until dueAt;
-// a customer message with an id above afterMessageID cancels it.
-func (tx *Tx) InsertWorkflowDelay(ctx context.Context, run WorkflowRun, dueAt time.Time, afterMessageID int64) (WorkflowDelay, error) {
+// InsertWorkflowDelay records that the rest of a run waits, in state, until
+// dueAt; a customer message with an id above afterMessageID cancels it.
+func (tx *Tx) InsertWorkflowDelay(ctx context.Context, run WorkflowRun, dueAt time.Time, afterMessageID int64, state string) (WorkflowDelay, error) {
 	var d WorkflowDelay
-	err := tx.stmt(ctx, tx.s.wf.insertDelay).GetContext(ctx, &d, run.ID, run.RuleID, run.TicketID, dueAt.UTC(), afterMessageID, tx.now, tx.now)
+	err := tx.stmt(ctx, tx.s.q.InsertWorkflowDelay).GetContext(ctx, &d, run.ID, run.RuleID, run.TicketID, dueAt.UTC(), afterMessageID,
+		state, tx.now, tx.now)
 	if err != nil {
 		return WorkflowDelay{}, fmt.Errorf("store: insert workflow delay: %w", err)
 	}
@@ -533,30 +403,31 @@ func (tx *Tx) InsertWorkflowDelay(ctx context.Context, run WorkflowRun, dueAt ti
 // WorkflowDelayTx returns a delay inside the transaction.
 func (tx *Tx) WorkflowDelayTx(ctx context.Context, id int64) (WorkflowDelay, error) {
 	var d WorkflowDelay
-	if err := tx.stmt(ctx, tx.s.wf.delayByIDTx).GetContext(ctx, &d, id); err != nil {
+	if err := tx.stmt(ctx, tx.s.q.WorkflowDelayByIDTx).GetContext(ctx, &d, id); err != nil {
 		return WorkflowDelay{}, notFound(err, fmt.Sprintf("workflow delay %d", id))
 	}
 	return d, nil
 }
 
-// SetWorkflowDelayState moves a pending delay to fired or canceled; false
-// means it was not pending any more.
-func (tx *Tx) SetWorkflowDelayState(ctx context.Context, id int64, state, reason string) (bool, error) {
-	return affected("set workflow delay state")(tx.stmt(ctx, tx.s.wf.setDelayState).ExecContext(ctx, state, reason, tx.now, id))
+// SetWorkflowDelayState moves a delay from state m.From to m.To, with why;
+// false means it was not in m.From any more.
+func (tx *Tx) SetWorkflowDelayState(ctx context.Context, id int64, m Move, reason string) (bool, error) {
+	return affected("set workflow delay state")(tx.stmt(ctx, tx.s.q.SetWorkflowDelayState).ExecContext(ctx, m.To, reason, tx.now, id, m.From))
 }
 
-// CancelWorkflowDelays cancels pending delays, of a ticket (ruleID 0), of a
-// rule (ticketID 0), or of a rule on a ticket, and returns their runs.
-func (tx *Tx) CancelWorkflowDelays(ctx context.Context, ruleID, ticketID int64, reason string) ([]int64, error) {
+// CancelWorkflowDelays moves the delays in state m.From to m.To, with why:
+// of a ticket (ruleID 0), of a rule (ticketID 0), or of a rule on a ticket.
+// It returns their runs.
+func (tx *Tx) CancelWorkflowDelays(ctx context.Context, ruleID, ticketID int64, m Move, reason string) ([]int64, error) {
 	runs := []int64{}
 	var err error
 	switch {
 	case ruleID == 0:
-		err = tx.stmt(ctx, tx.s.wf.cancelForTicket).SelectContext(ctx, &runs, reason, tx.now, ticketID)
+		err = tx.stmt(ctx, tx.s.q.CancelWorkflowDelaysOfTicket).SelectContext(ctx, &runs, m.To, reason, tx.now, ticketID, m.From)
 	case ticketID == 0:
-		err = tx.stmt(ctx, tx.s.wf.cancelForRule).SelectContext(ctx, &runs, reason, tx.now, ruleID)
+		err = tx.stmt(ctx, tx.s.q.CancelWorkflowDelaysOfRule).SelectContext(ctx, &runs, m.To, reason, tx.now, ruleID, m.From)
 	default:
-		err = tx.stmt(ctx, tx.s.wf.cancelForRuleTkt).SelectContext(ctx, &runs, reason, tx.now, ruleID, ticketID)
+		err = tx.stmt(ctx, tx.s.q.CancelWorkflowDelaysOfRuleOnTkt).SelectContext(ctx, &runs, m.To, reason, tx.now, ruleID, ticketID, m.From)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: cancel workflow delays: %w", err)

@@ -141,6 +141,11 @@ func TestWorkflowBookkeeping(t *testing.T) {
 			t.Error("posted issue still pending")
 		}
 
+		// The statuses are server/workflows'; the store stores what it is
+		// given.
+		running := store.Move{From: "running", To: "waiting"}
+		cancel := store.Move{From: "pending", To: "canceled"}
+
 		// An event is recorded once; a step advances once.
 		var run store.WorkflowRun
 		inTx(func(tx *store.Tx) error {
@@ -152,15 +157,15 @@ func TestWorkflowBookkeeping(t *testing.T) {
 			if err := tx.PruneWorkflows(ctx); err != nil {
 				return err
 			}
-			run, err = tx.InsertWorkflowRun(ctx, store.NewWorkflowRun{RuleID: a.ID, RuleName: "a2", TicketID: ticket.ID, Event: "ticket.created", EventKey: "id:e1", Actions: `[]`})
+			run, err = tx.InsertWorkflowRun(ctx, store.NewWorkflowRun{RuleID: a.ID, RuleName: "a2", TicketID: ticket.ID, Event: "ticket.created", EventKey: "id:e1", Actions: `[]`, Status: "running"})
 			return err
 		})
-		if run.Status != store.RunRunning || run.NextStep != 0 || *run.RuleID != a.ID {
+		if run.Status != "running" || run.NextStep != 0 || *run.RuleID != a.ID {
 			t.Fatalf("run = %+v", run)
 		}
 		inTx(func(tx *store.Tx) error {
-			ok, err := tx.AdvanceWorkflowRun(ctx, run.ID, 0, store.RunWaiting)
-			again, err2 := tx.AdvanceWorkflowRun(ctx, run.ID, 0, store.RunWaiting)
+			ok, err := tx.AdvanceWorkflowRun(ctx, run.ID, 0, running, false)
+			again, err2 := tx.AdvanceWorkflowRun(ctx, run.ID, 0, running, false)
 			if !ok || again || err != nil || err2 != nil {
 				t.Errorf("advance: %v %v %v %v", ok, again, err, err2)
 			}
@@ -172,44 +177,47 @@ func TestWorkflowBookkeeping(t *testing.T) {
 		var delay store.WorkflowDelay
 		inTx(func(tx *store.Tx) error {
 			var err error
-			delay, err = tx.InsertWorkflowDelay(ctx, run, due, m2.ID)
+			delay, err = tx.InsertWorkflowDelay(ctx, run, due, m2.ID, "pending")
 			return err
 		})
-		if delay.State != store.DelayPending || !delay.DueAt.Equal(due) || delay.AfterMessageID != m2.ID {
+		if delay.State != "pending" || !delay.DueAt.Equal(due) || delay.AfterMessageID != m2.ID {
 			t.Fatalf("delay = %+v", delay)
 		}
-		got, err := s.WorkflowRun(ctx, run.ID)
-		if err != nil || got.Status != store.RunWaiting || got.NextStep != 1 || got.DueAt == nil || !got.DueAt.Equal(due) {
+		got, err := s.WorkflowRun(ctx, run.ID, "pending")
+		if err != nil || got.Status != "waiting" || got.NextStep != 1 || got.DueAt == nil || !got.DueAt.Equal(due) {
 			t.Fatalf("waiting run = %+v, %v", got, err)
 		}
 		inTx(func(tx *store.Tx) error {
-			runs, err := tx.CancelWorkflowDelays(ctx, a.ID, ticket.ID, "replaced")
+			runs, err := tx.CancelWorkflowDelays(ctx, a.ID, ticket.ID, cancel, "replaced")
 			if err != nil || len(runs) != 1 || runs[0] != run.ID {
 				t.Errorf("cancel = %v, %v", runs, err)
 			}
-			if runs, _ := tx.CancelWorkflowDelays(ctx, 0, ticket.ID, "again"); len(runs) != 0 {
+			if runs, _ := tx.CancelWorkflowDelays(ctx, 0, ticket.ID, cancel, "again"); len(runs) != 0 {
 				t.Errorf("canceled twice: %v", runs)
 			}
-			if ok, _ := tx.SetWorkflowDelayState(ctx, delay.ID, store.DelayFired, ""); ok {
+			if ok, _ := tx.SetWorkflowDelayState(ctx, delay.ID, store.Move{From: "pending", To: "fired"}, ""); ok {
 				t.Error("a canceled delay fired")
 			}
-			if ok, _ := tx.FinishWorkflowRun(ctx, run.ID, store.RunCanceled, "replaced"); !ok {
+			if ok, _ := tx.FinishWorkflowRun(ctx, run.ID, "canceled", "replaced"); !ok {
 				t.Error("waiting run not finished")
 			}
+			if ok, _ := tx.FinishWorkflowRun(ctx, run.ID, "done", ""); ok {
+				t.Error("ended run finished again")
+			}
 			d, err := tx.WorkflowDelayTx(ctx, delay.ID)
-			if err != nil || d.State != store.DelayCanceled || d.Reason != "replaced" {
+			if err != nil || d.State != "canceled" || d.Reason != "replaced" {
 				t.Errorf("delay = %+v, %v", d, err)
 			}
 			return nil
 		})
-		if err := s.SetWorkflowRunError(ctx, run.ID, "boom", true); err != nil {
+		if err := s.FailWorkflowRun(ctx, run.ID, "failed", "boom"); err != nil {
 			t.Fatal(err)
 		}
-		list, err := s.WorkflowRuns(ctx, store.WorkflowRunFilter{TicketID: ticket.ID, Limit: 10})
-		if err != nil || len(list) != 1 || list[0].Status != store.RunFailed || list[0].Error != "boom" || list[0].DueAt != nil || list[0].FinishedAt == nil {
+		list, err := s.WorkflowRuns(ctx, store.WorkflowRunFilter{TicketID: ticket.ID, Limit: 10}, "pending")
+		if err != nil || len(list) != 1 || list[0].Status != "failed" || list[0].Error != "boom" || list[0].DueAt != nil || list[0].FinishedAt == nil {
 			t.Fatalf("runs = %+v, %v", list, err)
 		}
-		if list, _ := s.WorkflowRuns(ctx, store.WorkflowRunFilter{RuleID: b.ID, Limit: 10}); len(list) != 0 {
+		if list, _ := s.WorkflowRuns(ctx, store.WorkflowRunFilter{RuleID: b.ID, Limit: 10}, "pending"); len(list) != 0 {
 			t.Errorf("runs of rule b = %+v", list)
 		}
 
@@ -221,7 +229,7 @@ func TestWorkflowBookkeeping(t *testing.T) {
 			}
 			return nil
 		})
-		if got, err := s.WorkflowRun(ctx, run.ID); err != nil || got.RuleID != nil || got.RuleName != "a2" {
+		if got, err := s.WorkflowRun(ctx, run.ID, "pending"); err != nil || got.RuleID != nil || got.RuleName != "a2" {
 			t.Errorf("run after its rule was deleted = %+v, %v", got, err)
 		}
 	})

@@ -409,7 +409,7 @@ func (e *Engine) Runs(ctx context.Context, q RunQuery) ([]RunView, error) {
 	if f.Limit <= 0 || f.Limit > MaxRuns {
 		f.Limit = 50
 	}
-	runs, err := e.store.WorkflowRuns(ctx, f)
+	runs, err := e.store.WorkflowRuns(ctx, f, DelayPending)
 	if err != nil {
 		return nil, err
 	}

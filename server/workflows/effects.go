@@ -104,7 +104,7 @@ func Sign(secret string, body []byte) string {
 // address), before anything is sent.
 func (e *Engine) webhook(ctx context.Context, job *river.Job[WebhookArgs]) error {
 	a := job.Args
-	run, err := e.store.WorkflowRun(ctx, a.RunID)
+	run, err := e.run(ctx, a.RunID)
 	if errors.Is(err, model.ErrNotFound) {
 		return river.JobCancel(err)
 	}
@@ -181,7 +181,13 @@ func (e *Engine) webhook(ctx context.Context, job *river.Job[WebhookArgs]) error
 }
 
 func (e *Engine) recordError(ctx context.Context, runID int64, msg string, final bool) {
-	if err := e.store.SetWorkflowRunError(ctx, runID, msg, final); err != nil {
+	var err error
+	if final {
+		err = e.store.FailWorkflowRun(ctx, runID, RunFailed, msg)
+	} else {
+		err = e.store.SetWorkflowRunError(ctx, runID, msg)
+	}
+	if err != nil {
 		e.log.ErrorContext(ctx, "workflow run error not recorded", "run", runID, "err", err)
 	}
 	e.log.WarnContext(ctx, "workflow action failed", "run", runID, "error", msg, "final", final)

@@ -356,7 +356,7 @@ func (e *Engine) handle(ctx context.Context, ev events.Event) error {
 				return err
 			}
 			run, err := tx.InsertWorkflowRun(ctx, store.NewWorkflowRun{RuleID: r.ID, RuleName: r.Name, TicketID: ev.TicketID,
-				Event: ev.Kind, EventKey: key, Depth: ev.Depth, Actions: string(actions)})
+				Event: ev.Kind, EventKey: key, Depth: ev.Depth, Actions: string(actions), Status: RunRunning})
 			if err != nil {
 				return err
 			}
@@ -399,12 +399,12 @@ func (e *Engine) maybePrune(ctx context.Context, tx *store.Tx) error {
 // cancelDelays cancels pending chains (of a ticket, a rule, or a rule on a
 // ticket) and ends their runs as canceled, with why.
 func cancelDelays(ctx context.Context, tx *store.Tx, ruleID, ticketID int64, reason string) error {
-	runs, err := tx.CancelWorkflowDelays(ctx, ruleID, ticketID, reason)
+	runs, err := tx.CancelWorkflowDelays(ctx, ruleID, ticketID, cancelDelay, reason)
 	if err != nil {
 		return err
 	}
 	for _, id := range runs {
-		if _, err := tx.FinishWorkflowRun(ctx, id, store.RunCanceled, reason); err != nil {
+		if _, err := tx.FinishWorkflowRun(ctx, id, RunCanceled, reason); err != nil {
 			return err
 		}
 	}

@@ -138,7 +138,7 @@ func TestDelayedChain(t *testing.T) {
 					return err
 				}
 				run, err = tx.InsertWorkflowRun(ctx, store.NewWorkflowRun{RuleID: rule.ID, RuleName: rule.Name, TicketID: ticket.ID,
-					Event: "reply.created", EventKey: "k" + strconv.FormatInt(ticket.ID, 10), Actions: `[{"type":"delay","value":"2h"},{"type":"close"}]`})
+					Event: "reply.created", EventKey: "k" + strconv.FormatInt(ticket.ID, 10), Actions: `[{"type":"delay","value":"2h"},{"type":"close"}]`, Status: RunRunning})
 				return err
 			})
 			if err != nil {
@@ -158,7 +158,7 @@ func TestDelayedChain(t *testing.T) {
 
 		quiet, quietDelay := newRun()
 		answered, answeredDelay := newRun()
-		if got, _ := s.WorkflowRun(ctx, quiet.ID); got.Status != store.RunWaiting || got.DueAt == nil || !got.DueAt.Equal(now.Add(2*time.Hour)) {
+		if got, _ := s.WorkflowRun(ctx, quiet.ID, DelayPending); got.Status != RunWaiting || got.DueAt == nil || !got.DueAt.Equal(now.Add(2*time.Hour)) {
 			t.Fatalf("run = %+v", got)
 		}
 
@@ -192,10 +192,10 @@ func TestDelayedChain(t *testing.T) {
 		if len(rec.closed) != 1 || rec.closed[0] != quiet.TicketID {
 			t.Errorf("closed %v, want only %d", rec.closed, quiet.TicketID)
 		}
-		if got, _ := s.WorkflowRun(ctx, quiet.ID); got.Status != store.RunDone || got.NextStep != 2 || got.FinishedAt == nil {
+		if got, _ := s.WorkflowRun(ctx, quiet.ID, DelayPending); got.Status != RunDone || got.NextStep != 2 || got.FinishedAt == nil {
 			t.Errorf("quiet run = %+v", got)
 		}
-		if got, _ := s.WorkflowRun(ctx, answered.ID); got.Status != store.RunCanceled || got.Error != reasonCustomerReplied {
+		if got, _ := s.WorkflowRun(ctx, answered.ID, DelayPending); got.Status != RunCanceled || got.Error != reasonCustomerReplied {
 			t.Errorf("answered run = %+v", got)
 		}
 
@@ -204,7 +204,7 @@ func TestDelayedChain(t *testing.T) {
 		if _, err := e.SetEnabled(ctx, rule.ID, false); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.WorkflowRun(ctx, third.ID); got.Status != store.RunCanceled || got.Error != reasonRuleDisabled {
+		if got, _ := s.WorkflowRun(ctx, third.ID, DelayPending); got.Status != RunCanceled || got.Error != reasonRuleDisabled {
 			t.Errorf("run of a disabled rule = %+v", got)
 		}
 		move(3 * time.Hour)

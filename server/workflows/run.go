@@ -82,7 +82,7 @@ func (e *Engine) failRun(ctx context.Context, runID int64, cause error) {
 		msg = strings.Join(parts, "; ")
 	}
 	err := e.store.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.FinishWorkflowRun(ctx, runID, store.RunFailed, msg)
+		_, err := tx.FinishWorkflowRun(ctx, runID, RunFailed, msg)
 		return err
 	})
 	if err != nil {
@@ -101,14 +101,14 @@ func decodeActions(s string) ([]Action, error) {
 // advance carries out a running run's steps from where it is, up to its
 // next delay or its end.
 func (e *Engine) advance(ctx context.Context, runID int64) error {
-	run, err := e.store.WorkflowRun(ctx, runID)
+	run, err := e.run(ctx, runID)
 	if errors.Is(err, model.ErrNotFound) {
 		return nil // its ticket was deleted
 	}
 	if err != nil {
 		return err
 	}
-	if run.Status != store.RunRunning {
+	if run.Status != RunRunning {
 		return nil
 	}
 	actions, err := decodeActions(run.Actions)
@@ -117,9 +117,9 @@ func (e *Engine) advance(ctx context.Context, runID int64) error {
 		return nil
 	}
 	for i := run.NextStep; i < len(actions); i++ {
-		next := store.RunRunning
+		next := RunRunning
 		if i == len(actions)-1 {
-			next = store.RunDone
+			next = RunDone
 		}
 		err := e.step(ctx, run, i, actions[i], next)
 		switch {
@@ -178,7 +178,7 @@ func (e *Engine) step(ctx context.Context, run store.WorkflowRun, i int, a Actio
 		if err != nil {
 			return err
 		}
-		ok, err := tx.AdvanceWorkflowRun(ctx, run.ID, i, next)
+		ok, err := advanceRun(ctx, tx, run.ID, i, next)
 		if err != nil {
 			return err
 		}
@@ -226,7 +226,7 @@ func (e *Engine) delay(ctx context.Context, run store.WorkflowRun, i int, a Acti
 	}
 	due := e.now().Add(d)
 	return e.store.InTx(ctx, func(tx *store.Tx) error {
-		ok, err := tx.AdvanceWorkflowRun(ctx, run.ID, i, store.RunWaiting)
+		ok, err := advanceRun(ctx, tx, run.ID, i, RunWaiting)
 		if err != nil {
 			return err
 		}
@@ -243,7 +243,7 @@ func (e *Engine) delay(ctx context.Context, run store.WorkflowRun, i int, a Acti
 		if err != nil {
 			return err
 		}
-		delay, err := tx.InsertWorkflowDelay(ctx, run, due, last)
+		delay, err := tx.InsertWorkflowDelay(ctx, run, due, last, DelayPending)
 		if err != nil {
 			return err
 		}
@@ -280,9 +280,9 @@ func (e *Engine) resume(ctx context.Context, job *river.Job[ResumeArgs]) error {
 		}
 		runID = d.RunID
 		switch d.State {
-		case store.DelayCanceled:
+		case DelayCanceled:
 			return nil
-		case store.DelayFired:
+		case DelayFired:
 			fire = true
 			return nil
 		}
@@ -306,21 +306,21 @@ func (e *Engine) resume(ctx context.Context, job *river.Job[ResumeArgs]) error {
 			}
 		}
 		if reason != "" {
-			if _, err := tx.SetWorkflowDelayState(ctx, d.ID, store.DelayCanceled, reason); err != nil {
+			if _, err := tx.SetWorkflowDelayState(ctx, d.ID, cancelDelay, reason); err != nil {
 				return err
 			}
-			_, err := tx.FinishWorkflowRun(ctx, d.RunID, store.RunCanceled, reason)
+			_, err := tx.FinishWorkflowRun(ctx, d.RunID, RunCanceled, reason)
 			return err
 		}
 		if now := e.now(); now.Before(d.DueAt) {
 			wait = d.DueAt.Sub(now)
 			return nil
 		}
-		ok, err := tx.SetWorkflowDelayState(ctx, d.ID, store.DelayFired, "")
+		ok, err := tx.SetWorkflowDelayState(ctx, d.ID, fireDelay, "")
 		if err != nil || !ok {
 			return err
 		}
-		if _, err := tx.ResumeWorkflowRun(ctx, d.RunID); err != nil {
+		if _, err := tx.MoveWorkflowRun(ctx, d.RunID, store.Move{From: RunWaiting, To: RunRunning}); err != nil {
 			return err
 		}
 		fire = true

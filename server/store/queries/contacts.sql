@@ -1,0 +1,23 @@
+-- Contacts: the people who write in (contacts.go).
+
+-- name: upsert-contact
+-- pool: write
+-- One statement, so that concurrent submissions of one address end with one
+-- row; a missing name is filled in from a later one, never replaced.
+INSERT INTO contacts (email, name, created_at, updated_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (email) DO UPDATE SET
+	name = CASE WHEN contacts.name = '' THEN excluded.name ELSE contacts.name END,
+	updated_at = CASE WHEN contacts.name = '' AND excluded.name <> '' THEN excluded.updated_at ELSE contacts.updated_at END
+RETURNING {{contactCols}}
+
+-- name: contact-by-id
+-- pool: read
+SELECT {{contactCols}} FROM contacts WHERE id = ?
+
+-- name: set-contact-user
+-- pool: write
+UPDATE contacts SET user_id = ?, updated_at = ? WHERE id = ? RETURNING {{contactCols}}
+
+-- name: stamp-requesters
+-- pool: write
+UPDATE tickets SET requester_id = ?, updated_at = ? WHERE contact_id = ?

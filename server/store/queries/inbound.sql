@@ -1,0 +1,43 @@
+-- Inbound mail: threading, attachments, Mailgun replay tokens (inbound.go).
+
+-- name: ticket-by-mail-id
+-- pool: read
+-- A Message-ID is ours or a customer's that we stored; either way it names
+-- its ticket.
+SELECT ticket_id FROM messages WHERE email_message_id = ?
+UNION SELECT ticket_id FROM outbound_mails WHERE email_message_id = ?
+
+-- name: count-own-mail-id
+-- pool: read
+SELECT count(*) FROM outbound_mails WHERE email_message_id = ?
+
+-- name: message-by-mail-id
+-- pool: write
+SELECT {{messageCols}} FROM messages WHERE email_message_id = ?
+
+-- name: count-participant
+-- pool: read
+SELECT count(*) FROM (
+	SELECT 1 AS x FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ? AND c.email = ?
+	UNION ALL SELECT 1 FROM ticket_participants WHERE ticket_id = ? AND email = ?
+	UNION ALL SELECT 1 FROM messages WHERE ticket_id = ? AND direction = 'inbound' AND author_email = ?) p
+
+-- name: insert-attachment
+-- pool: write
+INSERT INTO attachments (ticket_id, message_id, filename, content_type, size, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+
+-- name: attachments-of-ticket
+-- pool: read
+SELECT id, ticket_id, message_id, filename, content_type, size, created_at FROM attachments WHERE ticket_id = ? ORDER BY id
+
+-- name: attachment-by-id
+-- pool: read
+SELECT id, ticket_id, message_id, filename, content_type, size, data, created_at FROM attachments WHERE id = ?
+
+-- name: insert-mailgun-token
+-- pool: write
+INSERT INTO mailgun_tokens (token, expires_at) VALUES (?, ?) ON CONFLICT (token) DO NOTHING
+
+-- name: prune-mailgun-tokens
+-- pool: write
+DELETE FROM mailgun_tokens WHERE expires_at < ?
