@@ -257,6 +257,10 @@ func startServer(ctx context.Context, bin, dir, dbURL, mailURL string) (*server,
 		"PORTICO_MAIL_FROM="+mailFrom,
 		"PORTICO_INBOUND_SECRET="+s.inboundSecret,
 	)
+	// Profiling under load: the one setting passed on from the shell.
+	if v := os.Getenv("PORTICO_PPROF_ADDR"); v != "" {
+		s.cmd.Env = append(s.cmd.Env, "PORTICO_PPROF_ADDR="+v)
+	}
 	// Warnings and errors go with our progress lines, not into the table;
 	// a warning logged on every request is shown a few times, then counted.
 	s.log = newLogFilter(os.Stderr)

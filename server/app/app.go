@@ -479,6 +479,19 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		}()
 	}
 
+	if a.cfg.PprofAddr != "" {
+		pln, err := net.Listen("tcp", a.cfg.PprofAddr)
+		if err != nil {
+			_ = a.http.Shutdown(context.Background())
+			_ = a.queue.Stop(context.Background())
+			return fmt.Errorf("listen on %s (PORTICO_PPROF_ADDR): %w", a.cfg.PprofAddr, err)
+		}
+		a.log.Warn("profiler listening", "addr", a.cfg.PprofAddr)
+		pprofSrv := &http.Server{Handler: httpserver.ProfileHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = pprofSrv.Serve(pln) }()
+		defer pprofSrv.Close()
+	}
+
 	var serveErr error
 	select {
 	case <-ctx.Done():

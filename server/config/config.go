@@ -94,6 +94,9 @@ type Config struct {
 
 	// MetricsAddr, when set, is the only listener serving /metrics.
 	MetricsAddr string
+	// PprofAddr, when set, serves Go's profiler (net/http/pprof) on this
+	// loopback address, for profiling under load.
+	PprofAddr string
 	// MetricsToken, when set, is the Bearer token /metrics asks for.
 	// Neither set: /metrics answers loopback clients only.
 	MetricsToken string
@@ -198,6 +201,7 @@ func load(lookup func(string) (string, bool), defaultPath string) (Config, error
 	c.AdminLoginLimitPerAccount = parse(l, "PORTICO_ADMIN_LOGIN_LIMIT_PER_ACCOUNT", "10/15m", ParseRate)
 	c.TrustedProxies = parse(l, "PORTICO_TRUSTED_PROXIES", "", parseProxies)
 	c.MetricsAddr = parse(l, "PORTICO_METRICS_ADDR", "", parseAddr)
+	c.PprofAddr = parse(l, "PORTICO_PPROF_ADDR", "", parseLoopbackAddr)
 	c.MetricsToken = parse(l, "PORTICO_METRICS_TOKEN", "", minLen(16))
 	c.OutboundAllow = parse(l, "PORTICO_OUTBOUND_ALLOW", "", parseOutboundAllow)
 
@@ -235,6 +239,19 @@ func parseAddr(s string) (string, error) {
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		return "", fmt.Errorf("%q: port must be a number from 0 to 65535", s)
+	}
+	return s, nil
+}
+
+// parseLoopbackAddr is parseAddr for listeners that must not be reachable
+// from elsewhere (the profiler shows memory and stacks).
+func parseLoopbackAddr(s string) (string, error) {
+	if _, err := parseAddr(s); err != nil {
+		return "", err
+	}
+	host, _, _ := net.SplitHostPort(s)
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "", fmt.Errorf("%q: must be a loopback address such as 127.0.0.1:6060", s)
 	}
 	return s, nil
 }

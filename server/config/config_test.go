@@ -407,6 +407,7 @@ func TestErrors(t *testing.T) {
 		{"verify URL relative", map[string]string{"PORTICO_TURNSTILE_VERIFY_URL": "/verify"}, "PORTICO_TURNSTILE_VERIFY_URL:", false},
 		{"turnstile site key alone", map[string]string{"PORTICO_TURNSTILE_SITE_KEY": "0x4AAAAsite"}, "PORTICO_TURNSTILE_SITE_KEY: PORTICO_TURNSTILE_SECRET_KEY must be set too", false},
 		{"turnstile secret alone", map[string]string{"PORTICO_TURNSTILE_SECRET_KEY": "turnstile-s3cr3t"}, "PORTICO_TURNSTILE_SECRET_KEY: PORTICO_TURNSTILE_SITE_KEY must be set too", true},
+		{"pprof not loopback", map[string]string{"PORTICO_PPROF_ADDR": "0.0.0.0:6060"}, `PORTICO_PPROF_ADDR: "0.0.0.0:6060": must be a loopback address`, false},
 		{"postmark no colon", map[string]string{"PORTICO_POSTMARK_BASIC_AUTH": "s3cr3t"}, "PORTICO_POSTMARK_BASIC_AUTH: must be user:password", true},
 		{"postmark no user", map[string]string{"PORTICO_POSTMARK_BASIC_AUTH": ":s3cr3t"}, "PORTICO_POSTMARK_BASIC_AUTH: must be user:password", true},
 		{"sns not arn", map[string]string{"PORTICO_SNS_TOPIC_ARNS": "arn:aws:sns:x:1:t, topic"}, `PORTICO_SNS_TOPIC_ARNS: "topic" is not an ARN`, false},

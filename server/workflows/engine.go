@@ -315,13 +315,6 @@ func (e *Engine) handle(ctx context.Context, ev events.Event) error {
 			"ticket", model.Reference(ev.TicketID), "depth", ev.Depth)
 		return nil
 	}
-	t, err := e.store.Ticket(ctx, ev.TicketID)
-	if errors.Is(err, model.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
 	author, err := e.authorOf(ctx, ev)
 	if err != nil {
 		return err
@@ -330,11 +323,28 @@ func (e *Engine) handle(ctx context.Context, ev events.Event) error {
 	if err != nil {
 		return err
 	}
+	// Most events meet no rule: then nothing is read or written (the write
+	// is what costs, on SQLite's one writer), unless a customer's reply has
+	// delayed chains to cancel.
+	customerReply := ev.Kind == events.ReplyCreated && author == events.AuthorCustomer
+	if !customerReply && !anyEnabledFor(rules, ev.Kind) {
+		return nil
+	}
+	t, err := e.store.Ticket(ctx, ev.TicketID)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	facts, err := e.facts(ctx, t, author)
 	if err != nil {
 		return err
 	}
 	matched := selectRules(rules, ev.Kind, facts)
+	if len(matched) == 0 && !customerReply {
+		return nil
+	}
 	key := eventKey(ev)
 	err = e.store.InTx(ctx, func(tx *store.Tx) error {
 		first, err := tx.RecordWorkflowEvent(ctx, key, ev.TicketID)
@@ -344,7 +354,7 @@ func (e *Engine) handle(ctx context.Context, ev events.Event) error {
 		if err := e.maybePrune(ctx, tx); err != nil {
 			return err
 		}
-		if ev.Kind == events.ReplyCreated && author == events.AuthorCustomer {
+		if customerReply {
 			if err := cancelDelays(ctx, tx, 0, ev.TicketID, reasonCustomerReplied); err != nil {
 				return err
 			}

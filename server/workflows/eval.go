@@ -207,6 +207,16 @@ type rule struct {
 
 // selectRules returns the enabled rules of trigger that match, in order,
 // stopping after the first matching rule that stops processing.
+// anyEnabledFor reports whether some enabled rule listens to trigger.
+func anyEnabledFor(rules []*rule, trigger string) bool {
+	for _, r := range rules {
+		if r.Enabled && r.Trigger == trigger {
+			return true
+		}
+	}
+	return false
+}
+
 func selectRules(rules []*rule, trigger string, f Facts) []*rule {
 	var out []*rule
 	for _, r := range rules {
