@@ -101,18 +101,21 @@ func (s *Store) openSQLite(path string) error {
 		}
 	}
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	write, err := sqlx.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	registerSQLiteDriver()
+	write, err := sqlx.Open(sqliteDriver, "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("store: open sqlite: %w", err)
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	read, err := sqlx.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	read, err := sqlx.Open(sqliteDriver, "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
 	if err != nil {
 		write.Close()
 		return fmt.Errorf("store: open sqlite: %w", err)
 	}
 	read.SetMaxOpenConns(8)
+	// Kept open: each connection holds its prepared statements.
+	read.SetMaxIdleConns(8)
 	s.write, s.read = write, read
 	if err := write.Ping(); err != nil {
 		s.Close()
