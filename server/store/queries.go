@@ -147,6 +147,7 @@ type queries struct {
 	CancelWorkflowDelaysOfTicket    *sqlx.Stmt `query:"cancel-workflow-delays-of-ticket"`
 	CancelWorkflowDelaysOfRule      *sqlx.Stmt `query:"cancel-workflow-delays-of-rule"`
 	CancelWorkflowDelaysOfRuleOnTkt *sqlx.Stmt `query:"cancel-workflow-delays-of-rule-on-ticket"`
+	CountWorkflowDelaysOfTicket     *sqlx.Stmt `query:"count-workflow-delays-of-ticket"`
 
 	// privacy.sql
 	PrivacyContact          *sqlx.Stmt `query:"privacy-contact"`

@@ -418,6 +418,15 @@ func (tx *Tx) SetWorkflowDelayState(ctx context.Context, id int64, m Move, reaso
 // CancelWorkflowDelays moves the delays in state m.From to m.To, with why:
 // of a ticket (ruleID 0), of a rule (ticketID 0), or of a rule on a ticket.
 // It returns their runs.
+// CountWorkflowDelays counts a ticket's delays in state (read pool).
+func (s *Store) CountWorkflowDelays(ctx context.Context, ticketID int64, state string) (int, error) {
+	var n int
+	if err := s.q.CountWorkflowDelaysOfTicket.GetContext(ctx, &n, ticketID, state); err != nil {
+		return 0, fmt.Errorf("store: count workflow delays: %w", err)
+	}
+	return n, nil
+}
+
 func (tx *Tx) CancelWorkflowDelays(ctx context.Context, ruleID, ticketID int64, m Move, reason string) ([]int64, error) {
 	runs := []int64{}
 	var err error

@@ -323,11 +323,19 @@ func (e *Engine) handle(ctx context.Context, ev events.Event) error {
 	if err != nil {
 		return err
 	}
-	// Most events meet no rule: then nothing is read or written (the write
-	// is what costs, on SQLite's one writer), unless a customer's reply has
-	// delayed chains to cancel.
-	customerReply := ev.Kind == events.ReplyCreated && author == events.AuthorCustomer
-	if !customerReply && !anyEnabledFor(rules, ev.Kind) {
+	// Most events meet no rule: then nothing is written (the write is what
+	// costs, on SQLite's one writer), unless a customer's reply has delayed
+	// chains to cancel. A chain that begins after this look is still
+	// stopped: its resume checks whether the customer wrote since.
+	cancelChains := false
+	if ev.Kind == events.ReplyCreated && author == events.AuthorCustomer {
+		n, err := e.store.CountWorkflowDelays(ctx, ev.TicketID, DelayPending)
+		if err != nil {
+			return err
+		}
+		cancelChains = n > 0
+	}
+	if !cancelChains && !anyEnabledFor(rules, ev.Kind) {
 		return nil
 	}
 	t, err := e.store.Ticket(ctx, ev.TicketID)
@@ -342,7 +350,7 @@ func (e *Engine) handle(ctx context.Context, ev events.Event) error {
 		return err
 	}
 	matched := selectRules(rules, ev.Kind, facts)
-	if len(matched) == 0 && !customerReply {
+	if len(matched) == 0 && !cancelChains {
 		return nil
 	}
 	key := eventKey(ev)
@@ -354,7 +362,7 @@ func (e *Engine) handle(ctx context.Context, ev events.Event) error {
 		if err := e.maybePrune(ctx, tx); err != nil {
 			return err
 		}
-		if customerReply {
+		if cancelChains {
 			if err := cancelDelays(ctx, tx, 0, ev.TicketID, reasonCustomerReplied); err != nil {
 				return err
 			}

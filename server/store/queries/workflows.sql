@@ -156,3 +156,7 @@ WHERE rule_id = ? AND state = ? RETURNING run_id
 -- pool: write
 UPDATE workflow_delays SET state = ?, reason = ?, updated_at = ?
 WHERE rule_id = ? AND ticket_id = ? AND state = ? RETURNING run_id
+
+-- name: count-workflow-delays-of-ticket
+-- pool: read
+SELECT count(*) FROM workflow_delays WHERE ticket_id = ? AND state = ?
