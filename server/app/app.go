@@ -202,13 +202,14 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		Keys:        ring,
 		Now:         d.Now,
 	})
-	river.AddWorker(workers, events.NewPublishWorker(a.bus))
-	river.AddWorker(workers, mail.NewWorker(mail.WorkerDeps{
-		Store: a.store, Sender: sender, Links: privacy.GuardLinks(a.Tickets, a.store), Signups: signups,
+	mailWorker := mail.NewWorker(mail.WorkerDeps{
+		Store: a.store, Jobs: a.queue, Sender: sender, Links: privacy.GuardLinks(a.Tickets, a.store), Signups: signups,
 		From: mail.Address{Name: from.Name, Email: from.Address}, ReplyKey: ring.ReplyAddress(), ReplyDomain: cfg.ReplyDomain,
 		Limiter: limiter, PerRecipient: ratelimit.Limit(cfg.MailLimitPerRecipient),
 		Log: a.log, Now: d.Now,
-	}))
+	})
+	river.AddWorker(workers, events.NewPublishWorker(a.bus, mailWorker))
+	river.AddWorker(workers, mailWorker)
 	// GitHub: off (webhook ignores, no jobs queued) without a repository.
 	gh, err := github.New(github.Options{
 		Client: github.ClientOptions{

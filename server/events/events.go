@@ -95,26 +95,54 @@ func (b *Bus) Publish(ctx context.Context, e Event) error {
 	return nil
 }
 
-// PublishArgs is the durable job that publishes one event.
+// PublishArgs is the durable job that carries out one event: it sends the
+// mails queued with it (Mails, ids of outbound mails), then publishes the
+// event to the subscribers. One job per change, not one per effect: on
+// SQLite every job costs writes on the one writer.
 type PublishArgs struct {
-	Event Event `json:"event"`
+	Event Event   `json:"event"`
+	Mails []int64 `json:"mails,omitempty"`
 }
 
 // Kind names the job for River.
 func (PublishArgs) Kind() string { return "events.publish" }
 
+// MailDeliverer sends a mail queued with an event. It hands a mail that
+// cannot be sent now to a job of its own and returns an error only when the
+// event's job should be retried (the database failed); a mail it sent or
+// handed off before is skipped when the job runs again.
+type MailDeliverer interface {
+	DeliverQueued(ctx context.Context, outboundID int64) error
+}
+
 // PublishWorker runs PublishArgs jobs.
 type PublishWorker struct {
 	river.WorkerDefaults[PublishArgs]
-	bus *Bus
+	bus   *Bus
+	mails MailDeliverer
 }
 
-// NewPublishWorker returns the worker that feeds the bus.
-func NewPublishWorker(bus *Bus) *PublishWorker { return &PublishWorker{bus: bus} }
+// NewPublishWorker returns the worker that feeds the bus and sends the
+// mails queued with events.
+func NewPublishWorker(bus *Bus, mails MailDeliverer) *PublishWorker {
+	return &PublishWorker{bus: bus, mails: mails}
+}
 
-// Work publishes the job's event.
+// Work sends the job's mails, then publishes its event. The mails go
+// first: a confirmation should not wait for a subscriber's GitHub call.
 func (w *PublishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) error {
+	for _, id := range job.Args.Mails {
+		if err := w.mails.DeliverQueued(ctx, id); err != nil {
+			return fmt.Errorf("events: mail %d of %s: %w", id, job.Args.Event.Kind, err)
+		}
+	}
 	return w.bus.Publish(ctx, job.Args.Event)
+}
+
+// WithMails adds queued outbound mails for the event's job to send.
+func (a PublishArgs) WithMails(ids ...int64) PublishArgs {
+	a.Mails = append(a.Mails, ids...)
+	return a
 }
 
 // Job returns the job that publishes e; enqueue it in the transaction that

@@ -130,21 +130,6 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs) err
 	return nil
 }
 
-// EnqueueMany inserts several jobs inside tx in one statement; they run only
-// if tx commits.
-func (q *Queue) EnqueueMany(ctx context.Context, tx *sql.Tx, args ...river.JobArgs) error {
-	if len(args) == 0 {
-		return nil
-	}
-	params := make([]river.InsertManyParams, len(args))
-	for i, a := range args {
-		params[i] = river.InsertManyParams{Args: a}
-	}
-	if _, err := q.client.InsertManyTx(ctx, tx, params); err != nil {
-		return fmt.Errorf("jobs: enqueue %d jobs: %w", len(args), err)
-	}
-	return nil
-}
 
 // Start begins working jobs in the background.
 func (q *Queue) Start(ctx context.Context) error {

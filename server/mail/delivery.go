@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -30,9 +31,17 @@ type SignupMinter interface {
 	Mint(contactID int64) (string, error)
 }
 
+// Enqueuer inserts a job in a transaction.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs) error
+}
+
 // WorkerDeps are what the delivery worker needs.
 type WorkerDeps struct {
-	Store   *store.Store
+	Store *store.Store
+	// Jobs queues the mail.deliver job of a mail that its event's job could
+	// not send at once.
+	Jobs    Enqueuer
 	Sender  Sender
 	Links   LinkMinter
 	Signups SignupMinter
@@ -67,12 +76,7 @@ func NewWorker(d WorkerDeps) *Worker { return &Worker{d: d} }
 
 // Work delivers one queued mail.
 func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
-	var m model.OutboundMail
-	err := w.d.Store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		m, err = tx.OutboundMail(ctx, job.Args.OutboundID)
-		return err
-	})
+	m, err := w.d.Store.OutboundMail(ctx, job.Args.OutboundID)
 	if errors.Is(err, model.ErrNotFound) {
 		return river.JobCancel(err) // the ticket was deleted meanwhile
 	}
@@ -84,38 +88,119 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 	}
 	// Counted once per mail (on its first attempt), so retries after an
 	// SMTP outage do not eat into the budget.
-	if job.Attempt <= 1 {
+	charge := job.Attempt <= 1 && !job.Args.Charged
+	err = w.deliver(ctx, m, charge)
+	var final *finalError
+	switch {
+	case errors.Is(err, errDropped):
+		return nil // recorded; the job did what it could
+	case errors.As(err, &final):
+		return river.JobCancel(final.err)
+	}
+	return err
+}
+
+// DeliverQueued sends a mail queued with an event, from the event's own job
+// (events.PublishArgs.Mails), so that the common case costs one job, not
+// two. It never fails the event's job for the mail's sake: a mail that
+// cannot be sent now is handed to a mail.deliver job of its own (attempts
+// counted, so that this path never touches it again) with River's backoff,
+// and a mail refused for good is recorded as failed. Only an error of the
+// database comes back.
+func (w *Worker) DeliverQueued(ctx context.Context, outboundID int64) error {
+	m, err := w.d.Store.OutboundMail(ctx, outboundID)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// Sent, failed, or tried already (and then owned by its own job).
+	if m.Status != model.MailPending || m.Attempts > 0 {
+		return nil
+	}
+	err = w.deliver(ctx, m, true)
+	var final *finalError
+	switch {
+	case err == nil, errors.As(err, &final):
+		return nil
+	case isDatabaseError(err):
+		return err
+	}
+	w.d.Log.InfoContext(ctx, "mail not sent yet; retried by its own job", "outbound_id", m.ID, "err", err)
+	return w.d.Store.RunInTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := w.d.Store.MarkMailTried(ctx, m.ID, false, err.Error()); err != nil {
+			return err
+		}
+		return w.d.Jobs.Enqueue(ctx, tx.SQL(), DeliverArgs{OutboundID: m.ID, Charged: true})
+	})
+}
+
+// errDropped: the recipient had too many automatic mails (recorded).
+var errDropped = errors.New("dropped: over the per-recipient limit")
+
+// finalError is a mail that will never be sent (refused for good, cannot be
+// composed, over its recipient's limit): recorded, not retried.
+type finalError struct{ err error }
+
+func (e *finalError) Error() string { return e.err.Error() }
+func (e *finalError) Unwrap() error { return e.err }
+
+// storeError marks an error of the database (as opposed to SMTP or
+// composing), which the event's job retries itself.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
+
+func isDatabaseError(err error) bool {
+	var se *storeError
+	return errors.As(err, &se)
+}
+
+// deliver composes and sends m and records the outcome. charge: count it
+// against its recipient's budget of automatic mails. A *finalError means m
+// is recorded as failed (or dropped); a *storeError a database failure;
+// any other error a send that may succeed later (nothing recorded).
+func (w *Worker) deliver(ctx context.Context, m model.OutboundMail, charge bool) error {
+	if charge {
 		if dropped, err := w.dropOverLimit(ctx, m); err != nil || dropped {
+			if dropped {
+				return &finalError{errDropped}
+			}
 			return err
 		}
 	}
 	msg, err := w.compose(ctx, m)
 	var bad *composeError
-	if errors.As(err, &bad) {
+	var cancel *river.JobCancelError
+	switch {
+	case errors.As(err, &bad):
 		// The mail cannot be built from what was queued (e.g. a signup
 		// template that is not an http link): retrying would not help.
 		if markErr := w.d.Store.MarkMailTried(ctx, m.ID, true, err.Error()); markErr != nil {
-			return errors.Join(err, markErr)
+			return &storeError{errors.Join(err, markErr)}
 		}
 		w.d.Log.ErrorContext(ctx, "mail cannot be composed", "outbound_id", m.ID, "err", err)
-		return river.JobCancel(err)
-	}
-	if err != nil {
-		return err
+		return &finalError{err}
+	case errors.As(err, &cancel):
+		return &finalError{err}
+	case err != nil:
+		return &storeError{err}
 	}
 	if err := w.d.Sender.Send(ctx, msg); err != nil {
 		final := IsPermanent(err)
 		if markErr := w.d.Store.MarkMailTried(ctx, m.ID, final, err.Error()); markErr != nil {
-			return errors.Join(err, markErr)
+			return &storeError{errors.Join(err, markErr)}
 		}
 		if final {
 			w.d.Log.WarnContext(ctx, "mail refused for good", "outbound_id", m.ID, "to", logmask.MaskEmail(m.ToEmail), "err", err)
-			return river.JobCancel(err)
+			return &finalError{err}
 		}
 		return err
 	}
 	if _, err := w.d.Store.MarkMailSent(ctx, m.ID); err != nil {
-		return err
+		return &storeError{err}
 	}
 	w.d.Log.InfoContext(ctx, "mail sent", "outbound_id", m.ID, "ticket_id", m.TicketID, "kind", m.Kind)
 	return nil

@@ -4,6 +4,9 @@ package mail
 // outbound_mails). It is enqueued in the transaction that queued the mail.
 type DeliverArgs struct {
 	OutboundID int64 `json:"outbound_id"`
+	// Charged: the mail was counted against its recipient's budget already
+	// (by the event's job that tried it first).
+	Charged bool `json:"charged,omitempty"`
 }
 
 // Kind names the job for River.

@@ -41,6 +41,16 @@ func (tx *Tx) OutboundMail(ctx context.Context, id int64) (model.OutboundMail, e
 	return m, nil
 }
 
+// OutboundMail returns one queued mail, read outside any transaction (the
+// delivery worker runs after the mail's commit, so the read pool sees it).
+func (s *Store) OutboundMail(ctx context.Context, id int64) (model.OutboundMail, error) {
+	var m model.OutboundMail
+	if err := s.q.MailByIDRead.GetContext(ctx, &m, id); err != nil {
+		return model.OutboundMail{}, notFound(err, fmt.Sprintf("outbound mail %d", id))
+	}
+	return m, nil
+}
+
 // MarkMailSent records a delivered mail; false means it was no longer pending.
 func (s *Store) MarkMailSent(ctx context.Context, id int64) (bool, error) {
 	var ok bool

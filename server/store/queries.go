@@ -52,6 +52,7 @@ type queries struct {
 	// mail.sql
 	InsertMail    *sqlx.Stmt `query:"insert-mail"`
 	MailByID      *sqlx.Stmt `query:"mail-by-id"`
+	MailByIDRead  *sqlx.Stmt `query:"mail-by-id-read"`
 	MarkMailSent  *sqlx.Stmt `query:"mark-mail-sent"`
 	MarkMailTried *sqlx.Stmt `query:"mark-mail-tried"`
 	MailsOfTicket *sqlx.Stmt `query:"mails-of-ticket"`
@@ -148,6 +149,7 @@ type queries struct {
 	CancelWorkflowDelaysOfRule      *sqlx.Stmt `query:"cancel-workflow-delays-of-rule"`
 	CancelWorkflowDelaysOfRuleOnTkt *sqlx.Stmt `query:"cancel-workflow-delays-of-rule-on-ticket"`
 	CountWorkflowDelaysOfTicket     *sqlx.Stmt `query:"count-workflow-delays-of-ticket"`
+	WorkflowRunsOfEvent             *sqlx.Stmt `query:"workflow-runs-of-event"`
 
 	// privacy.sql
 	PrivacyContact          *sqlx.Stmt `query:"privacy-contact"`

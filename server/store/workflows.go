@@ -418,6 +418,16 @@ func (tx *Tx) SetWorkflowDelayState(ctx context.Context, id int64, m Move, reaso
 // CancelWorkflowDelays moves the delays in state m.From to m.To, with why:
 // of a ticket (ruleID 0), of a rule (ticketID 0), or of a rule on a ticket.
 // It returns their runs.
+// WorkflowRunsOfEvent lists the ids of a ticket's runs started by one event
+// (its key) that are in status, oldest first.
+func (s *Store) WorkflowRunsOfEvent(ctx context.Context, ticketID int64, key, status string) ([]int64, error) {
+	ids := []int64{}
+	if err := s.q.WorkflowRunsOfEvent.SelectContext(ctx, &ids, ticketID, key, status); err != nil {
+		return nil, fmt.Errorf("store: workflow runs of event: %w", err)
+	}
+	return ids, nil
+}
+
 // CountWorkflowDelays counts a ticket's delays in state (read pool).
 func (s *Store) CountWorkflowDelays(ctx context.Context, ticketID int64, state string) (int, error) {
 	var n int

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/riverqueue/river"
 
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/events"
@@ -359,15 +358,15 @@ func (s *Service) createFromMail(ctx context.Context, in InboundMessage) (Inboun
 		if err := s.recordParticipants(ctx, tx, t.ID, c.Email, m, false, authenticated); err != nil {
 			return err
 		}
-		jobs := []river.JobArgs{events.Job(events.TicketCreated, t.ID, msg.ID, tx.Now())}
+		created := events.Job(events.TicketCreated, t.ID, msg.ID, tx.Now())
 		if authenticated {
-			confirmation, err := s.recordConfirmation(ctx, tx, t, c, policy, m.MessageID)
+			id, err := s.recordConfirmation(ctx, tx, t, c, policy, m.MessageID)
 			if err != nil {
 				return err
 			}
-			jobs = append(jobs, confirmation)
+			created = created.WithMails(id)
 		}
-		return s.jobs.EnqueueMany(ctx, tx.SQL(), jobs...)
+		return s.jobs.Enqueue(ctx, tx.SQL(), created)
 	})
 	if errors.Is(err, store.ErrDuplicate) {
 		// The same mail arrived again (a provider retry, or two copies at

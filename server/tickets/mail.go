@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/riverqueue/river"
 
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/events"
@@ -25,11 +24,11 @@ import (
 var ErrNoRecipient = errors.New("the ticket has no customer email to reply to")
 
 // recordConfirmation records the "we received your request" mail (with the
-// signup invitation under prompt_signup) and returns its delivery job, which
-// the caller enqueues with the transaction's other jobs in one insert. For a
+// signup invitation under prompt_signup) and returns its id, which the
+// caller hands to the event's job (events.PublishArgs.WithMails) to send. For a
 // ticket that began as a mail, inReplyTo threads the confirmation under it.
 // The confirmation repeats nothing the submitter typed (see mail.Confirmation).
-func (s *Service) recordConfirmation(ctx context.Context, tx *store.Tx, t model.Ticket, c model.Contact, policy settings.GuestPolicy, inReplyTo string) (river.JobArgs, error) {
+func (s *Service) recordConfirmation(ctx context.Context, tx *store.Tx, t model.Ticket, c model.Contact, policy settings.GuestPolicy, inReplyTo string) (int64, error) {
 	payload := mail.ConfirmationPayload{ContactID: c.ID}
 	if policy.Mode == settings.ModePromptSignup && policy.SignupURLTemplate != nil && c.UserID == nil {
 		payload.SignupURLTemplate = *policy.SignupURLTemplate
@@ -41,27 +40,19 @@ func (s *Service) recordConfirmation(ctx context.Context, tx *store.Tx, t model.
 	}, payload)
 }
 
-// recordMail stores a mail to send and returns its delivery job.
-func (s *Service) recordMail(ctx context.Context, tx *store.Tx, m store.NewOutboundMail, payload any) (river.JobArgs, error) {
+// recordMail stores a mail to send and returns its id; the job of the
+// event that caused it sends it.
+func (s *Service) recordMail(ctx context.Context, tx *store.Tx, m store.NewOutboundMail, payload any) (int64, error) {
 	raw, err := json.Marshal(payload)
 	if err != nil {
-		return nil, fmt.Errorf("tickets: encode mail payload: %w", err)
+		return 0, fmt.Errorf("tickets: encode mail payload: %w", err)
 	}
 	m.Payload = string(raw)
 	queued, err := tx.QueueMail(ctx, m)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	return mail.DeliverArgs{OutboundID: queued.ID}, nil
-}
-
-// queueMail stores a mail to send and enqueues its delivery.
-func (s *Service) queueMail(ctx context.Context, tx *store.Tx, m store.NewOutboundMail, payload any) error {
-	job, err := s.recordMail(ctx, tx, m, payload)
-	if err != nil {
-		return err
-	}
-	return s.jobs.Enqueue(ctx, tx.SQL(), job)
+	return queued.ID, nil
 }
 
 // Recipient is someone an agent reply is mailed to.
@@ -133,8 +124,9 @@ func (s *Service) SendAgentReply(ctx context.Context, r AgentReply) (model.Messa
 		// confirmation) and ends with the latest message we know of.
 		refs := append([]string{mail.FirstMessageID(t.ID, s.replyDomain)}, thread...)
 		inReplyTo := refs[len(refs)-1]
+		var mails []int64
 		for _, rc := range dedupe(to) {
-			err := s.queueMail(ctx, tx, store.NewOutboundMail{
+			id, err := s.recordMail(ctx, tx, store.NewOutboundMail{
 				TicketID: t.ID, MessageID: &msg.ID, Kind: model.MailAgentReply,
 				ToEmail: rc.Email, ToName: rc.Name, EmailMessageID: mid,
 				InReplyTo: inReplyTo, Refs: strings.Join(refs, " "),
@@ -142,8 +134,9 @@ func (s *Service) SendAgentReply(ctx context.Context, r AgentReply) (model.Messa
 			if err != nil {
 				return err
 			}
+			mails = append(mails, id)
 		}
-		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.ReplyCreated, t.ID, msg.ID, tx.Now()).By(events.AuthorAgent))
+		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.ReplyCreated, t.ID, msg.ID, tx.Now()).By(events.AuthorAgent).WithMails(mails...))
 	})
 	if err != nil {
 		return model.Message{}, fmt.Errorf("tickets: agent reply on %s: %w", t.Reference, err)

@@ -31,8 +31,6 @@ import (
 // Enqueuer inserts a durable job inside a transaction.
 type Enqueuer interface {
 	Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs) error
-	// EnqueueMany inserts several jobs in one statement.
-	EnqueueMany(ctx context.Context, tx *sql.Tx, args ...river.JobArgs) error
 }
 
 // Limits are the widget submission budgets.
@@ -184,15 +182,15 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 		if err != nil {
 			return err
 		}
-		jobs := []river.JobArgs{events.Job(events.TicketCreated, ticket.ID, msg.ID, tx.Now())}
+		created := events.Job(events.TicketCreated, ticket.ID, msg.ID, tx.Now())
 		if contact != nil {
-			job, err := s.recordConfirmation(ctx, tx, ticket, *contact, policy, "")
+			id, err := s.recordConfirmation(ctx, tx, ticket, *contact, policy, "")
 			if err != nil {
 				return err
 			}
-			jobs = append(jobs, job)
+			created = created.WithMails(id)
 		}
-		return s.jobs.EnqueueMany(ctx, tx.SQL(), jobs...)
+		return s.jobs.Enqueue(ctx, tx.SQL(), created)
 	})
 	if err != nil {
 		return model.Ticket{}, fmt.Errorf("tickets: create from widget: %w", err)

@@ -75,7 +75,8 @@ func newFixture(t *testing.T, d store.Dialect) *fixture {
 }
 
 // jobs lists the queued jobs in order: "mail.deliver", or
-// "events.publish ticket.created" for an event.
+// "events.publish ticket.created" for an event, "+1 mail" when the event's
+// job sends mails queued with it.
 func (f *fixture) jobs() []string {
 	f.t.Helper()
 	args := "args" // River keeps JSONB on SQLite
@@ -98,11 +99,18 @@ func (f *fixture) jobs() []string {
 				Kind  string `json:"kind"`
 				Depth int    `json:"depth"`
 			} `json:"event"`
+			Mails []int64 `json:"mails"`
 		}
 		if kind == "events.publish" && json.Unmarshal([]byte(args), &ev) == nil {
 			kind += " " + ev.Event.Kind
 			if ev.Event.Depth > 0 {
 				kind += " depth " + string(rune('0'+ev.Event.Depth))
+			}
+			switch n := len(ev.Mails); {
+			case n == 1:
+				kind += " +1 mail"
+			case n > 1:
+				kind += " +" + string(rune('0'+n)) + " mails"
 			}
 		}
 		out = append(out, kind)
@@ -175,7 +183,7 @@ func TestWidgetIntake(t *testing.T) {
 			if err != nil || c.Email != "ada@example.com" {
 				t.Errorf("contact = %+v, %v (the address is normalized)", c, err)
 			}
-			if got := f.jobs(); !eq(got, []string{"events.publish ticket.created", "mail.deliver"}) {
+			if got := f.jobs(); !eq(got, []string{"events.publish ticket.created +1 mail"}) {
 				t.Errorf("jobs = %v", got)
 			}
 		}},
@@ -269,8 +277,8 @@ func TestCloseAndReopen(t *testing.T) {
 			if got.Status != model.StatusClosed || got.ClosedAt == nil || !got.ClosedAt.Equal(at) {
 				t.Errorf("ticket = %s closed at %v, want closed at %v", got.Status, got.ClosedAt, at)
 			}
-			if jobs := f.jobs(); !eq(jobs[2:], []string{"events.publish ticket.closed"}) {
-				t.Errorf("jobs after the ticket's own = %v", jobs[2:])
+			if jobs := f.jobs(); !eq(jobs[1:], []string{"events.publish ticket.closed"}) {
+				t.Errorf("jobs after the ticket's own = %v", jobs[1:])
 			}
 		}},
 		{"a zero time closes now", func(t *testing.T, f *fixture) {
@@ -296,8 +304,8 @@ func TestCloseAndReopen(t *testing.T) {
 			if got := f.ticket(tk.ID); got.Status != model.StatusOpen || got.ClosedAt != nil {
 				t.Errorf("ticket = %s, closed at %v", got.Status, got.ClosedAt)
 			}
-			if jobs := f.jobs(); !eq(jobs[2:], []string{"events.publish ticket.closed", "events.publish ticket.reopened"}) {
-				t.Errorf("jobs = %v", jobs[2:])
+			if jobs := f.jobs(); !eq(jobs[1:], []string{"events.publish ticket.closed", "events.publish ticket.reopened"}) {
+				t.Errorf("jobs = %v", jobs[1:])
 			}
 		}},
 		{"a workflow's close carries its depth", func(t *testing.T, f *fixture) {
@@ -305,8 +313,8 @@ func TestCloseAndReopen(t *testing.T) {
 			if _, err := f.svc.Close(ctx, tk.ID, tickets.StateChange{Depth: 2}); err != nil {
 				t.Fatal(err)
 			}
-			if jobs := f.jobs(); !eq(jobs[2:], []string{"events.publish ticket.closed depth 2"}) {
-				t.Errorf("jobs = %v", jobs[2:])
+			if jobs := f.jobs(); !eq(jobs[1:], []string{"events.publish ticket.closed depth 2"}) {
+				t.Errorf("jobs = %v", jobs[1:])
 			}
 		}},
 		{"no such ticket", func(t *testing.T, f *fixture) {
@@ -332,8 +340,8 @@ func TestCloseAndReopen(t *testing.T) {
 			if got := f.ticket(tk.ID); got.Status != model.StatusOpen {
 				t.Errorf("status = %s, want open", got.Status)
 			}
-			if n := len(f.jobs()); n != 2 {
-				t.Errorf("%d jobs, want the ticket's 2 only", n)
+			if n := len(f.jobs()); n != 1 {
+				t.Errorf("%d jobs, want the ticket's 1 only", n)
 			}
 		}},
 	})
@@ -357,8 +365,8 @@ func TestWorkflowChanges(t *testing.T) {
 			if got := f.ticket(tk.ID).Priority; got != "urgent" {
 				t.Errorf("priority = %q", got)
 			}
-			if jobs := f.jobs(); !eq(jobs[2:], []string{"events.publish ticket.priority_changed depth 1"}) {
-				t.Errorf("jobs = %v", jobs[2:])
+			if jobs := f.jobs(); !eq(jobs[1:], []string{"events.publish ticket.priority_changed depth 1"}) {
+				t.Errorf("jobs = %v", jobs[1:])
 			}
 		}},
 		{"tags: only what changed is reported", func(t *testing.T, f *fixture) {
@@ -390,8 +398,8 @@ func TestAgentReplies(t *testing.T) {
 			if msg.Source != model.SourceGitHub || msg.Direction != model.DirectionOutbound || msg.Body != "Unplug it." || msg.EmailMessageID == nil {
 				t.Errorf("message = %+v", msg)
 			}
-			if jobs := f.jobs(); !eq(jobs[2:], []string{"mail.deliver", "events.publish reply.created"}) {
-				t.Errorf("jobs = %v", jobs[2:])
+			if jobs := f.jobs(); !eq(jobs[1:], []string{"events.publish reply.created +1 mail"}) {
+				t.Errorf("jobs = %v", jobs[1:])
 			}
 		}},
 		{"bad replies write nothing", func(t *testing.T, f *fixture) {
@@ -429,8 +437,8 @@ func TestAgentReplies(t *testing.T) {
 			if err != nil || msg.Direction != model.DirectionInternal {
 				t.Fatalf("note = %+v, %v", msg, err)
 			}
-			if n := len(f.jobs()); n != 2 {
-				t.Errorf("%d jobs, want the ticket's 2", n)
+			if n := len(f.jobs()); n != 1 {
+				t.Errorf("%d jobs, want the ticket's 1", n)
 			}
 		}},
 	})
@@ -465,8 +473,8 @@ func TestPortalReplies(t *testing.T) {
 			if got := f.ticket(tk.ID); got.Status != model.StatusOpen {
 				t.Errorf("status = %s", got.Status)
 			}
-			if jobs := f.jobs(); !eq(jobs[2:], []string{"events.publish ticket.closed", "events.publish ticket.reopened", "events.publish reply.created"}) {
-				t.Errorf("jobs = %v", jobs[2:])
+			if jobs := f.jobs(); !eq(jobs[1:], []string{"events.publish ticket.closed", "events.publish ticket.reopened", "events.publish reply.created"}) {
+				t.Errorf("jobs = %v", jobs[1:])
 			}
 		}},
 		{"refused replies store nothing", func(t *testing.T, f *fixture) {

@@ -354,9 +354,11 @@ func (e *Engine) handle(ctx context.Context, ev events.Event) error {
 		return nil
 	}
 	key := eventKey(ev)
+	var ids []int64
+	first := false
 	err = e.store.InTx(ctx, func(tx *store.Tx) error {
-		first, err := tx.RecordWorkflowEvent(ctx, key, ev.TicketID)
-		if err != nil || !first {
+		var err error
+		if first, err = tx.RecordWorkflowEvent(ctx, key, ev.TicketID); err != nil || !first {
 			return err
 		}
 		if err := e.maybePrune(ctx, tx); err != nil {
@@ -367,7 +369,6 @@ func (e *Engine) handle(ctx context.Context, ev events.Event) error {
 				return err
 			}
 		}
-		var ids []int64
 		for _, r := range matched {
 			actions, err := json.Marshal(r.Actions)
 			if err != nil {
@@ -380,12 +381,19 @@ func (e *Engine) handle(ctx context.Context, ev events.Event) error {
 			}
 			ids = append(ids, run.ID)
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		return e.jobs.Enqueue(ctx, tx.SQL(), ExecuteArgs{RunIDs: ids})
+		return nil
 	})
 	if err != nil {
+		return fmt.Errorf("workflows: %s on %s: %w", ev.Kind, model.Reference(ev.TicketID), err)
+	}
+	if !first {
+		// An earlier try recorded the event and may have stopped before its
+		// runs were carried out: they are still running.
+		if ids, err = e.store.WorkflowRunsOfEvent(ctx, ev.TicketID, key, RunRunning); err != nil {
+			return fmt.Errorf("workflows: %s on %s: %w", ev.Kind, model.Reference(ev.TicketID), err)
+		}
+	}
+	if err := e.executeNow(ctx, ids); err != nil {
 		return fmt.Errorf("workflows: %s on %s: %w", ev.Kind, model.Reference(ev.TicketID), err)
 	}
 	if len(matched) > 0 {

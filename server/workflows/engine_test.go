@@ -28,6 +28,8 @@ type recorder struct {
 	st     *store.Store
 	fail   error
 	closed []int64
+	// tagsFail fails the next ChangeTags (the database was down).
+	tagsFail error
 }
 
 func (r *recorder) Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs) error {
@@ -42,6 +44,13 @@ func (r *recorder) SetPriority(ctx context.Context, id int64, p string, depth in
 }
 
 func (r *recorder) ChangeTags(ctx context.Context, id int64, add, remove []string) ([]string, []string, error) {
+	r.mu.Lock()
+	fail := r.tagsFail
+	r.tagsFail = nil
+	r.mu.Unlock()
+	if fail != nil {
+		return nil, nil, fail
+	}
 	err := r.st.InTx(ctx, func(tx *store.Tx) error {
 		for _, t := range add {
 			if _, err := tx.AddTicketTag(ctx, id, t); err != nil {

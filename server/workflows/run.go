@@ -71,6 +71,26 @@ func (e *Engine) execute(ctx context.Context, job *river.Job[ExecuteArgs]) error
 	return nil
 }
 
+// executeNow carries out runs that an event just started, in the event's
+// own job, so that a matching rule costs no job of its own (on SQLite every
+// job costs writes on the one writer). A run whose step cannot be done now
+// is handed, with the runs after it, to an ExecuteArgs job and River's
+// retries; the event's job is retried only if that hand-over fails. Should
+// the process stop half-way, the event's job runs again and finds the runs
+// still running (handle). Steps are marked done in their own transaction,
+// so a run moved along twice does each step once.
+func (e *Engine) executeNow(ctx context.Context, ids []int64) error {
+	for i, id := range ids {
+		if err := e.advance(ctx, id); err != nil {
+			e.log.WarnContext(ctx, "workflow run not finished at once; retried by a job", "run", id, "err", err)
+			return e.store.InTx(ctx, func(tx *store.Tx) error {
+				return e.jobs.Enqueue(ctx, tx.SQL(), ExecuteArgs{RunIDs: ids[i:]})
+			})
+		}
+	}
+	return nil
+}
+
 func (e *Engine) failRun(ctx context.Context, runID int64, cause error) {
 	msg := cause.Error()
 	var fe model.FieldErrors

@@ -20,3 +20,7 @@ UPDATE outbound_mails SET status = ?, attempts = attempts + 1, last_error = ? WH
 -- name: mails-of-ticket
 -- pool: read
 SELECT {{mailCols}} FROM outbound_mails WHERE ticket_id = ? ORDER BY id
+
+-- name: mail-by-id-read
+-- pool: read
+SELECT {{mailCols}} FROM outbound_mails WHERE id = ?

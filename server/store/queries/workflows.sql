@@ -160,3 +160,7 @@ WHERE rule_id = ? AND ticket_id = ? AND state = ? RETURNING run_id
 -- name: count-workflow-delays-of-ticket
 -- pool: read
 SELECT count(*) FROM workflow_delays WHERE ticket_id = ? AND state = ?
+
+-- name: workflow-runs-of-event
+-- pool: read
+SELECT id FROM workflow_runs WHERE ticket_id = ? AND event_key = ? AND status = ? ORDER BY id
