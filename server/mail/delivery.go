@@ -89,7 +89,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 	// Counted once per mail (on its first attempt), so retries after an
 	// SMTP outage do not eat into the budget.
 	charge := job.Attempt <= 1 && !job.Args.Charged
-	err = w.deliver(ctx, m, charge)
+	err = w.deliver(ctx, m, charge, false)
 	var final *finalError
 	switch {
 	case errors.Is(err, errDropped):
@@ -119,21 +119,17 @@ func (w *Worker) DeliverQueued(ctx context.Context, outboundID int64) error {
 	if m.Status != model.MailPending || m.Attempts > 0 {
 		return nil
 	}
-	err = w.deliver(ctx, m, true)
+	err = w.deliver(ctx, m, true, true)
 	var final *finalError
-	switch {
-	case err == nil, errors.As(err, &final):
+	if err == nil || errors.As(err, &final) {
 		return nil
-	case isDatabaseError(err):
+	}
+	if isDatabaseError(err) {
 		return err
 	}
+	// Handed to its own job (deliver recorded the try and queued it).
 	w.d.Log.InfoContext(ctx, "mail not sent yet; retried by its own job", "outbound_id", m.ID, "err", err)
-	return w.d.Store.RunInTx(ctx, func(ctx context.Context, tx *store.Tx) error {
-		if err := w.d.Store.MarkMailTried(ctx, m.ID, false, err.Error()); err != nil {
-			return err
-		}
-		return w.d.Jobs.Enqueue(ctx, tx.SQL(), DeliverArgs{OutboundID: m.ID, Charged: true})
-	})
+	return nil
 }
 
 // errDropped: the recipient had too many automatic mails (recorded).
@@ -146,8 +142,8 @@ type finalError struct{ err error }
 func (e *finalError) Error() string { return e.err.Error() }
 func (e *finalError) Unwrap() error { return e.err }
 
-// storeError marks an error of the database (as opposed to SMTP or
-// composing), which the event's job retries itself.
+// storeError marks an error of the database or the limiter (as opposed to
+// SMTP or composing), which the event's job retries itself.
 type storeError struct{ err error }
 
 func (e *storeError) Error() string { return e.err.Error() }
@@ -159,16 +155,20 @@ func isDatabaseError(err error) bool {
 }
 
 // deliver composes and sends m and records the outcome. charge: count it
-// against its recipient's budget of automatic mails. A *finalError means m
-// is recorded as failed (or dropped); a *storeError a database failure;
-// any other error a send that may succeed later (nothing recorded).
-func (w *Worker) deliver(ctx context.Context, m model.OutboundMail, charge bool) error {
+// against its recipient's budget of automatic mails. handOff: a send that
+// may succeed later is recorded together with a mail.deliver job that will
+// retry it (one transaction: the try is never recorded without its job). A
+// *finalError means m is recorded as failed (or dropped); a *storeError a
+// failure of the database or the limiter, with nothing recorded; any other
+// error a send that may succeed later, recorded.
+func (w *Worker) deliver(ctx context.Context, m model.OutboundMail, charge, handOff bool) error {
 	if charge {
-		if dropped, err := w.dropOverLimit(ctx, m); err != nil || dropped {
-			if dropped {
-				return &finalError{errDropped}
-			}
-			return err
+		dropped, err := w.dropOverLimit(ctx, m)
+		switch {
+		case err != nil:
+			return &storeError{err}
+		case dropped:
+			return &finalError{errDropped}
 		}
 	}
 	msg, err := w.compose(ctx, m)
@@ -188,9 +188,16 @@ func (w *Worker) deliver(ctx context.Context, m model.OutboundMail, charge bool)
 	case err != nil:
 		return &storeError{err}
 	}
-	if err := w.d.Sender.Send(ctx, msg); err != nil {
+	if sendErr := w.d.Sender.Send(ctx, msg); sendErr != nil {
+		err := sendErr
 		final := IsPermanent(err)
-		if markErr := w.d.Store.MarkMailTried(ctx, m.ID, final, err.Error()); markErr != nil {
+		markErr := w.d.Store.RunInTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+			if err := w.d.Store.MarkMailTried(ctx, m.ID, final, sendErr.Error()); err != nil || final || !handOff {
+				return err
+			}
+			return w.d.Jobs.Enqueue(ctx, tx.SQL(), DeliverArgs{OutboundID: m.ID, Charged: true})
+		})
+		if markErr != nil {
 			return &storeError{errors.Join(err, markErr)}
 		}
 		if final {
