@@ -50,11 +50,13 @@ func markdownSection(rep *report) string {
 		_ = comparisonTable(cs).markdown(&b)
 	}
 	if lines := reportLines(rep); len(lines) > 0 {
-		b.WriteString("\n### Latest notes\n\n```text\n")
+		// Folded: a few lines per run of each scenario on each server make
+		// a long page otherwise.
+		fmt.Fprintf(&b, "\n### Latest notes\n\n<details><summary>%d lines: setups, drains, aims, failures</summary>\n\n```text\n", len(lines))
 		for _, l := range lines {
 			b.WriteString(l + "\n")
 		}
-		b.WriteString("```\n")
+		b.WriteString("```\n\n</details>\n")
 	}
 	if len(rep.sizes) > 0 {
 		b.WriteString("\nFront-end sizes (no load):\n\n```text\n")

@@ -306,7 +306,7 @@ func TestMarkdownSection(t *testing.T) {
 		"| postgres | portal | current | 32 | 1100 | 1100 |",
 		"### Latest comparison",
 		"| postgres | portal | burst/s | 1000 | 1100 | 1.10 |",
-		"### Latest notes\n\n```text\naim postgres/portal: ≥ 4000/s",
+		"### Latest notes\n\n<details><summary>1 lines: setups, drains, aims, failures</summary>\n\n```text\naim postgres/portal: ≥ 4000/s",
 		markEnd + "\n",
 	} {
 		if !strings.Contains(md, want) {
