@@ -54,8 +54,11 @@ go-test:
 e2e: build
 	@for d in $(FRONTENDS); do (cd $$d && npm run --if-present test && npm run --if-present e2e) || exit 1; done
 
+# BENCH_ARGS are passed to the benchmark (flags in docs/PERFORMANCE.md), e.g.
+#   make bench BENCH_ARGS='-baseline-ref main -markdown docs/PERFORMANCE.md'
+BENCH_ARGS ?=
 bench:
-	$(GO) run ./bench
+	$(GO) run ./bench $(BENCH_ARGS)
 
 # Fuzzing: every Fuzz* target in the repository (.ci/fuzz finds them with
 # go test -list, so a new target needs no edit here). The seed corpora and

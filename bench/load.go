@@ -29,17 +29,39 @@ type target struct {
 	client     *http.Client
 
 	// Known only for a server the benchmark started:
-	pid           int       // its process, for its RSS; 0 otherwise
-	sink          *mailSink // where its mail goes; nil otherwise
-	inboundSecret string    // PORTICO_INBOUND_SECRET
-	replyDomain   string    // the host of PORTICO_MAIL_FROM
-	queue         *sql.DB   // its database, to see its job queue's depth
-	postgres      bool      // on PostgreSQL, whose CPU time is then sampled
+	pid           int          // its process, for its RSS; 0 otherwise
+	sink          *mailSink    // where its mail goes; nil otherwise
+	inboundSecret string       // PORTICO_INBOUND_SECRET
+	replyDomain   string       // the host of PORTICO_MAIL_FROM
+	queue         *sql.DB      // its database, to see its job queue's depth
+	postgres      bool         // on PostgreSQL, whose CPU time is then sampled
+	compared      bool         // there is a baseline, so labels name the side
+	stop          func() error // stops the server and removes its database
 
-	state     state        // what the setups prepared
+	database string // its row label: sqlite, postgres, external, in-process
+	side     string // sideCurrent, sideBaseline; "" for the in-process server
+
+	state     state // what the setups prepared
+	loadMails int   // mails queued by the loads (the setups' are in state)
+	// load counts the loads run so far; requests name it, so that a
+	// scenario's repeated loads do not send the same Message-ID or address.
+	load      int
 	replyNext atomic.Int64 // portal-reply: requests so far, to pick links in turn
 	notes     []string     // report lines of the current scenario
 }
+
+// label names t in progress lines: the database, and the side when there
+// is a baseline.
+func (t *target) label() string {
+	if t.compared {
+		return t.database + " " + t.side
+	}
+	return t.database
+}
+
+// mailsExpected is how many mails the server has queued in all: one per
+// ticket filed, by a setup or a load.
+func (t *target) mailsExpected() int { return t.state.setupTickets + t.loadMails }
 
 func newTarget(base, adminToken string, concurrency int) *target {
 	return &target{base: base, adminToken: adminToken, runID: randomHex(4), client: newClient(concurrency)}
@@ -72,10 +94,13 @@ func newClient(concurrency int) *http.Client {
 type result struct {
 	concurrency int
 	duration    time.Duration
-	latencies   []time.Duration // of every counted request, sorted
-	accept      int             // the status that counts as accepted
-	acceptedAll int             // accepted responses, warm-up and overrun included
-	statuses    map[int]int     // responses by status
+	// started is when the load began (warm-up included) and ended when
+	// its last request finished.
+	started, ended time.Time
+	latencies      []time.Duration // of every counted request, sorted
+	accept         int             // the status that counts as accepted
+	acceptedAll    int             // accepted responses, warm-up and overrun included
+	statuses       map[int]int     // responses by status
 	// wrong counts responses that had the accept status but failed the
 	// scenario's check, by what the check said (e.g. "outcome=created").
 	wrong     map[string]int
@@ -161,7 +186,9 @@ func (r result) problem() string {
 // measured duration: warm-up requests, and those still in flight when the
 // duration ends, are not counted.
 func runLoad(ctx context.Context, t *target, s scenario, concurrency int, warmup, duration time.Duration) (result, error) {
-	from := time.Now().Add(warmup)
+	t.load++ // before the workers start, which read it
+	started := time.Now()
+	from := started.Add(warmup)
 	to := from.Add(duration)
 	// Workers send no request after to, and each request times out, so this
 	// deadline is never reached unless something is badly wrong.
@@ -182,11 +209,13 @@ func runLoad(ctx context.Context, t *target, s scenario, concurrency int, warmup
 		cpuTo = sampleCPU(t.pid, t.postgres)
 	})
 	wg.Wait()
+	ended := time.Now()
 	if err := ctx.Err(); err != nil {
 		return result{}, fmt.Errorf("interrupted: %w", err)
 	}
 
-	res := result{concurrency: concurrency, duration: duration, accept: s.accept, statuses: map[int]int{}, wrong: map[string]int{}}
+	res := result{concurrency: concurrency, duration: duration, started: started, ended: ended,
+		accept: s.accept, statuses: map[int]int{}, wrong: map[string]int{}}
 	res.cpu = cpuBetween(cpuFrom, cpuTo)
 	for _, st := range stats {
 		if st.buildErr != nil {

@@ -1,13 +1,17 @@
 // Command bench measures portico's HTTP throughput and latency. It builds the
 // server once, starts it on each database (a fresh SQLite file, a fresh
 // PostgreSQL database) and drives every scenario with a closed loop of
-// concurrent clients, then prints one table row per database and scenario,
-// the static ceiling, and the sizes of the built front ends.
-// Run it from the repository root:
+// concurrent clients: a short burst, then for the write scenarios a longer
+// sustained load timed until its effects (mail, jobs) are done. It prints
+// one table row per database and scenario, the static ceiling, and the
+// sizes of the built front ends. With -baseline or -baseline-ref it also
+// builds another checkout and runs both servers alternately, scenario by
+// scenario, and prints their ratios. Run it from the repository root:
 //
-//	go run ./bench [-duration 5s] [-warmup 1s] [-concurrency 32]
+//	go run ./bench [-duration 5s] [-warmup 1s] [-sustained 30s] [-concurrency 32]
 //	               [-scenarios widget,portal,portal-reply,inbound,static]
 //	               [-databases sqlite,postgres] [-sizes=false]
+//	go run ./bench -baseline-ref main -rounds 2 -markdown docs/PERFORMANCE.md
 //	go run ./bench -url http://127.0.0.1:8080   # a server already running
 //	go run ./bench -src /tmp/portico-old         # the server of another checkout
 //
@@ -36,25 +40,53 @@ import (
 // maxErrorRate is the share of errors above which a run fails.
 const maxErrorRate = 0.01
 
+// The sides of a comparison; without a baseline only current runs.
+const (
+	sideCurrent  = "current"
+	sideBaseline = "baseline"
+)
+
 type options struct {
-	duration    time.Duration
-	warmup      time.Duration
-	concurrency int
-	scenarios   []scenario
-	databases   []string
-	url         string // an external server; empty to start our own
-	src         string // build the server from this checkout; empty: this module
-	sizes       bool   // print the front-end sizes after the table
-	loadBefore  string // the load average when the run started
-	loadAfter   string // and when the load ended
+	duration     time.Duration
+	warmup       time.Duration
+	sustained    time.Duration // the sustained load's window; 0 for none
+	drainTimeout time.Duration // how long the sustained load's effects may take
+	concurrency  int
+	rounds       int // runs of each scenario per side
+	scenarios    []scenario
+	databases    []string
+	url          string // an external server; empty to start our own
+	src          string // build the server from this checkout; empty: this module
+	baseline     string // -baseline: the checkout to compare with
+	baselineRef  string // -baseline-ref: a commit to check out and compare with
+	markdown     string // write the report's markdown section into this file
+	sizes        bool   // print the front-end sizes after the table
+	args         []string
 }
 
 // row is one line of the results table.
 type row struct {
-	database string
-	scenario scenario
-	result   result
-	notes    []string // report lines about this row, printed after the table
+	database  string
+	side      string // sideCurrent or sideBaseline; "" for the in-process rows
+	round     int    // from 1
+	scenario  scenario
+	result    result           // the burst
+	sustained *sustainedResult // nil when not measured
+	notes     []string         // report lines about this row, printed after the table
+}
+
+// report is everything a run found, for the terminal and the markdown.
+type report struct {
+	o                     options
+	command               string
+	started, finished     time.Time
+	loadBefore, loadAfter string // the load average at the start and end of the load
+	sides                 []side // in the order they run: the baseline first
+	external              string // the -url bench commit line; "" otherwise
+	rows                  []row
+	notes                 []string // about the run as a whole: skipped, failed
+	sizes                 []string
+	failed                bool
 }
 
 func main() {
@@ -74,60 +106,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
-	o.loadBefore = loadAverage()
+	rep := &report{o: o, command: commandLine(os.Args[0], o.args), started: time.Now(), loadBefore: loadAverage()}
 
-	var rows []row
-	var notes []string
-	var failed bool
 	if o.url != "" {
-		rows, notes, failed = runExternal(ctx, o, logf)
+		runExternal(ctx, rep, logf)
 	} else {
-		rows, notes, failed = runLocal(ctx, o, logf)
+		runLocal(ctx, rep, logf)
 	}
 
-	o.loadAfter = loadAverage() // before the size scripts' builds
-	var sizes []string
+	rep.loadAfter = loadAverage() // before the size scripts' builds
+	rep.finished = time.Now()
 	if o.sizes && ctx.Err() == nil {
 		logf("measuring the front-end sizes")
-		sizes = frontEndSizes(ctx)
+		rep.sizes = frontEndSizes(ctx)
+	}
+	for _, r := range rep.rows {
+		if r.result.problem() != "" || (r.sustained != nil && r.sustained.load.problem() != "") {
+			rep.failed = true
+		}
 	}
 
-	printEnvironment(stdout, o)
-	if len(rows) > 0 {
-		printTable(stdout, rows)
-		fmt.Fprintln(stdout)
-	}
-	for _, r := range rows {
-		for _, n := range r.notes {
-			fmt.Fprintf(stdout, "note %s/%s: %s\n", r.database, r.scenario.name, n)
-		}
-		if r.result.statuses[429] > 0 && r.scenario.limited != "" {
-			fmt.Fprintf(stdout, "note %s/%s: %s\n", r.database, r.scenario.name, r.scenario.limited)
+	writeText(stdout, rep)
+	if o.markdown != "" {
+		if err := writeMarkdownFile(o.markdown, markdownSection(rep)); err != nil {
+			fmt.Fprintf(stdout, "FAIL markdown: %v\n", err)
+			rep.failed = true
+		} else {
+			logf("wrote the report to %s", o.markdown)
 		}
 	}
-	for _, line := range ceilingLines(rows) {
-		fmt.Fprintln(stdout, line)
-	}
-	for _, line := range aimLines(rows, o.concurrency) {
-		fmt.Fprintln(stdout, line)
-	}
-	for _, n := range notes {
-		fmt.Fprintln(stdout, n)
-	}
-	for _, r := range rows {
-		if msg := r.result.problem(); msg != "" {
-			fmt.Fprintf(stdout, "FAIL %s/%s: %s\n", r.database, r.scenario.name, msg)
-			failed = true
-		}
-	}
-	if len(sizes) > 0 {
-		fmt.Fprintln(stdout)
-		fmt.Fprintln(stdout, "sizes (no load):")
-		for _, line := range sizes {
-			fmt.Fprintln(stdout, "  "+line)
-		}
-	}
-	if failed {
+	if rep.failed {
 		return 1
 	}
 	return 0
@@ -136,24 +144,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var o options
+	o := options{args: args}
 	var scenarioList, databaseList string
-	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time per scenario")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time per scenario (the burst)")
 	fs.DurationVar(&o.warmup, "warmup", 1*time.Second, "load before the measured time, not counted")
+	fs.DurationVar(&o.sustained, "sustained", 30*time.Second,
+		"window of the sustained load of widget, portal-reply and inbound, timed until its mail and jobs are done; 0 for none")
+	fs.DurationVar(&o.drainTimeout, "drain-timeout", 3*time.Minute,
+		"how long to wait after the sustained load for its effects; past it the sustained figure is an upper bound")
 	fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent clients, each sending one request at a time")
+	fs.IntVar(&o.rounds, "rounds", 0, "runs of each scenario per server, the median is compared (default 1, or 2 with a baseline)")
 	fs.StringVar(&scenarioList, "scenarios", defaultScenarios, "comma-separated scenarios: "+strings.Join(scenarioNames(), ", "))
 	fs.BoolVar(&o.sizes, "sizes", true, "print the sizes of the built admin UI and widget after the table")
 	fs.StringVar(&databaseList, "databases", "sqlite,postgres", "comma-separated databases to start the server on")
 	fs.StringVar(&o.url, "url", "", "benchmark the server already running at this loopback URL instead of starting one")
-	fs.StringVar(&o.src, "src", "", "build the server from `dir`, another checkout of portico (e.g. git archive <commit> unpacked), to compare commits")
+	fs.StringVar(&o.src, "src", "", "build the server from `dir`, another checkout of portico, instead of this one")
+	fs.StringVar(&o.baseline, "baseline", "", "also build the server of `dir`, another checkout of portico, and compare the two in the same run")
+	fs.StringVar(&o.baselineRef, "baseline-ref", "", "like -baseline, with a temporary git worktree of `ref` (a commit, branch or tag) removed afterwards")
+	fs.StringVar(&o.markdown, "markdown", "", "write the report as markdown into `file`, between its <!-- bench:begin --> and <!-- bench:end --> markers")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if o.duration <= 0 || o.warmup < 0 || o.concurrency < 1 {
-		return o, errors.New("-duration and -concurrency must be positive and -warmup not negative")
+	if o.duration <= 0 || o.warmup < 0 || o.concurrency < 1 || o.sustained < 0 || o.drainTimeout <= 0 || o.rounds < 0 {
+		return o, errors.New("-duration, -drain-timeout and -concurrency must be positive; -warmup, -sustained and -rounds not negative")
+	}
+	if o.baseline != "" && o.baselineRef != "" {
+		return o, errors.New("give -baseline or -baseline-ref, not both")
+	}
+	if o.rounds == 0 {
+		o.rounds = 1
+		if o.hasBaseline() {
+			o.rounds = 2 // the least that shows whether a difference repeats
+		}
 	}
 	for _, name := range splitList(scenarioList) {
 		i := slices.IndexFunc(scenarios, func(s scenario) bool { return s.name == name })
@@ -172,6 +197,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("nothing to run: -scenarios and -databases are empty")
 	}
 	if o.url != "" {
+		if o.hasBaseline() || o.src != "" {
+			return o, errors.New("-url benchmarks a running server: -src, -baseline and -baseline-ref need servers the benchmark builds")
+		}
 		if err := checkLoopback(o.url); err != nil {
 			return o, fmt.Errorf("-url: %w", err)
 		}
@@ -179,6 +207,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	return o, nil
 }
+
+func (o options) hasBaseline() bool { return o.baseline != "" || o.baselineRef != "" }
 
 // checkLoopback refuses URLs off this machine: a load generator aimed at
 // someone else's server by a typo is a denial of service.
@@ -206,32 +236,37 @@ func splitList(s string) []string {
 	return out
 }
 
-// runExternal runs every scenario against the server at o.url. Like
-// runLocal it returns the rows, report lines about what went wrong, and
-// whether anything failed.
-func runExternal(ctx context.Context, o options, logf func(string, ...any)) ([]row, []string, bool) {
+// runExternal runs every scenario against the server at o.url.
+func runExternal(ctx context.Context, rep *report, logf func(string, ...any)) {
+	o := rep.o
+	rep.external = "the server at " + o.url + "; the benchmark at " + benchCommit(ctx)
 	t := newTarget(o.url, "", o.concurrency)
+	t.database, t.side = "external", sideCurrent
 	defer t.client.CloseIdleConnections()
-	var notes []string
 	err := waitReady(ctx, t.base, readyTimeout, nil)
-	var rows []row
 	if err == nil {
 		var run []scenario
 		for _, s := range serverScenarios(o.scenarios) {
 			if s.ownServer {
-				notes = append(notes, fmt.Sprintf("SKIPPED external/%s: its setup needs a server started by the benchmark (mail, secrets)", s.name))
+				rep.notes = append(rep.notes, fmt.Sprintf("SKIPPED external/%s: its setup needs a server started by the benchmark (mail, secrets)", s.name))
 				continue
 			}
 			run = append(run, s)
 		}
-		rows, err = runScenarios(ctx, "external", t, o, run, logf)
+		if o.sustained > 0 {
+			rep.notes = append(rep.notes, "SKIPPED the sustained figures: they need the server's mail and database, which only a server started by the benchmark gives")
+		}
+		var rows []row
+		rows, err = runScenarios(ctx, []*target{t}, o, run, logf)
+		rep.rows = append(rep.rows, rows...)
 	}
 	if err != nil {
 		logf("external: %v", err)
-		return rows, append(notes, "FAIL external: "+err.Error()), true
+		rep.notes = append(rep.notes, "FAIL external: "+err.Error())
+		rep.failed = true
+		return
 	}
-	static, staticNotes, failed := runInProcess(ctx, o, logf)
-	return append(rows, static...), append(notes, staticNotes...), failed
+	runInProcess(ctx, rep, logf)
 }
 
 // serverScenarios are the scenarios aimed at portico, in order.
@@ -245,29 +280,35 @@ func serverScenarios(all []scenario) []scenario {
 	return out
 }
 
-// runInProcess runs the in-process scenarios (the static ceiling), once.
-func runInProcess(ctx context.Context, o options, logf func(string, ...any)) (rows []row, notes []string, failed bool) {
+// runInProcess runs the in-process scenarios (the static ceiling), once:
+// there is no server binary to compare.
+func runInProcess(ctx context.Context, rep *report, logf func(string, ...any)) {
 	var run []scenario
-	for _, s := range o.scenarios {
+	for _, s := range rep.o.scenarios {
 		if s.inProcess {
 			run = append(run, s)
 		}
 	}
 	if len(run) == 0 || ctx.Err() != nil {
-		return nil, nil, false
+		return
 	}
+	o := rep.o
+	o.rounds = 1
 	srv, err := startStatic()
 	if err == nil {
 		t := newTarget(srv.base, "", o.concurrency)
-		rows, err = runScenarios(ctx, "in-process", t, o, run, logf)
+		t.database = "in-process"
+		var rows []row
+		rows, err = runScenarios(ctx, []*target{t}, o, run, logf)
+		rep.rows = append(rep.rows, rows...)
 		t.client.CloseIdleConnections()
 		err = errors.Join(err, srv.stop())
 	}
 	if err != nil {
 		logf("static: %v", err)
-		return rows, []string{"FAIL static: " + err.Error()}, true
+		rep.notes = append(rep.notes, "FAIL static: "+err.Error())
+		rep.failed = true
 	}
-	return rows, nil, false
 }
 
 // mailDrainTimeout bounds the wait, after a scenario that queues mail, for
@@ -275,49 +316,83 @@ func runInProcess(ctx context.Context, o options, logf func(string, ...any)) (ro
 // machine with the backlog.
 const mailDrainTimeout = 60 * time.Second
 
-// runScenarios runs scenarios one after another against t.
-func runScenarios(ctx context.Context, database string, t *target, o options, run []scenario, logf func(string, ...any)) ([]row, error) {
+// runScenarios runs each scenario o.rounds times on every target in turn
+// (baseline, current, baseline, current…), so that whatever else loads the
+// machine meanwhile falls on both alike.
+func runScenarios(ctx context.Context, targets []*target, o options, run []scenario, logf func(string, ...any)) ([]row, error) {
 	var rows []row
-	mailQueued := 0
 	for i, s := range run {
-		t.notes = nil
-		if s.setup != nil {
-			logf("%s/%s: setup", database, s.name)
-			if err := s.setup(ctx, t, o); err != nil {
-				return rows, fmt.Errorf("%s: setup: %w", s.name, err)
+		for round := 1; round <= o.rounds; round++ {
+			for _, t := range targets {
+				last := i == len(run)-1 && round == o.rounds
+				r, err := runOne(ctx, t, o, s, round, last, logf)
+				if err != nil {
+					return rows, fmt.Errorf("%s: %s: %w", t.label(), s.name, err)
+				}
+				rows = append(rows, r)
 			}
 		}
-		if t.queue != nil {
-			if msg := settleQueue(ctx, t.queue, logf); msg != "" {
-				t.note("%s", msg)
-			}
-		}
-		logf("%s/%s: %d clients, %s warm-up + %s measured", database, s.name, o.concurrency, o.warmup, o.duration)
-		res, err := runLoad(ctx, t, s, o.concurrency, o.warmup, o.duration)
-		if err != nil {
-			return rows, fmt.Errorf("%s: %w", s.name, err)
-		}
-		if t.pid != 0 {
-			res.rssKB = readRSS(t.pid)
-		}
-		if s.after != nil {
-			t.notes = append(t.notes, s.after(ctx, t, res)...)
-		}
-		if s.queuesMail && t.sink != nil {
-			mailQueued += res.acceptedAll
-			want := mailQueued + t.state.setupTickets
-			if i < len(run)-1 {
-				// Not with the next scenario's load.
-				t.note("%s", drainMail(ctx, t.sink, want, logf))
-			} else {
-				t.note("mail: %d of the %d mails queued were undelivered when the load ended (not waited for: no scenario follows)",
-					max(0, want-int(t.sink.received.Load())), want)
-			}
-		}
-		rows = append(rows, row{database: database, scenario: s, result: res, notes: t.notes})
-		t.notes = nil
 	}
 	return rows, nil
+}
+
+// runOne runs scenario s once on t: its setup, the burst and, for the
+// scenarios with effects, the sustained load. last says that no load
+// follows on t, so that its mail need not be waited for.
+func runOne(ctx context.Context, t *target, o options, s scenario, round int, last bool, logf func(string, ...any)) (row, error) {
+	t.notes = nil
+	r := row{database: t.database, side: t.side, round: round, scenario: s}
+	name := t.label() + "/" + s.name
+	if o.rounds > 1 {
+		name += fmt.Sprintf(" round %d", round)
+	}
+	if s.setup != nil {
+		logf("%s: setup", name)
+		if err := s.setup(ctx, t, o); err != nil {
+			return r, fmt.Errorf("setup: %w", err)
+		}
+	}
+	if t.queue != nil {
+		if msg := settleQueue(ctx, t.queue, logf); msg != "" {
+			t.note("%s", msg)
+		}
+	}
+	logf("%s: %d clients, %s warm-up + %s measured", name, o.concurrency, o.warmup, o.duration)
+	res, err := runLoad(ctx, t, s, o.concurrency, o.warmup, o.duration)
+	if err != nil {
+		return r, err
+	}
+	if t.pid != 0 {
+		res.rssKB = readRSS(t.pid)
+	}
+	r.result = res
+	if s.after != nil {
+		t.notes = append(t.notes, s.after(ctx, t, res)...)
+	}
+	sustain := o.sustained > 0 && s.sustain && t.sink != nil && t.queue != nil
+	if s.queuesMail && t.sink != nil {
+		t.loadMails += res.acceptedAll
+		want := t.mailsExpected()
+		if !last || sustain {
+			// Not with the next load.
+			t.note("%s", drainMail(ctx, t.sink, want, logf))
+		} else {
+			t.note("mail: %d of the %d mails queued were undelivered when the load ended (not waited for: no scenario follows)",
+				max(0, want-int(t.sink.received.Load())), want)
+		}
+	}
+	if sustain {
+		logf("%s: sustained, %d clients for %s, then until its mail and jobs are done", name, o.concurrency, o.sustained)
+		sus, err := runSustained(ctx, t, o, s, logf)
+		if err != nil {
+			return r, fmt.Errorf("sustained: %w", err)
+		}
+		r.sustained = &sus
+		t.note("%s", sus.describe())
+	}
+	r.notes = t.notes
+	t.notes = nil
+	return r, nil
 }
 
 // settleTimeout bounds the wait for the job queue before a load.

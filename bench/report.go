@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,46 +13,197 @@ import (
 	"time"
 )
 
-// printEnvironment writes what is needed to compare figures across runs.
-func printEnvironment(w io.Writer, o options) {
-	fmt.Fprintf(w, "portico benchmark, %s\n", time.Now().UTC().Format(time.RFC3339))
-	if o.src != "" {
-		fmt.Fprintf(w, "server:  built from %s (the bench itself at commit %s)\n", o.src, gitCommit())
-	} else {
-		fmt.Fprintf(w, "commit:  %s\n", gitCommit())
+// writeText writes the report to the terminal: what is needed to compare
+// figures across runs, the results, the comparison, then the notes.
+func writeText(w io.Writer, rep *report) {
+	fmt.Fprintf(w, "portico benchmark, %s\n", rep.started.UTC().Format(time.RFC3339))
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	for _, kv := range environment(rep) {
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}
-	fmt.Fprintf(w, "go:      %s %s/%s, GOMAXPROCS %d, %d CPUs%s\n",
-		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), cpuModel())
-	fmt.Fprintf(w, "machine: load average %s at the start, %s at the end (1, 5, 15 min)\n", o.loadBefore, o.loadAfter)
-	fmt.Fprintf(w, "load:    %d clients, %s warm-up, %s measured per scenario", o.concurrency, o.warmup, o.duration)
-	if o.url == "" {
-		fmt.Fprint(w, "; load generator, server and database share the machine")
+	tw.Flush()
+	fmt.Fprintln(w)
+	if len(rep.rows) > 0 {
+		_ = resultsTable(rep).text(w)
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w)
+	if cs := compare(rep.rows); len(cs) > 0 {
+		fmt.Fprintln(w, comparisonTitle(cs)+":")
+		_ = comparisonTable(cs).text(w)
+		fmt.Fprintln(w)
+	}
+	for _, line := range reportLines(rep) {
+		fmt.Fprintln(w, line)
+	}
+	if len(rep.sizes) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "sizes (no load):")
+		for _, line := range rep.sizes {
+			fmt.Fprintln(w, "  "+line)
+		}
+	}
 }
 
-// printTable writes one row per database and scenario. Latencies are in
-// milliseconds, measured by the client (so they include the loopback trip).
-// RSS is the server's resident set right after the scenario's load. Over
-// the measured time: the CPU of the server, of PostgreSQL's processes and
-// of the benchmark itself (load generator, SMTP sink, static server), each
-// in percent of one core (the machine has runtime.NumCPU() × 100%), and
-// the machine's idle share.
-func printTable(w io.Writer, rows []row) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "database\tscenario\tclients\trequests\taccepted/s\terrors\tp50 ms\tp90 ms\tp99 ms\tp999 ms\tmax ms\t"+
-		"rss MiB\tsrv%\tpg%\tbench%\tidle%\terror statuses")
-	for _, r := range rows {
-		res := r.result
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%d (%.2f%%)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			r.database, r.scenario.name, res.concurrency, res.requests(), res.acceptedPerSecond(),
-			res.errorCount(), 100*res.errorRate(),
+// environment is what the figures depend on besides the code: label and
+// value, for the terminal and the markdown alike.
+func environment(rep *report) [][2]string {
+	o := rep.o
+	var env [][2]string
+	env = append(env, [2]string{"command", rep.command})
+	for _, s := range rep.sides {
+		env = append(env, [2]string{s.name, s.commit + " (" + s.from + ")"})
+	}
+	if o.src != "" {
+		env = append(env, [2]string{"bench", "the benchmark itself at " + benchCommit(context.Background())})
+	}
+	if rep.external != "" {
+		env = append(env, [2]string{"server", rep.external})
+	}
+	env = append(env,
+		[2]string{"go", fmt.Sprintf("%s %s/%s, GOMAXPROCS %d", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))},
+		[2]string{"machine", fmt.Sprintf("%s, %d CPUs%s; load average %s at the start, %s at the end (1, 5, 15 min)",
+			unameSR(), runtime.NumCPU(), cpuModel(), rep.loadBefore, rep.loadAfter)},
+		[2]string{"load", loadLine(o)},
+	)
+	return env
+}
+
+// loadLine says how the load was run.
+func loadLine(o options) string {
+	line := fmt.Sprintf("%d clients in a closed loop; burst: %s warm-up + %s measured", o.concurrency, o.warmup, o.duration)
+	if o.sustained > 0 && o.url == "" {
+		line += fmt.Sprintf("; sustained (widget, portal-reply, inbound): %s, then until its mail and jobs are done (at most %s)",
+			o.sustained, o.drainTimeout)
+	}
+	if o.rounds > 1 {
+		line += fmt.Sprintf("; %d rounds", o.rounds)
+	}
+	if o.hasBaseline() {
+		line += "; baseline and current in turn on each scenario"
+	}
+	if o.url == "" {
+		line += "; load generator, servers and database share the machine"
+	}
+	return line
+}
+
+// unameSR is `uname -sr`, the kernel's name and release.
+func unameSR() string {
+	out, err := exec.Command("uname", "-sr").Output()
+	if err != nil {
+		return runtime.GOOS
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// resultsTable has one row per database, scenario, side and round.
+// Latencies are in milliseconds, measured by the client (so they include
+// the loopback trip), of the burst. RSS is the server's resident set right
+// after the burst. Over the burst's measured time: the CPU of the server,
+// of PostgreSQL's processes and of the benchmark itself (load generator,
+// SMTP sink, static server), each in percent of one core (the machine has
+// runtime.NumCPU() × 100%), and the machine's idle share. sustained/s,
+// backlog s and drain s are of the sustained load.
+func resultsTable(rep *report) table {
+	sides, rounds := len(rep.sides) > 1, rep.o.rounds > 1
+	t := table{header: []string{"database", "scenario"}}
+	if sides {
+		t.header = append(t.header, "binary")
+	}
+	if rounds {
+		t.header = append(t.header, "round")
+	}
+	t.header = append(t.header, "clients", "requests", "burst/s", "sustained/s", "backlog s", "drain s", "errors",
+		"p50 ms", "p90 ms", "p99 ms", "p999 ms", "max ms", "rss MiB", "srv%", "pg%", "bench%", "idle%", "error statuses")
+	for _, r := range rep.rows {
+		res, f := r.result, r.figures()
+		cells := []string{r.database, r.scenario.name}
+		if sides {
+			cells = append(cells, dash(r.side))
+		}
+		if rounds {
+			cells = append(cells, fmt.Sprint(r.round))
+		}
+		drain := "-"
+		if s := r.sustained; s != nil {
+			drain = fmt.Sprintf("%.1f", s.drain.Seconds())
+			if !s.drained {
+				drain = ">" + drain
+			}
+		}
+		cells = append(cells, fmt.Sprint(res.concurrency), fmt.Sprint(res.requests()),
+			rate(f.burst, false), rate(f.sustained, f.bound), seconds(f.backlog), drain,
+			fmt.Sprintf("%d (%.2f%%)", res.errorCount(), 100*res.errorRate()),
 			ms(res.percentile(50)), ms(res.percentile(90)), ms(res.percentile(99)), ms(res.percentile(99.9)),
 			ms(res.percentile(100)), mib(res.rssKB),
 			pct(res.cpu.server), pct(res.cpu.db), pct(res.cpu.bench), pct(res.cpu.idle), res.breakdown())
+		t.add(cells...)
 	}
-	tw.Flush()
+	return t
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// comparisonTitle heads the comparison table.
+func comparisonTitle(cs []comparison) string {
+	rounds := 0
+	for _, c := range cs {
+		rounds = max(rounds, c.rounds)
+	}
+	what := "median of %d rounds"
+	if rounds == 1 {
+		what = "%d round"
+	}
+	return fmt.Sprintf("baseline against current ("+what+"; ratio = current / baseline: above 1 is better for the rates, below 1 for backlog and p99)", rounds)
+}
+
+// rowLabel names a row in the report lines.
+func rowLabel(r row, sides, rounds bool) string {
+	l := r.database + "/" + r.scenario.name
+	if sides && r.side != "" {
+		l += " " + r.side
+	}
+	if rounds && r.side != "" {
+		l += fmt.Sprintf(" round %d", r.round)
+	}
+	return l
+}
+
+// reportLines are the lines after the tables: each row's notes, the static
+// ceiling, the aims, what was skipped or failed.
+func reportLines(rep *report) []string {
+	sides, rounds := len(rep.sides) > 1, rep.o.rounds > 1
+	var lines []string
+	for _, r := range rep.rows {
+		l := rowLabel(r, sides, rounds)
+		for _, n := range r.notes {
+			lines = append(lines, fmt.Sprintf("note %s: %s", l, n))
+		}
+		limited := r.result.statuses[429] > 0 || (r.sustained != nil && r.sustained.load.statuses[429] > 0)
+		if limited && r.scenario.limited != "" {
+			lines = append(lines, fmt.Sprintf("note %s: %s", l, r.scenario.limited))
+		}
+	}
+	lines = append(lines, ceilingLines(rep.rows)...)
+	lines = append(lines, aimLines(rep.rows, rep.o)...)
+	lines = append(lines, rep.notes...)
+	for _, r := range rep.rows {
+		l := rowLabel(r, sides, rounds)
+		if msg := r.result.problem(); msg != "" {
+			lines = append(lines, fmt.Sprintf("FAIL %s: %s", l, msg))
+		}
+		if r.sustained != nil {
+			if msg := r.sustained.load.problem(); msg != "" {
+				lines = append(lines, fmt.Sprintf("FAIL %s sustained: %s", l, msg))
+			}
+		}
+	}
+	return lines
 }
 
 func pct(p float64) string {
@@ -61,58 +213,60 @@ func pct(p float64) string {
 	return fmt.Sprintf("%.0f", p)
 }
 
-// ceilingLines compare each database's portal GET with the static ceiling.
+// ceilingLines compare each database's portal GET (the current server's,
+// the median over rounds) with the static ceiling.
 func ceilingLines(rows []row) []string {
-	var static *result
-	for _, r := range rows {
-		if r.scenario.name == "static" {
-			static = &r.result
-		}
-	}
-	if static == nil || static.acceptedPerSecond() == 0 {
+	static, ok := medianOf(rows, "in-process", "static", "")
+	if !ok || static.burst == 0 {
 		return nil
 	}
 	var lines []string
 	for _, r := range rows {
-		if r.scenario.name == "portal" {
-			lines = append(lines, fmt.Sprintf("ceiling %s/portal: %.0f pages/s is %.0f%% of the static Fiber page (%.0f/s, %d bytes)",
-				r.database, r.result.acceptedPerSecond(), 100*r.result.acceptedPerSecond()/static.acceptedPerSecond(),
-				static.acceptedPerSecond(), len(staticBody)))
+		if r.scenario.name != "portal" || r.side != sideCurrent || r.round != 1 {
+			continue
 		}
+		portal, _ := medianOf(rows, r.database, "portal", sideCurrent)
+		lines = append(lines, fmt.Sprintf("ceiling %s/portal: %.0f pages/s is %.0f%% of the static Fiber page (%.0f/s, %d bytes)",
+			r.database, portal.burst, 100*portal.burst/static.burst, static.burst, len(staticBody)))
 	}
 	return lines
 }
 
-// aim is a throughput and p99 latency a scenario should reach on
-// PostgreSQL (docs/PERFORMANCE.md); maxP99 0 sets no latency aim.
+// aim is what a scenario should reach on PostgreSQL (docs/PERFORMANCE.md):
+// a burst throughput, a p99 latency (0: none) and a backlog at the end of
+// the sustained load in seconds of intake (0: none).
 type aim struct {
-	scenario  string
-	perSecond float64
-	maxP99    time.Duration
+	scenario   string
+	perSecond  float64
+	maxP99     time.Duration
+	maxBacklog float64
 }
 
 var aims = []aim{
-	{"widget", 1500, 25 * time.Millisecond},
-	{"portal", 4000, 10 * time.Millisecond},
-	{"inbound", 800, 0},
+	{"widget", 1500, 25 * time.Millisecond, 1},
+	{"portal", 4000, 10 * time.Millisecond, 0},
+	{"inbound", 800, 0, 0},
 }
 
-// aimLines say whether the PostgreSQL rows met their aims.
-func aimLines(rows []row, clients int) []string {
+// aimLines say whether the current server's PostgreSQL figures (the median
+// over rounds) met their aims.
+func aimLines(rows []row, o options) []string {
 	var lines []string
 	for _, a := range aims {
-		for _, r := range rows {
-			if r.database != "postgres" || r.scenario.name != a.scenario {
-				continue
-			}
-			perSecond, p99 := r.result.acceptedPerSecond(), r.result.percentile(99)
-			met := perSecond >= a.perSecond && (a.maxP99 == 0 || p99 < a.maxP99)
-			want := fmt.Sprintf("≥ %.0f/s", a.perSecond)
-			if a.maxP99 > 0 {
-				want += fmt.Sprintf(" with p99 < %s ms", ms(a.maxP99))
-			}
-			lines = append(lines, fmt.Sprintf("aim postgres/%s: %s; measured %.0f/s, p99 %s ms at %d clients: %s",
-				a.scenario, want, perSecond, ms(p99), clients, metOrNot(met)))
+		f, ok := medianOf(rows, "postgres", a.scenario, sideCurrent)
+		if !ok {
+			continue
+		}
+		met := f.burst >= a.perSecond && (a.maxP99 == 0 || f.p99 < a.maxP99)
+		want := fmt.Sprintf("≥ %.0f/s", a.perSecond)
+		if a.maxP99 > 0 {
+			want += fmt.Sprintf(" with p99 < %s ms", ms(a.maxP99))
+		}
+		lines = append(lines, fmt.Sprintf("aim postgres/%s: %s; measured %.0f/s, p99 %s ms at %d clients: %s",
+			a.scenario, want, f.burst, ms(f.p99), o.concurrency, metOrNot(met)))
+		if a.maxBacklog > 0 && f.backlog >= 0 {
+			lines = append(lines, fmt.Sprintf("aim postgres/%s backlog: < %.0f s of intake at the end of a %s load; measured %.2f s: %s",
+				a.scenario, a.maxBacklog, o.sustained, f.backlog, metOrNot(f.backlog < a.maxBacklog)))
 		}
 	}
 	return lines
@@ -128,20 +282,6 @@ func mib(kb int64) string {
 
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond))
-}
-
-// gitCommit is the short HEAD, marked when the tree has uncommitted
-// changes (the figures then belong to no commit exactly).
-func gitCommit() string {
-	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
-	if err != nil {
-		return "unknown"
-	}
-	commit := strings.TrimSpace(string(out))
-	if status, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(status) > 0 {
-		commit += " (with uncommitted changes)"
-	}
-	return commit
 }
 
 // cpuModel is ", <model name>" from /proc/cpuinfo, or "" where there is none.

@@ -41,6 +41,9 @@ type scenario struct {
 	inProcess bool
 	// queuesMail: each accepted request queues one mail.
 	queuesMail bool
+	// sustain: accepted requests leave work for the job queue, so the
+	// scenario also gets a sustained load timed until that work is done.
+	sustain bool
 	// limited explains the 429s of this scenario, if it can get any.
 	limited string
 }
@@ -48,18 +51,21 @@ type scenario struct {
 // scenarios are the ones -scenarios can name, in the order they run.
 var scenarios = []scenario{
 	{
-		name: "widget", request: widgetTicket, accept: http.StatusCreated, queuesMail: true,
+		name: "widget", request: widgetTicket, accept: http.StatusCreated, queuesMail: true, sustain: true,
 		limited: "429s mean the server's widget limits are too low for a benchmark " +
 			"(PORTICO_WIDGET_LIMIT_PER_IP, PORTICO_WIDGET_LIMIT_PER_EMAIL)",
 	},
 	{name: "portal", setup: portalSetup, request: portalPage, accept: http.StatusOK, ownServer: true},
 	{
 		name: "portal-reply", setup: portalReplySetup, request: portalReply, accept: http.StatusSeeOther,
-		after: portalReplyAfter, ownServer: true,
+		after: portalReplyAfter, ownServer: true, sustain: true,
 		limited: "429s mean the scenario ran out of portal links: each allows 20 replies an hour " +
 			"(tickets.PortalReplyLimit); raise replyRateCeiling in bench/scenarios.go",
 	},
-	{name: "inbound", setup: inboundSetup, request: inboundReply, accept: http.StatusOK, check: inboundAppended, ownServer: true},
+	{
+		name: "inbound", setup: inboundSetup, request: inboundReply, accept: http.StatusOK, check: inboundAppended,
+		ownServer: true, sustain: true,
+	},
 	{name: "static", request: staticPage, accept: http.StatusOK, inProcess: true},
 }
 
@@ -101,7 +107,7 @@ const widgetDescription = "Exporting the monthly report as CSV fails with a time
 // own email address, as the per-email rate limit would otherwise be what is
 // measured; the run id keeps repeated runs against one -url server apart.
 func widgetTicket(ctx context.Context, t *target, worker, seq int) (*http.Request, error) {
-	return widgetRequest(ctx, t, fmt.Sprintf("bench-%s-%d-%d@example.com", t.runID, worker, seq),
+	return widgetRequest(ctx, t, fmt.Sprintf("bench-%s-%d-%d-%d@example.com", t.runID, t.load, worker, seq),
 		fmt.Sprintf("Cannot export report %d", seq))
 }
 
@@ -164,7 +170,8 @@ func portalPage(ctx context.Context, t *target, _, _ int) (*http.Request, error)
 // replyRateCeiling is the reply rate portal-reply must be able to sustain
 // without running out of links: each link allows 20 replies an hour
 // (tickets.PortalReplyLimit), so the setup files
-// ceil(replyRateCeiling × (warm-up + duration) / 20) tickets, one link each.
+// ceil(replyRateCeiling × (warm-up + duration + sustained) / 20) tickets,
+// one link each, for the burst and the sustained load.
 const replyRateCeiling = 2000
 
 // repliesPerLink is tickets.PortalReplyLimit's burst: 20 replies at once on
@@ -172,7 +179,7 @@ const replyRateCeiling = 2000
 const repliesPerLink = 20
 
 func replyLinkCount(o options) int {
-	return int(math.Ceil(replyRateCeiling * (o.warmup + o.duration).Seconds() / repliesPerLink))
+	return int(math.Ceil(replyRateCeiling * (o.warmup + o.duration + o.sustained).Seconds() / repliesPerLink))
 }
 
 func portalReplySetup(ctx context.Context, t *target, o options) error {
@@ -210,7 +217,7 @@ func portalReply(ctx context.Context, t *target, _, _ int) (*http.Request, error
 // weighs the page of a link that now has a conversation on it.
 func portalReplyAfter(ctx context.Context, t *target, _ result) []string {
 	n := len(t.state.replyTokens)
-	lines := []string{fmt.Sprintf("limit: %d links × %d replies/hour each = %d replies at most; %d were sent (warm-up included)",
+	lines := []string{fmt.Sprintf("limit: %d links × %d replies/hour each = %d replies at most; the burst sent %d (warm-up included), the sustained load has the rest",
 		n, repliesPerLink, n*repliesPerLink, t.replyNext.Load())}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.base+"/portal/"+t.state.replyTokens[0], nil)
 	if err != nil {
@@ -306,7 +313,7 @@ const inboundText = "Hello,\n\nthanks for the quick answer. The export works now
 func inboundReply(ctx context.Context, t *target, worker, seq int) (*http.Request, error) {
 	m := t.state.inboundMail
 	to := postmarkAddress{Email: m.recipients, Name: "Support"}
-	mid := fmt.Sprintf("<bench-%s-%d-%d@mail.example.com>", t.runID, worker, seq)
+	mid := fmt.Sprintf("<bench-%s-%d-%d-%d@mail.example.com>", t.runID, t.load, worker, seq)
 	body, err := json.Marshal(postmarkInbound{
 		FromName:          "Bench Requester",
 		From:              m.from,
@@ -316,7 +323,7 @@ func inboundReply(ctx context.Context, t *target, worker, seq int) (*http.Reques
 		CcFull:            []postmarkAddress{},
 		OriginalRecipient: m.recipients,
 		Subject:           "Re: [" + m.reference + "] " + m.subject,
-		MessageID:         fmt.Sprintf("%s-%04x-4000-8000-%012x", t.runID, worker&0xffff, seq),
+		MessageID:         fmt.Sprintf("%s-%04x-4%03x-8000-%012x", t.runID, worker&0xffff, t.load&0xfff, seq),
 		Date:              time.Now().Format(time.RFC1123Z),
 		TextBody:          inboundText,
 		Headers: []postmarkHeader{

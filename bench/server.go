@@ -40,14 +40,14 @@ type unavailableError struct{ err error }
 func (e unavailableError) Error() string { return e.err.Error() }
 func (e unavailableError) Unwrap() error { return e.err }
 
-// runLocal builds the server and runs every scenario on each database. It
-// returns the rows, report lines about databases that were skipped or
-// failed, and whether anything failed.
-func runLocal(ctx context.Context, o options, logf func(string, ...any)) (rows []row, notes []string, failed bool) {
+// runLocal builds the server of each side and runs every scenario on each
+// database, then the in-process ones.
+func runLocal(ctx context.Context, rep *report, logf func(string, ...any)) {
+	o := rep.o
 	fail := func(what string, err error) {
 		logf("%s: %v", what, err)
-		notes = append(notes, fmt.Sprintf("FAIL %s: %v", what, err))
-		failed = true
+		rep.notes = append(rep.notes, fmt.Sprintf("FAIL %s: %v", what, err))
+		rep.failed = true
 	}
 	dir, err := os.MkdirTemp("", "portico-bench-")
 	if err != nil {
@@ -56,23 +56,26 @@ func runLocal(ctx context.Context, o options, logf func(string, ...any)) (rows [
 	}
 	defer os.RemoveAll(dir)
 
-	logf("building the server")
-	bin, err := buildServer(ctx, dir, o.src)
+	sides, cleanup, err := prepareSides(ctx, o, dir, logf)
+	defer func() {
+		if err := cleanup(); err != nil {
+			fail("cleanup", err)
+		}
+	}()
+	rep.sides = sides
 	if err != nil {
 		fail("build", err)
 		return
 	}
 	for _, name := range o.databases {
-		r, note, err := runDatabase(ctx, name, bin, dir, o, logf)
-		rows = append(rows, r...)
-		if note != "" {
-			notes = append(notes, note)
-		}
+		rows, notes, err := runDatabase(ctx, name, sides, dir, o, logf)
+		rep.rows = append(rep.rows, rows...)
+		rep.notes = append(rep.notes, notes...)
 		var unavailable unavailableError
 		switch {
 		case errors.As(err, &unavailable) && os.Getenv("CI") != "true":
 			logf("%s: %v", name, err)
-			notes = append(notes, fmt.Sprintf("SKIPPED the %s figures: %v (with CI=true this is a failure)", name, err))
+			rep.notes = append(rep.notes, fmt.Sprintf("SKIPPED the %s figures: %v (with CI=true this is a failure)", name, err))
 		case err != nil:
 			fail(name, err)
 		}
@@ -80,8 +83,7 @@ func runLocal(ctx context.Context, o options, logf func(string, ...any)) (rows [
 			break
 		}
 	}
-	static, staticNotes, staticFailed := runInProcess(ctx, o, logf)
-	return append(rows, static...), append(notes, staticNotes...), failed || staticFailed
+	runInProcess(ctx, rep, logf)
 }
 
 // moduleRoot is the directory of the portico module's go.mod.
@@ -116,67 +118,95 @@ func buildServer(ctx context.Context, dir, src string) (string, error) {
 	return bin, nil
 }
 
-// runDatabase starts the server on a fresh database of the named kind, runs
-// the scenarios, then stops the server and removes the database.
-// The note says how much of the mail the tickets caused was delivered while
-// the load ran, i.e. whether the job queue kept up.
-func runDatabase(ctx context.Context, name, bin, dir string, o options, logf func(string, ...any)) (rows []row, note string, err error) {
+// runDatabase starts the server of every side, each on a fresh database
+// of the named kind with its own SMTP sink, runs the scenarios on them in
+// turn, then stops the servers and removes the databases. Both servers
+// stay up throughout, so that each idles alike while the other is loaded.
+// The notes say how much mail each sink received in all.
+func runDatabase(ctx context.Context, name string, sides []side, dir string, o options, logf func(string, ...any)) (rows []row, notes []string, err error) {
+	var targets []*target
+	defer func() {
+		for _, t := range targets {
+			// Each ticket, the setups' included, queues a confirmation mail.
+			notes = append(notes, fmt.Sprintf("note %s: the SMTP sink received %d mails in all; %d tickets were filed (warm-up and setups included)",
+				t.label(), t.sink.received.Load(), t.mailsExpected()))
+			err = errors.Join(err, t.stop())
+		}
+	}()
+	for _, s := range sides {
+		t, err := startInstance(ctx, name, s, dir, o, logf)
+		if err != nil {
+			return nil, nil, err
+		}
+		t.compared = len(sides) > 1
+		targets = append(targets, t)
+	}
+	rows, err = runScenarios(ctx, targets, o, serverScenarios(o.scenarios), logf)
+	return rows, nil, err
+}
+
+// startInstance starts the server of side s on a fresh database of the
+// named kind, with its own SMTP sink. The target's stop undoes it all.
+func startInstance(ctx context.Context, name string, s side, dir string, o options, logf func(string, ...any)) (t *target, err error) {
+	var undo []func() error
+	stop := func() error {
+		var errs []error
+		for i := len(undo) - 1; i >= 0; i-- {
+			errs = append(errs, undo[i]())
+		}
+		return errors.Join(errs...)
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, stop())
+		}
+	}()
+
 	var dbURL string
-	var drop func() error
 	switch name {
 	case "sqlite":
 		dbDir, err := os.MkdirTemp(dir, "sqlite-")
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		dbURL = "sqlite://" + filepath.Join(dbDir, "portico.db")
-		drop = func() error { return os.RemoveAll(dbDir) }
+		undo = append(undo, func() error { return os.RemoveAll(dbDir) })
 	case "postgres":
+		var drop func() error
 		if dbURL, drop, err = createPostgres(ctx); err != nil {
-			return nil, "", err
+			return nil, err
 		}
+		undo = append(undo, func() error {
+			if err := drop(); err != nil {
+				return fmt.Errorf("remove the database: %w", err)
+			}
+			return nil
+		})
 	}
-	defer func() {
-		if dropErr := drop(); dropErr != nil {
-			err = errors.Join(err, fmt.Errorf("remove the database: %w", dropErr))
-		}
-	}()
 
 	sink, err := startMailSink()
 	if err != nil {
-		return nil, "", fmt.Errorf("mail sink: %w", err)
+		return nil, fmt.Errorf("mail sink: %w", err)
 	}
-	defer sink.close()
+	undo = append(undo, func() error { sink.close(); return nil })
 
-	logf("%s: starting the server", name)
-	srv, err := startServer(ctx, bin, dir, dbURL, sink.url())
+	logf("%s: starting the %s server", name, s.name)
+	srv, err := startServer(ctx, s.bin, dir, dbURL, sink.url())
 	if err != nil {
-		return nil, "", err
+		return nil, fmt.Errorf("%s server: %w", s.name, err)
 	}
-	defer func() {
-		if stopErr := srv.stop(); stopErr != nil {
-			err = errors.Join(err, stopErr)
-		}
-	}()
-	t := newTarget(srv.base, srv.adminToken, o.concurrency)
-	defer t.client.CloseIdleConnections()
+	undo = append(undo, srv.stop)
+	t = newTarget(srv.base, srv.adminToken, o.concurrency)
+	undo = append(undo, func() error { t.client.CloseIdleConnections(); return nil })
+	t.database, t.side = name, s.name
 	t.pid, t.sink, t.inboundSecret, t.replyDomain = srv.cmd.Process.Pid, sink, srv.inboundSecret, replyDomain
 	t.postgres = name == "postgres"
 	if t.queue, err = openQueueProbe(name, dbURL); err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	defer t.queue.Close()
-	rows, err = runScenarios(ctx, name, t, o, serverScenarios(o.scenarios), logf)
-	queued := t.state.setupTickets
-	for _, r := range rows {
-		if r.scenario.queuesMail {
-			queued += r.result.acceptedAll
-		}
-	}
-	// Each widget ticket, the setups' included, queues a confirmation mail.
-	note = fmt.Sprintf("note %s: the SMTP sink received %d mails in all; %d tickets were filed (warm-up and setups included)",
-		name, sink.received.Load(), queued)
-	return rows, note, err
+	undo = append(undo, t.queue.Close)
+	t.stop = stop
+	return t, nil
 }
 
 // postgresAdminURL is the server the benchmark database is created on.
