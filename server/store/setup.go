@@ -42,7 +42,11 @@ func (tx *Tx) CreateAdmin(ctx context.Context, email, passwordHash string) (mode
 // others wait for it (PostgreSQL's row lock, SQLite's single writer) and
 // then find nothing to delete.
 func (tx *Tx) TakeSetting(ctx context.Context, key, value string) (bool, error) {
-	return affected("take setting " + key)(tx.tx.ExecContext(ctx, tx.tx.Rebind(`DELETE FROM settings WHERE key = ? AND value = ?`), key, value))
+	took, err := affected("take setting " + key)(tx.tx.ExecContext(ctx, tx.tx.Rebind(`DELETE FROM settings WHERE key = ? AND value = ?`), key, value))
+	if err != nil || !took {
+		return took, err
+	}
+	return true, tx.announceSetting(ctx, key)
 }
 
 // DeleteSetting removes a setting; a key never set is no error.
@@ -50,5 +54,5 @@ func (tx *Tx) DeleteSetting(ctx context.Context, key string) error {
 	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`DELETE FROM settings WHERE key = ?`), key); err != nil {
 		return fmt.Errorf("store: delete setting %s: %w", key, err)
 	}
-	return nil
+	return tx.announceSetting(ctx, key)
 }
