@@ -103,6 +103,7 @@ type App struct {
 	// registry holds the metrics; served on PORTICO_METRICS_ADDR when set.
 	registry *prometheus.Registry
 	github   *github.Service
+	settings *settings.Service
 	Tickets  *tickets.Service
 }
 
@@ -187,7 +188,8 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		return err
 	}
 
-	settingsSvc := settings.New(a.store)
+	settingsSvc := settings.New(a.store, settings.Options{Now: d.Now, Log: a.log})
+	a.settings = settingsSvc
 	contactsSvc := contacts.New(a.store)
 	signups := contacts.NewSignups(a.store, ring, d.Now)
 	a.Tickets = tickets.New(tickets.Deps{
@@ -492,6 +494,17 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		go func() { _ = pprofSrv.Serve(pln) }()
 		defer pprofSrv.Close()
 	}
+	// The settings cache is in use while this listens for other instances'
+	// changes (on PostgreSQL; on SQLite always, and Run returns at once). It
+	// stops after the requests and jobs that read settings.
+	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		if err := a.settings.Run(watchCtx); err != nil {
+			a.log.Error("settings listener stopped; settings are read from the database on every use", "err", err)
+		}
+	}()
 
 	var serveErr error
 	select {
@@ -506,6 +519,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		httpErr = errors.Join(httpErr, metricsSrv.Shutdown(stopCtx))
 	}
 	jobsErr := a.queue.Stop(stopCtx)
+	stopWatch()
+	<-watched
 	return errors.Join(serveErr, httpErr, jobsErr)
 }
 

@@ -255,13 +255,18 @@ func TestScaleOut(t *testing.T) {
 	if r := nodes[1].call(t, "GET", "/support/admin/api/session", "", withCookie); r.Status != 200 || r.json(t)["email"] != "root@example.com" {
 		t.Errorf("session of A on B: %d %s", r.Status, r.Body)
 	}
-	// Settings saved through one are in force on the other at once.
+	// Settings saved through one are in force on the other once its
+	// settings cache hears of the change (NOTIFY, a moment after the commit).
+	if r := nodes[0].call(t, "GET", "/support/widget/config", "", nil); r.Status != 200 || r.json(t)["color"] == "#123456" {
+		t.Errorf("widget config on A before the change: %d %s", r.Status, r.Body)
+	}
 	if r := nodes[1].call(t, "PUT", "/support/admin/settings/widget", `{"color":"#123456"}`, withCookie); r.Status != 200 {
 		t.Errorf("PUT settings on B with A's session: %d %s", r.Status, r.Body)
 	}
-	if r := nodes[0].call(t, "GET", "/support/widget/config", "", nil); r.Status != 200 || r.json(t)["color"] != "#123456" {
-		t.Errorf("widget config on A after the change on B: %d %s", r.Status, r.Body)
-	}
+	githubtest.Wait(t, "the widget color set on B in force on A", 10*time.Second, func() bool {
+		r := nodes[0].call(t, "GET", "/support/widget/config", "", nil)
+		return r.Status == 200 && r.json(t)["color"] == "#123456"
+	})
 	if r := nodes[1].call(t, "DELETE", "/support/admin/api/session", "", withCookie); r.Status != 204 {
 		t.Errorf("sign out on B: %d", r.Status)
 	}

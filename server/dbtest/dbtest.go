@@ -121,6 +121,25 @@ func newPostgresDB(t testing.TB) string {
 	return u.String()
 }
 
+// TerminatePostgres ends the connections to the PostgreSQL database at dsn
+// that go by application_name name, waits until they are gone, and returns
+// how many it ended: a test cuts a listener's connection with it.
+func TerminatePostgres(t testing.TB, dsn, name string) int {
+	t.Helper()
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRow(`SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name = $1`, name).Scan(&n)
+	if err != nil {
+		t.Fatalf("dbtest: terminate %s: %v", name, err)
+	}
+	return n
+}
+
 // Open returns a migrated store (with River's tables) on a fresh database.
 func Open(t testing.TB, d store.Dialect, now func() time.Time) *store.Store {
 	t.Helper()

@@ -33,6 +33,10 @@ type InboundInput struct {
 
 // Inbound returns the inbound settings (new_ticket unless set).
 func (s *Service) Inbound(ctx context.Context) (Inbound, error) {
+	return cached(ctx, s.cache, keyInbound, s.loadInbound)
+}
+
+func (s *Service) loadInbound(ctx context.Context) (Inbound, error) {
 	in := Inbound{Unauthenticated: UnauthenticatedNewTicket}
 	if _, err := s.load(ctx, keyInbound, &in); err != nil {
 		return Inbound{}, err
@@ -46,7 +50,7 @@ func (s *Service) Inbound(ctx context.Context) (Inbound, error) {
 // SetInbound validates and stores the inbound settings; an unknown value
 // comes back as model.FieldErrors and nothing is stored.
 func (s *Service) SetInbound(ctx context.Context, in InboundInput) (Inbound, error) {
-	cur, err := s.Inbound(ctx)
+	cur, err := s.loadInbound(ctx) // from the database, as in SetPortal
 	if err != nil {
 		return Inbound{}, err
 	}

@@ -62,6 +62,10 @@ type PrivacyInput struct {
 
 // Privacy returns the privacy settings (purge off unless set).
 func (s *Service) Privacy(ctx context.Context) (Privacy, error) {
+	return cached(ctx, s.cache, keyPrivacy, s.loadPrivacy)
+}
+
+func (s *Service) loadPrivacy(ctx context.Context) (Privacy, error) {
 	var p Privacy
 	if _, err := s.load(ctx, keyPrivacy, &p); err != nil {
 		return Privacy{}, err
@@ -73,7 +77,7 @@ func (s *Service) Privacy(ctx context.Context) (Privacy, error) {
 // comes back as model.FieldErrors and nothing is stored. The period is
 // stored in its shortest form (14d → 2w).
 func (s *Service) SetPrivacy(ctx context.Context, in PrivacyInput) (Privacy, error) {
-	p, err := s.Privacy(ctx)
+	p, err := s.loadPrivacy(ctx) // from the database, as in SetPortal
 	if err != nil {
 		return Privacy{}, err
 	}

@@ -1,7 +1,9 @@
 // Package settings holds the runtime settings that admins change while
-// portico runs (guest policy, portal, widget). They are stored in the
-// database, read on every use so that every instance sees a change at once,
-// and validated or coerced here, never in a handler.
+// portico runs (guest policy, portal, widget, inbound, privacy). They are
+// stored in the database, validated or coerced here, never in a handler, and
+// cached as decoded: a write drops the cache of this instance when it
+// commits and, through PostgreSQL's NOTIFY, of every other instance a moment
+// later (see cache.go).
 package settings
 
 import (
@@ -9,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,10 +151,31 @@ func DefaultWidget() Widget {
 // Service reads and writes runtime settings.
 type Service struct {
 	store *store.Store
+	cache *cache
+	log   *slog.Logger
 }
 
-// New returns the settings service.
-func New(s *store.Store) *Service { return &Service{store: s} }
+// New returns the settings service. Its cache is in use at once on SQLite;
+// on PostgreSQL once Run listens.
+func New(s *store.Store, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = DefaultMaxAge
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	svc := &Service{store: s, cache: newCache(opts.Now, opts.MaxAge, !s.SettingsShared()), log: opts.Log}
+	s.OnSettingsCommit(svc.cache.invalidate)
+	return svc
+}
+
+// entryIntake is the cache entry of Intake; the other getters' entries are
+// named by their setting's key. Cached values are never handed out, only
+// copies (clone).
+const entryIntake = "intake"
 
 func (s *Service) load(ctx context.Context, key string, into any) (bool, error) {
 	raw, err := s.store.Setting(ctx, key)
@@ -174,30 +199,48 @@ func (s *Service) save(ctx context.Context, key string, v any) error {
 	return s.store.InTx(ctx, func(tx *store.Tx) error { return tx.PutSetting(ctx, key, string(raw)) })
 }
 
+type intake struct {
+	widget Widget
+	policy GuestPolicy
+}
+
 // Intake returns the widget settings and the guest policy together (one
-// query): what filing a ticket needs.
+// query when not cached): what filing a ticket needs.
 func (s *Service) Intake(ctx context.Context) (Widget, GuestPolicy, error) {
-	raw, err := s.store.SettingsPair(ctx, keyWidget, keyGuestPolicy)
+	in, err := cached(ctx, s.cache, entryIntake, s.loadIntake)
 	if err != nil {
 		return Widget{}, GuestPolicy{}, err
+	}
+	return in.widget.clone(), in.policy.clone(), nil
+}
+
+func (s *Service) loadIntake(ctx context.Context) (intake, error) {
+	raw, err := s.store.SettingsPair(ctx, keyWidget, keyGuestPolicy)
+	if err != nil {
+		return intake{}, err
 	}
 	w := DefaultWidget()
 	if v, ok := raw[keyWidget]; ok {
 		if err := json.Unmarshal([]byte(v), &w); err != nil {
-			return Widget{}, GuestPolicy{}, fmt.Errorf("settings: stored %s is not valid JSON: %w", keyWidget, err)
+			return intake{}, fmt.Errorf("settings: stored %s is not valid JSON: %w", keyWidget, err)
 		}
 	}
 	p := GuestPolicy{Mode: ModeUnassigned}
 	if v, ok := raw[keyGuestPolicy]; ok {
 		if err := json.Unmarshal([]byte(v), &p); err != nil {
-			return Widget{}, GuestPolicy{}, fmt.Errorf("settings: stored %s is not valid JSON: %w", keyGuestPolicy, err)
+			return intake{}, fmt.Errorf("settings: stored %s is not valid JSON: %w", keyGuestPolicy, err)
 		}
 	}
-	return w, coerceGuestPolicy(p), nil
+	return intake{widget: w, policy: coerceGuestPolicy(p)}, nil
 }
 
 // GuestPolicy returns the current guest policy (unassigned if never set).
 func (s *Service) GuestPolicy(ctx context.Context) (GuestPolicy, error) {
+	p, err := cached(ctx, s.cache, keyGuestPolicy, s.loadGuestPolicy)
+	return p.clone(), err
+}
+
+func (s *Service) loadGuestPolicy(ctx context.Context) (GuestPolicy, error) {
 	p := GuestPolicy{Mode: ModeUnassigned}
 	if _, err := s.load(ctx, keyGuestPolicy, &p); err != nil {
 		return GuestPolicy{}, err
@@ -222,6 +265,20 @@ func (s *Service) SetGuestPolicy(ctx context.Context, in GuestPolicyInput) (Gues
 		return GuestPolicy{}, err
 	}
 	return p, nil
+}
+
+// clone copies what the pointers point at, so that a caller changing its
+// copy does not change the cache.
+func (p GuestPolicy) clone() GuestPolicy {
+	if p.UserID != nil {
+		id := *p.UserID
+		p.UserID = &id
+	}
+	if p.SignupURLTemplate != nil {
+		tpl := *p.SignupURLTemplate
+		p.SignupURLTemplate = &tpl
+	}
+	return p
 }
 
 func coerceGuestPolicy(p GuestPolicy) GuestPolicy {
@@ -269,6 +326,10 @@ func truncateRunes(s string, n int) string {
 
 // Portal returns the portal settings.
 func (s *Service) Portal(ctx context.Context) (Portal, error) {
+	return cached(ctx, s.cache, keyPortal, s.loadPortal)
+}
+
+func (s *Service) loadPortal(ctx context.Context) (Portal, error) {
 	p := DefaultPortal()
 	if _, err := s.load(ctx, keyPortal, &p); err != nil {
 		return Portal{}, err
@@ -279,7 +340,9 @@ func (s *Service) Portal(ctx context.Context) (Portal, error) {
 // SetPortal validates and stores the portal settings; invalid fields come
 // back as model.FieldErrors and nothing is stored.
 func (s *Service) SetPortal(ctx context.Context, in PortalInput) (Portal, error) {
-	p, err := s.Portal(ctx)
+	// Changes start from the database, not from the cache, which may not
+	// have heard of another instance's change yet.
+	p, err := s.loadPortal(ctx)
 	if err != nil {
 		return Portal{}, err
 	}
@@ -304,6 +367,11 @@ func (s *Service) SetPortal(ctx context.Context, in PortalInput) (Portal, error)
 
 // Widget returns the widget settings.
 func (s *Service) Widget(ctx context.Context) (Widget, error) {
+	w, err := cached(ctx, s.cache, keyWidget, s.loadWidget)
+	return w.clone(), err
+}
+
+func (s *Service) loadWidget(ctx context.Context) (Widget, error) {
 	w := DefaultWidget()
 	if _, err := s.load(ctx, keyWidget, &w); err != nil {
 		return Widget{}, err
@@ -313,7 +381,7 @@ func (s *Service) Widget(ctx context.Context) (Widget, error) {
 
 // SetWidget validates and stores the widget settings.
 func (s *Service) SetWidget(ctx context.Context, in WidgetInput) (Widget, error) {
-	w, err := s.Widget(ctx)
+	w, err := s.loadWidget(ctx) // from the database, as in SetPortal
 	if err != nil {
 		return Widget{}, err
 	}
@@ -369,6 +437,14 @@ func (s *Service) SetWidget(ctx context.Context, in WidgetInput) (Widget, error)
 		return Widget{}, err
 	}
 	return w, nil
+}
+
+// clone copies the slices, so that a caller changing its copy does not
+// change the cache.
+func (w Widget) clone() Widget {
+	w.AllowedOrigins = slices.Clone(w.AllowedOrigins)
+	w.Priorities = slices.Clone(w.Priorities)
+	return w
 }
 
 func trimAll(list []string) []string {

@@ -80,6 +80,7 @@ type queries struct {
 	AddSettingOnce *sqlx.Stmt `query:"add-setting-once"`
 	TakeSetting    *sqlx.Stmt `query:"take-setting"`
 	DeleteSetting  *sqlx.Stmt `query:"delete-setting"`
+	NotifySetting  *sqlx.Stmt `query:"notify-setting"`
 
 	// admins.sql
 	CountAdmins       *sqlx.Stmt `query:"count-admins"`

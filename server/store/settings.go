@@ -8,6 +8,7 @@ import (
 // Setting returns the stored value of a runtime setting, model.ErrNotFound if
 // it was never set.
 func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+	s.notify.reads.Add(1)
 	var v string
 	if err := s.q.SettingByKey.GetContext(ctx, &v, key); err != nil {
 		return "", notFound(err, "setting "+key)
@@ -22,6 +23,7 @@ func (s *Store) SettingsPair(ctx context.Context, a, b string) (map[string]strin
 		Key   string `db:"key"`
 		Value string `db:"value"`
 	}{}
+	s.notify.reads.Add(1)
 	if err := s.q.SettingsPair.SelectContext(ctx, &rows, a, b); err != nil {
 		return nil, fmt.Errorf("store: settings %s, %s: %w", a, b, err)
 	}
@@ -37,7 +39,7 @@ func (tx *Tx) PutSetting(ctx context.Context, key, value string) error {
 	if _, err := tx.stmt(ctx, tx.s.q.PutSetting).ExecContext(ctx, key, value, tx.now); err != nil {
 		return fmt.Errorf("store: put setting %s: %w", key, err)
 	}
-	return nil
+	return tx.announceSetting(ctx, key)
 }
 
 // SettingOnce stores value under key unless a value is already there, and
@@ -46,8 +48,14 @@ func (tx *Tx) PutSetting(ctx context.Context, key, value string) error {
 func (s *Store) SettingOnce(ctx context.Context, key, value string) (string, error) {
 	var stored string
 	err := s.InTx(ctx, func(tx *Tx) error {
-		if _, err := tx.stmt(ctx, s.q.AddSettingOnce).ExecContext(ctx, key, value, tx.now); err != nil {
-			return fmt.Errorf("store: add setting %s: %w", key, err)
+		added, err := affected("add setting " + key)(tx.stmt(ctx, s.q.AddSettingOnce).ExecContext(ctx, key, value, tx.now))
+		if err != nil {
+			return err
+		}
+		if added {
+			if err := tx.announceSetting(ctx, key); err != nil {
+				return err
+			}
 		}
 		if err := tx.stmt(ctx, s.q.SettingByKeyTx).GetContext(ctx, &stored, key); err != nil {
 			return fmt.Errorf("store: read setting %s: %w", key, err)

@@ -39,7 +39,11 @@ func (tx *Tx) CreateAdmin(ctx context.Context, email, passwordHash string) (mode
 // others wait for it (PostgreSQL's row lock, SQLite's single writer) and
 // then find nothing to delete.
 func (tx *Tx) TakeSetting(ctx context.Context, key, value string) (bool, error) {
-	return affected("take setting " + key)(tx.stmt(ctx, tx.s.q.TakeSetting).ExecContext(ctx, key, value))
+	took, err := affected("take setting " + key)(tx.stmt(ctx, tx.s.q.TakeSetting).ExecContext(ctx, key, value))
+	if err != nil || !took {
+		return took, err
+	}
+	return true, tx.announceSetting(ctx, key)
 }
 
 // DeleteSetting removes a setting; a key never set is no error.
@@ -47,5 +51,5 @@ func (tx *Tx) DeleteSetting(ctx context.Context, key string) error {
 	if _, err := tx.stmt(ctx, tx.s.q.DeleteSetting).ExecContext(ctx, key); err != nil {
 		return fmt.Errorf("store: delete setting %s: %w", key, err)
 	}
-	return nil
+	return tx.announceSetting(ctx, key)
 }

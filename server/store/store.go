@@ -51,10 +51,12 @@ type Options struct {
 // a read pool. On PostgreSQL both are the same pool.
 type Store struct {
 	dialect Dialect
+	dsn     string // for the settings listener's own connection
 	write   *sqlx.DB
 	read    *sqlx.DB
 	now     func() time.Time
 	q       *queries
+	notify  settingsNotify
 }
 
 // Open connects, migrates and prepares every query; a typo in a query fails
@@ -63,7 +65,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Store{dialect: opts.Dialect, now: func() time.Time { return opts.Now().UTC() }}
+	s := &Store{dialect: opts.Dialect, dsn: opts.DSN, now: func() time.Time { return opts.Now().UTC() }}
 	var err error
 	switch opts.Dialect {
 	case SQLite:
@@ -211,6 +213,8 @@ type Tx struct {
 	// savepoints counts the nested RunInTx calls open on this transaction,
 	// naming each one's savepoint.
 	savepoints int
+	// settingsWritten: the commit runs the settings commit hooks.
+	settingsWritten bool
 }
 
 // SQL exposes the transaction for the job queue, whose jobs must commit or
@@ -244,7 +248,13 @@ func (s *Store) RunInTx(ctx context.Context, fn func(ctx context.Context, tx *Tx
 		}
 		return err
 	}
-	if err := sqltx.Commit(); err != nil {
+	err = sqltx.Commit()
+	if tx.settingsWritten {
+		// Also after a failed commit: it may have committed all the same,
+		// and a cache dropped needlessly only costs a read.
+		s.settingsCommitted()
+	}
+	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil

@@ -179,7 +179,11 @@ func (tx *Tx) DeleteWorkflowRule(ctx context.Context, id int64) (bool, error) {
 // it did; used as a marker that something happened once (the default
 // workflow rules), with what it marks in the same transaction.
 func (tx *Tx) AddSettingOnce(ctx context.Context, key, value string) (bool, error) {
-	return affected("add setting " + key)(tx.stmt(ctx, tx.s.q.AddSettingOnce).ExecContext(ctx, key, value, tx.now))
+	added, err := affected("add setting " + key)(tx.stmt(ctx, tx.s.q.AddSettingOnce).ExecContext(ctx, key, value, tx.now))
+	if err != nil || !added {
+		return added, err
+	}
+	return true, tx.announceSetting(ctx, key)
 }
 
 // Ticket changes made by workflows.

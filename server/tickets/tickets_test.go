@@ -67,7 +67,7 @@ func newFixture(t *testing.T, d store.Dialect) *fixture {
 	}
 	h := &human{ok: true}
 	svc := tickets.New(tickets.Deps{
-		Store: st, Jobs: q, Settings: settings.New(st), Limiter: ratelimit.NewMemory(c.Now),
+		Store: st, Jobs: q, Settings: settings.New(st, settings.Options{Now: c.Now}), Limiter: ratelimit.NewMemory(c.Now),
 		Limits:    tickets.Limits{PerEmail: ratelimit.Limit{Count: 2, Period: time.Hour}, PerIP: ratelimit.Limit{Count: 100, Period: time.Hour}},
 		Turnstile: h, BaseURL: "https://help.example.com", ReplyDomain: replyDomain, Keys: ring, Now: c.Now,
 	})
@@ -530,7 +530,7 @@ func TestInboundMail(t *testing.T) {
 		}},
 		{"held, then released into its ticket in one transaction", func(t *testing.T, f *fixture) {
 			hold := settings.UnauthenticatedHold
-			if _, err := settings.New(f.st).SetInbound(ctx, settings.InboundInput{Unauthenticated: &hold}); err != nil {
+			if _, err := settings.New(f.st, settings.Options{Now: f.clock.Now}).SetInbound(ctx, settings.InboundInput{Unauthenticated: &hold}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := f.svc.ReceiveMail(ctx, mail("<1@ada>", "", pass)); err != nil {

@@ -28,3 +28,16 @@ DELETE FROM settings WHERE key = ? AND value = ?
 -- name: delete-setting
 -- pool: write
 DELETE FROM settings WHERE key = ?
+
+-- Tells the other instances that a setting changed: PostgreSQL delivers the
+-- notification on commit only. SQLite has one instance per file and is never
+-- asked (settings_notify.go); its block exists so that the field is filled.
+-- name: notify-setting
+-- pool: write
+-- dialect: postgres
+SELECT pg_notify(?, ?)
+
+-- name: notify-setting
+-- pool: write
+-- dialect: sqlite
+SELECT ?, ?

@@ -1,0 +1,4 @@
+package settings
+
+// LoadIntake is Intake without the cache: the benchmark's baseline.
+var LoadIntake = (*Service).loadIntake
