@@ -104,6 +104,8 @@ type App struct {
 	registry *prometheus.Registry
 	github   *github.Service
 	settings *settings.Service
+	// mail keeps SMTP sessions open between mails; Close ends them.
+	mail     mail.Transport
 	Tickets  *tickets.Service
 }
 
@@ -168,10 +170,11 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	if d.MailLog == nil {
 		d.MailLog = os.Stdout
 	}
-	sender, err := mail.NewSender(cfg.MailURL, mail.Options{TLSConfig: d.MailTLS, Log: d.MailLog})
+	sender, err := mail.NewSender(cfg.MailURL, mail.Options{TLSConfig: d.MailTLS, Log: d.MailLog, PoolSize: cfg.MailPoolSize, Now: d.Now})
 	if err != nil {
 		return fmt.Errorf("PORTICO_MAIL_URL: %w", err)
 	}
+	a.mail = sender
 	if strings.HasPrefix(cfg.MailURL, "log://") {
 		a.log.Warn("PORTICO_MAIL_URL is log://: mails with live portal links are written to stdout, where anyone reading the log can open them; set PORTICO_MAIL_URL to smtp://… or smtps://… before real customers write in")
 	}
@@ -524,9 +527,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return errors.Join(serveErr, httpErr, jobsErr)
 }
 
-// Close releases the database and Redis connections.
+// Close releases the SMTP sessions and the database and Redis connections.
 func (a *App) Close() error {
 	var errs []error
+	if a.mail != nil {
+		errs = append(errs, a.mail.Close())
+	}
 	if a.redis != nil {
 		errs = append(errs, a.redis.Close())
 	}

@@ -56,6 +56,9 @@ type Config struct {
 	MailURL     string
 	MailFrom    string
 	ReplyDomain string
+	// MailPoolSize bounds the SMTP sessions open at once; each is reused
+	// for many mails.
+	MailPoolSize int
 
 	GitHubRepository        string // owner/name
 	GitHubToken             string
@@ -147,6 +150,7 @@ func load(lookup func(string) (string, bool), defaultPath string) (Config, error
 
 	c.MailURL = parse(l, "PORTICO_MAIL_URL", "log://", parseMailURL)
 	c.MailFrom = parse(l, "PORTICO_MAIL_FROM", "Support <support@localhost>", parseMailFrom)
+	c.MailPoolSize = parse(l, "PORTICO_MAIL_POOL_SIZE", "4", parsePoolSize)
 	c.ReplyDomain = parse(l, "PORTICO_REPLY_DOMAIN", "", parseDomain)
 	if c.ReplyDomain == "" && c.MailFrom != "" {
 		c.ReplyDomain = addressDomain(c.MailFrom)
@@ -384,6 +388,18 @@ func parseMailURL(s string) (string, error) {
 		}
 	}
 	return s, nil
+}
+
+// maxMailPoolSize is far above what a relay allows one client (often 10 to
+// 20 connections); more only gets connections refused.
+const maxMailPoolSize = 100
+
+func parsePoolSize(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxMailPoolSize {
+		return 0, fmt.Errorf("%q is not a whole number from 1 to %d", s, maxMailPoolSize)
+	}
+	return n, nil
 }
 
 func parseMailFrom(s string) (string, error) {

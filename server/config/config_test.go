@@ -77,6 +77,7 @@ func defaultConfig(t *testing.T) Config {
 		Database:                  Database{Dialect: DialectSQLite, DSN: "./data/portico.db"},
 		MailURL:                   "log://",
 		MailFrom:                  "Support <support@localhost>",
+		MailPoolSize:              4,
 		ReplyDomain:               "localhost",
 		GitHubAPIURL:              "https://api.github.com/",
 		TurnstileVerifyURL:        "https://challenges.cloudflare.com/turnstile/v0/siteverify",
@@ -102,6 +103,7 @@ func allEnv() map[string]string {
 		"PORTICO_SECRET_KEY":                    "key-s3cr3t-0123456789abcdef0123456789",
 		"PORTICO_MAIL_URL":                      "smtp://mailer-s3cr3t:smtp-s3cr3t@mail.example.com:587?tls=required",
 		"PORTICO_MAIL_FROM":                     "Example Help <help@example.com>",
+		"PORTICO_MAIL_POOL_SIZE":                "12",
 		"PORTICO_ADMIN_LOGIN_LIMIT_PER_IP":      "5/1h",
 		"PORTICO_ADMIN_LOGIN_LIMIT_PER_ACCOUNT": "20/1d",
 		"PORTICO_METRICS_ADDR":                  "127.0.0.1:9090",
@@ -148,6 +150,7 @@ func allConfig(t *testing.T) Config {
 		SecretKey:                 "key-s3cr3t-0123456789abcdef0123456789",
 		MailURL:                   "smtp://mailer-s3cr3t:smtp-s3cr3t@mail.example.com:587?tls=required",
 		MailFrom:                  "Example Help <help@example.com>",
+		MailPoolSize:              12,
 		ReplyDomain:               "reply.example.com",
 		GitHubRepository:          "example-org/app.web",
 		GitHubToken:               "ghp-s3cr3t",
@@ -395,6 +398,10 @@ func TestErrors(t *testing.T) {
 		{"mail no host", map[string]string{"PORTICO_MAIL_URL": "smtp://u:s3cr3t@"}, "PORTICO_MAIL_URL: missing host", false},
 		{"mail malformed", map[string]string{"PORTICO_MAIL_URL": "smtp://u:%zs3cr3t@mail"}, "PORTICO_MAIL_URL: not a valid URL", false},
 		{"mail from", map[string]string{"PORTICO_MAIL_FROM": "support"}, `PORTICO_MAIL_FROM: "support" is not an email address`, false},
+		{"mail pool zero", map[string]string{"PORTICO_MAIL_POOL_SIZE": "0"}, `PORTICO_MAIL_POOL_SIZE: "0" is not a whole number from 1 to 100`, true},
+		{"mail pool text", map[string]string{"PORTICO_MAIL_POOL_SIZE": "four"}, `PORTICO_MAIL_POOL_SIZE: "four" is not a whole number from 1 to 100`, true},
+		{"mail pool too large", map[string]string{"PORTICO_MAIL_POOL_SIZE": "101"}, `PORTICO_MAIL_POOL_SIZE: "101" is not a whole number from 1 to 100`, true},
+		{"mail pool fraction", map[string]string{"PORTICO_MAIL_POOL_SIZE": "2.5"}, "PORTICO_MAIL_POOL_SIZE:", false},
 		{"reply domain", map[string]string{"PORTICO_REPLY_DOMAIN": "help@example.com"}, `PORTICO_REPLY_DOMAIN: "help@example.com" is not a domain name`, false},
 		{"repository without slash", map[string]string{"PORTICO_GITHUB_REPOSITORY": "portico"}, `PORTICO_GITHUB_REPOSITORY: "portico" is not owner/name`, false},
 		{"repository too deep", map[string]string{"PORTICO_GITHUB_REPOSITORY": "a/b/c"}, "PORTICO_GITHUB_REPOSITORY:", false},
@@ -527,6 +534,7 @@ func TestYAML(t *testing.T) {
 			yaml: `
 github_app_id: 42
 PORTICO_GITHUB_APP_INSTALLATION_ID: 7
+mail_pool_size: 8
 shutdown_timeout: 30s
 log_format: json
 redis_url:
@@ -539,6 +547,7 @@ sns_topic_arns:
 				c := defaultConfig(t)
 				c.GitHubAppID = 42
 				c.GitHubAppInstallationID = 7
+				c.MailPoolSize = 8
 				c.ShutdownTimeout = 30 * time.Second
 				c.LogFormat = "json"
 				c.TrustedProxies = []string{"10.0.0.0/8", "127.0.0.1"}
@@ -677,6 +686,7 @@ func TestLogValueHidesSecrets(t *testing.T) {
 		`"postmark_basic_auth":"[set]"`,
 		`"database_url":"postgres://xxxxx@db:5432/portico?sslmode=disable"`,
 		`"mail_url":"smtp://xxxxx@mail.example.com:587?tls=required"`,
+		`"mail_pool_size":12`,
 		`"addr":"127.0.0.1:9000"`,
 		`"base_url":"https://support.example.com/portal"`,
 		`"widget_limit_per_ip":"100/24h"`,

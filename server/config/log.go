@@ -24,6 +24,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("legacy_signature_grace", c.LegacySignatureGrace),
 		slog.String("mail_url", redactURL(c.MailURL)),
 		slog.String("mail_from", c.MailFrom),
+		slog.Int("mail_pool_size", c.MailPoolSize),
 		slog.String("reply_domain", c.ReplyDomain),
 		slog.String("github_repository", c.GitHubRepository),
 		slog.String("github_token", redact(c.GitHubToken)),

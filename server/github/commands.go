@@ -111,16 +111,20 @@ func fill(template string, v replyVars) string {
 // and images stay; scripts, styles and event handlers go.
 var ugc = bluemonday.UGCPolicy()
 
+// markdown renders as GitHub shows comments (GitHub Flavored Markdown, line
+// breaks kept). Built once: goldmark's parsers and renderers keep no state
+// between calls, and building them takes longer than rendering a reply.
+var markdown = goldmark.New(
+	goldmark.WithExtensions(extension.GFM),
+	goldmark.WithRendererOptions(html.WithHardWraps(), html.WithUnsafe()),
+)
+
 // renderMarkdown turns an agent's Markdown into the HTML part of the mail,
-// as GitHub shows it (GitHub Flavored Markdown, line breaks kept), then
-// sanitized: raw HTML is let through the renderer only to be cleaned here.
+// then sanitizes it: raw HTML is let through the renderer only to be
+// cleaned here.
 func renderMarkdown(src string) (string, error) {
-	md := goldmark.New(
-		goldmark.WithExtensions(extension.GFM),
-		goldmark.WithRendererOptions(html.WithHardWraps(), html.WithUnsafe()),
-	)
 	var b bytes.Buffer
-	if err := md.Convert([]byte(src), &b); err != nil {
+	if err := markdown.Convert([]byte(src), &b); err != nil {
 		return "", fmt.Errorf("github: render markdown: %w", err)
 	}
 	return strings.TrimSpace(ugc.Sanitize(b.String())), nil

@@ -24,6 +24,14 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
+// Transport is the Sender NewSender builds. Close (at shutdown) quits the
+// connections kept open between messages; a Send still running finishes
+// and closes its own, later ones fail.
+type Transport interface {
+	Sender
+	Close() error
+}
+
 // Options tune NewSender.
 type Options struct {
 	// TLSConfig is used for STARTTLS and implicit TLS. nil: system roots.
@@ -35,6 +43,11 @@ type Options struct {
 	Log io.Writer
 	// HelloName is the EHLO name; default the machine's host name.
 	HelloName string
+	// PoolSize bounds the SMTP sessions open at once
+	// (PORTICO_MAIL_POOL_SIZE); default 4.
+	PoolSize int
+	// Now is the clock that ages idle sessions; default time.Now.
+	Now func() time.Time
 }
 
 // Default ports: submission with STARTTLS and submissions (RFC 8314).
@@ -54,7 +67,10 @@ const (
 // used. Over a connection that is not encrypted, the password is sent only
 // with ?tls=none (an explicit choice) or to the loopback address, so a
 // STARTTLS stripped by an attacker cannot leak it.
-func NewSender(mailURL string, opts Options) (Sender, error) {
+//
+// SMTP sessions are kept open and reused (see pool.go), at most
+// opts.PoolSize at once.
+func NewSender(mailURL string, opts Options) (Transport, error) {
 	u, err := url.Parse(mailURL)
 	if err != nil {
 		return nil, fmt.Errorf("mail: PORTICO_MAIL_URL: %w", err)
@@ -107,6 +123,9 @@ func (s *logSender) Send(_ context.Context, m Message) error {
 	return nil
 }
 
+// Close has nothing to release.
+func (s *logSender) Close() error { return nil }
+
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
@@ -126,9 +145,9 @@ const (
 	tlsImplicit // smtps://
 )
 
-// smtpSender dials a new connection per message: mail volume is low and a
-// fresh go-mail client per call avoids sharing its mutable state between
-// concurrent jobs.
+// smtpSender keeps up to a pool's worth of SMTP sessions open and sends
+// one message at a time on each: a confirmation per ticket must not cost a
+// TCP and TLS handshake, EHLO and AUTH each.
 type smtpSender struct {
 	host, user, pass string
 	port             int
@@ -137,6 +156,7 @@ type smtpSender struct {
 	tlsConfig        *tls.Config
 	timeout          time.Duration
 	helo             string
+	pool             *pool
 }
 
 func newSMTPSender(u *url.URL, opts Options) (*smtpSender, error) {
@@ -191,43 +211,150 @@ func newSMTPSender(u *url.URL, opts Options) (*smtpSender, error) {
 	if s.tlsConfig.ServerName == "" {
 		s.tlsConfig.ServerName = s.host
 	}
+	if s.helo == "" {
+		// Once here rather than by go-mail on every session.
+		if h, err := os.Hostname(); err == nil {
+			s.helo = h
+		}
+	}
+	size, now := opts.PoolSize, opts.Now
+	if size <= 0 {
+		size = defaultPoolSize
+	}
+	if now == nil {
+		now = time.Now
+	}
+	s.pool = newPool(size, sessionMaxMessages, sessionIdleTimeout, now)
 	return s, nil
 }
 
-// Send delivers m over one SMTP session. Cancelling ctx closes the
-// connection, so a stopping worker does not wait for the timeout.
+// Send delivers m on a pooled session, or on a new one. Cancelling ctx
+// closes the connection, so a stopping worker does not wait for the
+// timeout.
+//
+// A session that had been idle may have been closed by the server
+// meanwhile; that shows on the first command (MAIL), before anything of
+// the message was sent, so the message is then tried once more on a new
+// connection. Any later failure is reported: once the message's data went
+// out, the server may have accepted it, and sending it again could deliver
+// it twice.
 func (s *smtpSender) Send(ctx context.Context, m Message) error {
 	msg, err := m.build(time.Now())
 	if err != nil {
 		return err
 	}
-	// go-mail dials once, synchronously, inside DialAndSendWithContext.
-	stop := func() bool { return false }
-	defer func() { stop() }()
+	sess, err := s.pool.get(ctx)
+	if err != nil {
+		return s.failed(ctx, m, err)
+	}
+	if sess != nil {
+		err = s.deliver(ctx, sess, msg)
+		if err == nil || ctx.Err() != nil || !closedWhileIdle(err) {
+			return s.finish(ctx, m, msg, sess, err)
+		}
+		_ = sess.conn.Close() // its slot goes to the new session
+	}
+	sess, err = s.open(ctx)
+	if err != nil {
+		s.pool.drop(nil)
+		return s.failed(ctx, m, err)
+	}
+	return s.finish(ctx, m, msg, sess, s.deliver(ctx, sess, msg))
+}
+
+// finish hands the session back (or closes it, on any error) and reports
+// the outcome of one message.
+func (s *smtpSender) finish(ctx context.Context, m Message, msg *gomail.Msg, sess *smtpSession, err error) error {
+	switch {
+	case err == nil:
+		s.pool.put(sess)
+		return nil
+	case msg.IsDelivered():
+		// The server accepted the message (250 after DATA); only what came
+		// after failed. Reporting an error would make the worker send twice.
+		s.pool.drop(sess)
+		return nil
+	}
+	// Whatever failed (a 5xx for this recipient, a 4xx, a broken
+	// connection), the next message gets a session in a known state.
+	s.pool.drop(sess)
+	return s.failed(ctx, m, err)
+}
+
+func (s *smtpSender) failed(ctx context.Context, m Message, err error) error {
+	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("mail: send to %s via %s: %w (%w)", m.To.Email, s.addr(), ctx.Err(), err)
+	}
+	return fmt.Errorf("mail: send to %s via %s: %w", m.To.Email, s.addr(), err)
+}
+
+// open dials and greets a new session (STARTTLS and AUTH as configured).
+func (s *smtpSender) open(ctx context.Context) (*smtpSession, error) {
+	sess := &smtpSession{}
+	// go-mail dials once, synchronously, inside DialToSMTPClientWithContext;
+	// the greeting, STARTTLS and AUTH run on deadlines only, so ctx closes
+	// the connection.
+	stop := func() bool { return true }
 	dial := func(dctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := s.dial(dctx, network, addr)
 		if err == nil {
+			sess.conn = conn
 			stop = context.AfterFunc(ctx, func() { conn.Close() })
 		}
 		return conn, err
 	}
 	client, err := gomail.NewClient(s.host, s.clientOptions(dial)...)
 	if err != nil {
-		return fmt.Errorf("mail: smtp client: %w", err)
+		return nil, fmt.Errorf("smtp client: %w", err)
 	}
-	err = client.DialAndSendWithContext(ctx, msg)
-	switch {
-	case err == nil:
-		return nil
-	case msg.IsDelivered():
-		// The server accepted the message (250 after DATA); only RSET or
-		// QUIT failed. Reporting an error would make the worker send twice.
-		return nil
-	case ctx.Err() != nil:
-		return fmt.Errorf("mail: send to %s via %s: %w (%w)", m.To.Email, s.addr(), ctx.Err(), err)
-	default:
-		return fmt.Errorf("mail: send to %s via %s: %w", m.To.Email, s.addr(), err)
+	sess.client = client
+	sess.smtp, err = client.DialToSMTPClientWithContext(ctx)
+	stopped := stop()
+	if err == nil && !stopped {
+		err = ctx.Err()
 	}
+	if err != nil {
+		if sess.conn != nil {
+			_ = sess.conn.Close() // go-mail leaves it open when the greeting fails
+		}
+		return nil, fmt.Errorf("dial failed: %w", err)
+	}
+	return sess, nil
+}
+
+// deliver sends one message on sess.
+func (s *smtpSender) deliver(ctx context.Context, sess *smtpSession, msg *gomail.Msg) error {
+	stop := context.AfterFunc(ctx, func() { sess.conn.Close() })
+	err := sess.client.SendWithSMTPClient(sess.smtp, msg)
+	if !stop() {
+		sess.dead = true
+	}
+	sess.sent++
+	return err
+}
+
+// closedWhileIdle reports a failure of a reused session's first command,
+// MAIL, that says the server had closed the connection (no reply at all, or
+// 421 "closing"): no transaction had begun.
+func closedWhileIdle(err error) bool {
+	var sendErr *gomail.SendError
+	if !errors.As(err, &sendErr) {
+		return false
+	}
+	switch sendErr.Reason {
+	case gomail.ErrConnCheck:
+		return true
+	case gomail.ErrSMTPMailFrom:
+		code := sendErr.ErrorCode()
+		return code == 0 || code == 421
+	}
+	return false
+}
+
+// Close quits the idle sessions; sessions still sending close when done.
+func (s *smtpSender) Close() error {
+	s.pool.close()
+	return nil
 }
 
 func (s *smtpSender) addr() string {
@@ -253,6 +380,11 @@ func (s *smtpSender) clientOptions(dial gomail.DialContextFunc) []gomail.Option 
 		gomail.WithTimeout(s.timeout),
 		gomail.WithTLSConfig(s.tlsConfig),
 		gomail.WithDialContextFunc(dial),
+		// A transaction ends with the reply to DATA (RFC 5321 4.1.1.4) and
+		// a session that fails is closed, so neither a NOOP before nor a
+		// RSET after each message is needed: each would cost a round trip.
+		gomail.WithoutNoop(),
+		gomail.WithoutRset(),
 	}
 	switch s.mode {
 	case tlsImplicit:

@@ -66,6 +66,7 @@ func send(t *testing.T, mailURL string, opts Options, m Message) error {
 	if err != nil {
 		t.Fatalf("NewSender(%q): %v", mailURL, err)
 	}
+	defer s.Close()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	return s.Send(ctx, m)
@@ -355,29 +356,13 @@ func TestSendServerDown(t *testing.T) {
 
 func TestSendCancelled(t *testing.T) {
 	t.Parallel()
-	// A server that accepts and never greets: only the context can end Send
-	// before the 30 s timeout.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// Only the context can end Send before the 30 s timeout.
+	addr, _ := startSilentServer(t)
+	s, err := NewSender("smtp://"+addr, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		defer close(accepted)
-		if c, err := ln.Accept(); err == nil {
-			accepted <- c
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		if c, ok := <-accepted; ok {
-			c.Close()
-		}
-	})
-	s, err := NewSender("smtp://"+ln.Addr().String(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer s.Close()
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()

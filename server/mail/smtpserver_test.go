@@ -12,6 +12,7 @@ import (
 	"log"
 	"math/big"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -39,21 +40,32 @@ type serverConfig struct {
 	mailErr      *smtp.SMTPError
 	rcptErr      *smtp.SMTPError
 	dataErr      *smtp.SMTPError
+	// refuse limits rcptErr to this one recipient (empty: every recipient).
+	refuse string
+	// dropAfterData: a message to this recipient is recorded, then the
+	// connection closes before the reply, as if the server had crashed.
+	dropAfterData string
+	discard       bool // count messages without keeping them (benchmarks)
 }
 
-// testServer is a go-smtp server on 127.0.0.1:0 that records every message.
+// testServer is a go-smtp server on 127.0.0.1:0 that records every message
+// and every connection.
 type testServer struct {
 	port int
 	cfg  serverConfig
 
-	mu   sync.Mutex
-	msgs []received
+	mu       sync.Mutex
+	msgs     []received
+	count    int                       // messages received, kept or not
+	accepted int                       // connections accepted so far
+	open     map[*trackedConn]struct{} // connections not yet closed
+	changed  chan struct{}             // a connection closed (a hint, capacity 1)
 }
 
 // startServer runs a server for the duration of the test.
-func startServer(t *testing.T, cfg serverConfig) *testServer {
+func startServer(t testing.TB, cfg serverConfig) *testServer {
 	t.Helper()
-	ts := &testServer{cfg: cfg}
+	ts := &testServer{cfg: cfg, open: map[*trackedConn]struct{}{}, changed: make(chan struct{}, 1)}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{ts: ts, conn: c}, nil
 	}))
@@ -63,10 +75,11 @@ func startServer(t *testing.T, cfg serverConfig) *testServer {
 	srv.WriteTimeout = 10 * time.Second
 	srv.ErrorLog = log.New(io.Discard, "", 0)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var ln net.Listener = trackingListener{raw, ts}
 	switch cfg.tls {
 	case "starttls":
 		srv.TLSConfig = serverTLS(t)
@@ -89,6 +102,44 @@ func startServer(t *testing.T, cfg serverConfig) *testServer {
 	return ts
 }
 
+// startSilentServer accepts connections and never greets: only the
+// client's context (or its timeout) ends its wait. Every connection it
+// accepts is also sent on accepted, and closed at cleanup.
+func startSilentServer(t testing.TB) (addr string, accepted <-chan net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan net.Conn, 16)
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			select {
+			case ch <- c:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String(), ch
+}
+
 // url builds the PORTICO_MAIL_URL that reaches this server.
 func (ts *testServer) url(scheme, userinfo, query string) string {
 	u := scheme + "://"
@@ -106,6 +157,88 @@ func (ts *testServer) received() []received {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	return append([]received(nil), ts.msgs...)
+}
+
+// connections returns how many connections were accepted so far and how
+// many of them are still open.
+func (ts *testServer) connections() (accepted, open int) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.accepted, len(ts.open)
+}
+
+// waitOpen waits until exactly n connections are open.
+func (ts *testServer) waitOpen(t testing.TB, n int) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		if _, open := ts.connections(); open == n {
+			return
+		}
+		select {
+		case <-ts.changed:
+		case <-timeout:
+			_, open := ts.connections()
+			t.Fatalf("%d connections open, want %d", open, n)
+		}
+	}
+}
+
+// dropAll closes every open connection from the server's side, as a server
+// does with idle clients; with421 first says so ("421 closing"), as
+// Postfix and go-smtp do, otherwise the client just reads EOF.
+func (ts *testServer) dropAll(with421 bool) {
+	ts.mu.Lock()
+	conns := make([]*trackedConn, 0, len(ts.open))
+	for c := range ts.open {
+		conns = append(conns, c)
+	}
+	ts.mu.Unlock()
+	for _, c := range conns {
+		if with421 {
+			_, _ = c.Conn.Write([]byte("421 4.4.2 Idle timeout, closing\r\n"))
+		}
+		_ = c.Close()
+	}
+}
+
+// trackingListener counts the connections it hands to the server.
+type trackingListener struct {
+	net.Listener
+	ts *testServer
+}
+
+func (l trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, ts: l.ts}
+	l.ts.mu.Lock()
+	l.ts.accepted++
+	l.ts.open[tc] = struct{}{}
+	l.ts.mu.Unlock()
+	return tc, nil
+}
+
+// trackedConn tells its server when it closes.
+type trackedConn struct {
+	net.Conn
+	ts   *testServer
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.ts.mu.Lock()
+		delete(c.ts.open, c)
+		c.ts.mu.Unlock()
+		select {
+		case c.ts.changed <- struct{}{}:
+		default:
+		}
+	})
+	return c.Conn.Close()
 }
 
 // session records one SMTP conversation; it implements smtp.AuthSession.
@@ -179,7 +312,7 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if e := s.ts.cfg.rcptErr; e != nil {
+	if e := s.ts.cfg.rcptErr; e != nil && (s.ts.cfg.refuse == "" || s.ts.cfg.refuse == to) {
 		return e
 	}
 	s.to = append(s.to, to)
@@ -196,8 +329,14 @@ func (s *session) Data(r io.Reader) error {
 	}
 	_, isTLS := s.conn.TLSConnectionState()
 	s.ts.mu.Lock()
-	s.ts.msgs = append(s.ts.msgs, received{from: s.from, to: s.to, data: data, user: s.user, tls: isTLS})
+	s.ts.count++
+	if !s.ts.cfg.discard {
+		s.ts.msgs = append(s.ts.msgs, received{from: s.from, to: s.to, data: data, user: s.user, tls: isTLS})
+	}
 	s.ts.mu.Unlock()
+	if d := s.ts.cfg.dropAfterData; d != "" && slices.Contains(s.to, d) {
+		return s.conn.Conn().Close() // no reply: the client cannot know
+	}
 	return nil
 }
 
@@ -234,7 +373,7 @@ var testCert = sync.OnceValues(func() (tls.Certificate, error) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 })
 
-func serverTLS(t *testing.T) *tls.Config {
+func serverTLS(t testing.TB) *tls.Config {
 	t.Helper()
 	cert, err := testCert()
 	if err != nil {
@@ -245,7 +384,7 @@ func serverTLS(t *testing.T) *tls.Config {
 
 // clientTLS trusts the test certificate only, as production trusts the
 // system roots.
-func clientTLS(t *testing.T) *tls.Config {
+func clientTLS(t testing.TB) *tls.Config {
 	t.Helper()
 	cert, err := testCert()
 	if err != nil {

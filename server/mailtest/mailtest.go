@@ -4,7 +4,6 @@ package mailtest
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net"
 	"sync"
@@ -39,6 +38,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	srv      *smtp.Server
+	ln       net.Listener
 	received []Received
 	arrived  chan struct{}
 }
@@ -71,21 +71,22 @@ func (s *Server) serve(ln net.Listener) {
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
 	s.mu.Lock()
-	s.srv = srv
+	s.srv, s.ln = srv, ln
 	s.mu.Unlock()
 	go srv.Serve(ln)
 }
 
-// Stop takes the server down (connections are refused) until Restart.
+// Stop takes the server down until Restart: new connections are refused
+// and open ones, sessions a client keeps for its next mail included, are
+// cut, as in an outage. (A graceful shutdown would wait for those.)
 func (s *Server) Stop() {
 	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
+	srv, ln := s.srv, s.ln
+	s.srv, s.ln = nil, nil
 	s.mu.Unlock()
 	if srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
+		_ = srv.Close()
+		_ = ln.Close() // Serve may not have registered it with srv yet
 	}
 }
 
