@@ -105,8 +105,8 @@ type App struct {
 	github   *github.Service
 	settings *settings.Service
 	// mail keeps SMTP sessions open between mails; Close ends them.
-	mail     mail.Transport
-	Tickets  *tickets.Service
+	mail    mail.Transport
+	Tickets *tickets.Service
 }
 
 // secretKeySetting stores the generated secret when PORTICO_SECRET_KEY is unset.

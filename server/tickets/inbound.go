@@ -8,7 +8,6 @@ import (
 	"strings"
 	"unicode"
 
-
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/model"

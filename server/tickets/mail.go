@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"strings"
 
-
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/mail"
