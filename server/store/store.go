@@ -57,6 +57,9 @@ type Store struct {
 	now     func() time.Time
 	q       *queries
 	notify  settingsNotify
+	// group batches SQLite's write transactions (groupcommit.go); nil on
+	// PostgreSQL.
+	group *committer
 }
 
 // Open connects, migrates and prepares every query; a typo in a query fails
@@ -93,6 +96,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.q = q
+	if s.dialect == SQLite {
+		s.group = newCommitter(s)
+	}
 	return s, nil
 }
 
@@ -191,6 +197,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the prepared statements and both pools.
 func (s *Store) Close() error {
+	if s.group != nil {
+		s.group.close()
+	}
 	var errs []error
 	if s.q != nil {
 		errs = append(errs, closeQueries(s.q))
@@ -237,6 +246,9 @@ func (s *Store) RunInTx(ctx context.Context, fn func(ctx context.Context, tx *Tx
 	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.s == s {
 		return outer.nested(ctx, fn)
 	}
+	if s.group != nil {
+		return s.group.do(ctx, fn)
+	}
 	sqltx, err := s.write.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -266,6 +278,10 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
 	return s.RunInTx(ctx, func(_ context.Context, tx *Tx) error { return fn(tx) })
 }
 
+// errTxLost: the database ended the transaction under a failing statement
+// (SQLite does on some errors), so its savepoint is gone too.
+var errTxLost = errors.New("the transaction was lost")
+
 // nested runs fn inside a savepoint of tx.
 func (tx *Tx) nested(ctx context.Context, fn func(context.Context, *Tx) error) error {
 	tx.savepoints++
@@ -276,7 +292,7 @@ func (tx *Tx) nested(ctx context.Context, fn func(context.Context, *Tx) error) e
 	}
 	if err := fn(ctx, tx); err != nil {
 		if _, rbErr := tx.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
-			return errors.Join(err, fmt.Errorf("store: rollback to savepoint: %w", rbErr))
+			return errors.Join(err, fmt.Errorf("store: rollback to savepoint: %w: %w", errTxLost, rbErr))
 		}
 		return err
 	}
