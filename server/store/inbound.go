@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lib/pq"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/portico/portico/server/model"
 )
@@ -20,9 +20,9 @@ func isUniqueViolation(err error) bool {
 	if err == nil {
 		return false
 	}
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		return pqErr.Code == "23505"
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
 	}
 	// modernc.org/sqlite reports SQLITE_CONSTRAINT_UNIQUE in its message.
 	return strings.Contains(err.Error(), "UNIQUE constraint failed")

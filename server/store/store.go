@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // registers the "postgres" driver
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -133,7 +133,10 @@ func (s *Store) openSQLite(path string) error {
 }
 
 func (s *Store) openPostgres(dsn string, maxOpen int) error {
-	db, err := sqlx.Open("postgres", dsn)
+	// pgx's database/sql driver prepares and keeps every query text per
+	// connection, the job queue's (River's) unprepared ones included; lib/pq
+	// had the server parse those on every call.
+	db, err := sqlx.Open("pgx", dsn)
 	if err != nil {
 		return fmt.Errorf("store: open postgres: %w", err)
 	}
