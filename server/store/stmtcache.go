@@ -113,31 +113,34 @@ func (c *cachingConn) cached(ctx context.Context, ic innerConn, query string) (*
 	return cs, nil
 }
 
-func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+// lookup returns the connection and, unless the text must run unprepared
+// this time, its cached statement.
+func (c *cachingConn) lookup(ctx context.Context, query string) (innerConn, *cachedStmt, error) {
 	ic, err := c.inner()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cs, err := c.cached(ctx, ic, query)
-	if err != nil {
+	return ic, cs, err
+}
+
+func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	ic, cs, err := c.lookup(ctx, query)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if cs == nil {
+	case cs == nil:
 		return ic.ExecContext(ctx, query, args)
 	}
 	return cs.stmt.ExecContext(ctx, args)
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	ic, err := c.inner()
-	if err != nil {
+	ic, cs, err := c.lookup(ctx, query)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	cs, err := c.cached(ctx, ic, query)
-	if err != nil {
-		return nil, err
-	}
-	if cs == nil {
+	case cs == nil:
 		return ic.QueryContext(ctx, query, args)
 	}
 	rows, err := cs.stmt.QueryContext(ctx, args)
