@@ -17,10 +17,12 @@ SELECT {{messageCols}} FROM messages WHERE email_message_id = ?
 
 -- name: count-participant
 -- pool: read
-SELECT count(*) FROM (
-	SELECT 1 AS x FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ? AND c.email = ?
-	UNION ALL SELECT 1 FROM ticket_participants WHERE ticket_id = ? AND email = ?
-	UNION ALL SELECT 1 FROM messages WHERE ticket_id = ? AND direction = 'inbound' AND author_email = ?) p
+-- EXISTS stops at the first match; each branch is one index lookup.
+SELECT CASE WHEN
+	EXISTS (SELECT 1 FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ? AND c.email = ?)
+	OR EXISTS (SELECT 1 FROM ticket_participants WHERE ticket_id = ? AND email = ?)
+	OR EXISTS (SELECT 1 FROM messages WHERE ticket_id = ? AND direction = 'inbound' AND author_email = ?)
+THEN 1 ELSE 0 END
 
 -- name: insert-attachment
 -- pool: write
