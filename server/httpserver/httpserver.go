@@ -212,14 +212,12 @@ func adminHeaders(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-func requestID(c *fiber.Ctx) string { return httperr.RequestID(c) }
-
 // recoverPanic turns a panic into a logged 500; the client never sees a stack.
 func recoverPanic(log *slog.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				log.ErrorContext(c.UserContext(), "panic", "panic", fmt.Sprint(r), "request_id", requestID(c),
+				log.ErrorContext(c.UserContext(), "panic", "panic", fmt.Sprint(r), "request_id", httperr.RequestID(c),
 					"stack", string(debug.Stack()))
 				err = errors.New("panic recovered")
 			}
@@ -275,7 +273,7 @@ func accessLog(log *slog.Logger, m *metrics) fiber.Handler {
 		}
 		// The path can hold a portal token: it never reaches the log.
 		log.Log(c.UserContext(), level, "http", "method", c.Method(), "path", logmask.RedactPath(c.Path()), "route", route,
-			"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "ip", ClientIP(c).String(), "request_id", requestID(c))
+			"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "ip", ClientIP(c).String(), "request_id", httperr.RequestID(c))
 		return err
 	}
 }

@@ -32,20 +32,11 @@ func (tx *Tx) QueueMail(ctx context.Context, in NewOutboundMail) (model.Outbound
 	return m, nil
 }
 
-// OutboundMail returns one queued mail.
-func (tx *Tx) OutboundMail(ctx context.Context, id int64) (model.OutboundMail, error) {
-	var m model.OutboundMail
-	if err := tx.stmt(ctx, tx.s.q.MailByID).GetContext(ctx, &m, id); err != nil {
-		return model.OutboundMail{}, notFound(err, fmt.Sprintf("outbound mail %d", id))
-	}
-	return m, nil
-}
-
 // OutboundMail returns one queued mail, read outside any transaction (the
 // delivery worker runs after the mail's commit, so the read pool sees it).
 func (s *Store) OutboundMail(ctx context.Context, id int64) (model.OutboundMail, error) {
 	var m model.OutboundMail
-	if err := s.q.MailByIDRead.GetContext(ctx, &m, id); err != nil {
+	if err := s.q.MailByID.GetContext(ctx, &m, id); err != nil {
 		return model.OutboundMail{}, notFound(err, fmt.Sprintf("outbound mail %d", id))
 	}
 	return m, nil

@@ -52,7 +52,6 @@ type queries struct {
 	// mail.sql
 	InsertMail    *sqlx.Stmt `query:"insert-mail"`
 	MailByID      *sqlx.Stmt `query:"mail-by-id"`
-	MailByIDRead  *sqlx.Stmt `query:"mail-by-id-read"`
 	MarkMailSent  *sqlx.Stmt `query:"mark-mail-sent"`
 	MarkMailTried *sqlx.Stmt `query:"mark-mail-tried"`
 	MailsOfTicket *sqlx.Stmt `query:"mails-of-ticket"`

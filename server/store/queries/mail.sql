@@ -6,7 +6,7 @@ INSERT INTO outbound_mails (ticket_id, message_id, kind, to_email, to_name, emai
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {{mailCols}}
 
 -- name: mail-by-id
--- pool: write
+-- pool: read
 SELECT {{mailCols}} FROM outbound_mails WHERE id = ?
 
 -- name: mark-mail-sent
@@ -20,7 +20,3 @@ UPDATE outbound_mails SET status = ?, attempts = attempts + 1, last_error = ? WH
 -- name: mails-of-ticket
 -- pool: read
 SELECT {{mailCols}} FROM outbound_mails WHERE ticket_id = ? ORDER BY id
-
--- name: mail-by-id-read
--- pool: read
-SELECT {{mailCols}} FROM outbound_mails WHERE id = ?
