@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/portico/portico/server/adminauth"
+	"github.com/portico/portico/server/attachments"
 	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/settings"
@@ -54,7 +55,7 @@ type Tickets interface {
 	List(ctx context.Context, q tickets.ListQuery) ([]model.Ticket, int64, error)
 	Get(ctx context.Context, reference string) (tickets.Detail, error)
 	RevokePortalLinks(ctx context.Context, reference string) (int64, error)
-	Attachment(ctx context.Context, id int64) (model.Attachment, error)
+	OpenAttachment(ctx context.Context, id int64) (attachments.File, error)
 	Close(ctx context.Context, ticketID int64, c tickets.StateChange) (bool, error)
 	Reopen(ctx context.Context, ticketID int64, c tickets.StateChange) (bool, error)
 }

@@ -252,13 +252,13 @@ func (h *Handler) Attachment(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusNotFound, "no attachment "+c.Params("id"))
 	}
-	a, err := h.tickets.Attachment(c.UserContext(), id)
+	f, err := h.tickets.OpenAttachment(c.UserContext(), id)
 	if errors.Is(err, model.ErrNotFound) {
 		return fiber.NewError(fiber.StatusNotFound, "no attachment "+c.Params("id"))
 	}
 	if err != nil {
 		return err
 	}
-	download.Attachment(c, a)
+	download.Send(c, f, false)
 	return nil
 }

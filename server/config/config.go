@@ -34,6 +34,10 @@ type Config struct {
 	DatabaseURL string
 	Database    Database
 	RedisURL    string
+	// Attachments is where uploads go (AttachmentsDisk or
+	// AttachmentsDatabase); AttachmentsDir holds the files on disk.
+	Attachments    string
+	AttachmentsDir string
 
 	// SecretKey is empty when the application should generate and store one.
 	SecretKey string
@@ -139,6 +143,7 @@ func load(lookup func(string) (string, bool), defaultPath string) (Config, error
 	c.Database, err = parseDatabase(c.DatabaseURL)
 	l.check("PORTICO_DATABASE_URL", err)
 	c.RedisURL = parse(l, "PORTICO_REDIS_URL", "", parseRedisURL)
+	c.Attachments, c.AttachmentsDir = attachments(l, c.Database)
 	c.SecretKey = parse(l, "PORTICO_SECRET_KEY", "", minLen(32))
 	c.RequesterSigningKey = parse(l, "PORTICO_REQUESTER_SIGNING_KEY", "", minLen(32))
 	if c.SecretKey != "" && c.RequesterSigningKey != "" && c.SecretKey == c.RequesterSigningKey {

@@ -19,6 +19,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("database_url", redactURL(c.DatabaseURL)),
 		slog.String("database_dialect", c.Database.Dialect),
 		slog.String("redis_url", redactURL(c.RedisURL)),
+		slog.String("attachments", c.Attachments),
+		slog.String("attachments_dir", c.AttachmentsDir),
 		slog.String("secret_key", redact(c.SecretKey)),
 		slog.String("requester_signing_key", redact(c.RequesterSigningKey)),
 		slog.Duration("legacy_signature_grace", c.LegacySignatureGrace),

@@ -1,6 +1,7 @@
-// Package download answers a stored file as a download with safe headers. The
-// portal (a customer's attachments) and the admin API (any attachment) share
-// it, so that neither handler imports the other.
+// Package download moves customers' files over HTTP: it answers a stored
+// file as a download with safe headers (the portal, the admin API and the
+// signed links GitHub shows share it, so that none imports another), and it
+// reads an upload's multipart body for the handlers that take files.
 package download
 
 import (
@@ -8,16 +9,28 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/attachments"
 )
 
-// Attachment sends a as a download: never rendered by the browser (generic
-// type, attachment disposition, nosniff), whatever the sender claimed its
-// type was; the filename is percent-encoded (RFC 6266/5987), so quotes,
-// CR/LF and non-ASCII names cannot break the header.
-func Attachment(c *fiber.Ctx, a model.Attachment) {
-	c.Set(fiber.HeaderContentType, "application/octet-stream")
-	c.Set(fiber.HeaderContentDisposition, "attachment; filename*=UTF-8''"+url.PathEscape(a.Filename))
+// Send answers f: as a download (attachment disposition), or, with inline
+// and only for a PNG, JPEG, GIF or WebP by its bytes, for an <img> to show.
+// The type is the one sniffed from the bytes (attachments.Open: never HTML,
+// XML or SVG), nosniff keeps the browser from guessing another, and the
+// sandbox CSP disarms the file even if opened as a page. The filename is
+// percent-encoded (RFC 6266/5987), so quotes, CR/LF and non-ASCII names
+// cannot break the header. It takes f.Body (closed once sent).
+func Send(c *fiber.Ctx, f attachments.File, inline bool) {
+	disposition := "attachment"
+	if inline && f.Image {
+		disposition = "inline"
+	}
+	c.Set(fiber.HeaderContentType, f.Type)
+	c.Set(fiber.HeaderContentDisposition, disposition+"; filename*=UTF-8''"+url.PathEscape(f.Filename))
 	c.Set("X-Content-Type-Options", "nosniff")
-	c.Response().SetBodyRaw(a.Data)
+	c.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	c.Set("Cross-Origin-Resource-Policy", "same-origin")
+	c.Set("Referrer-Policy", "no-referrer")
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	c.Status(fiber.StatusOK)
+	c.Response().SetBodyStream(f.Body, int(f.Size))
 }

@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 
+	"github.com/portico/portico/server/attachments"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/tickets"
 )
@@ -35,6 +36,7 @@ const RetryLater = 30
 func Of(err error) (Answer, bool) {
 	var fields model.FieldErrors
 	var limited *tickets.RateLimitedError
+	var tooLarge *attachments.TooLargeError
 	switch {
 	case err == nil:
 		return Answer{}, false
@@ -52,6 +54,14 @@ func Of(err error) (Answer, bool) {
 		return Answer{Status: http.StatusServiceUnavailable, RetryAfter: RetryLater,
 			Message: "submissions are paused for a moment; please try again shortly"}, true
 	case errors.Is(err, tickets.ErrPortalGone):
+		return Answer{Status: http.StatusGone, Message: err.Error()}, true
+	case errors.As(err, &tooLarge):
+		return Answer{Status: http.StatusRequestEntityTooLarge, Message: tooLarge.Reason}, true
+	case errors.Is(err, attachments.ErrMalformed):
+		return Answer{Status: http.StatusBadRequest, Message: attachments.ErrMalformed.Error()}, true
+	case errors.Is(err, attachments.ErrBadSignature):
+		return Answer{Status: http.StatusForbidden, Message: err.Error()}, true
+	case errors.Is(err, attachments.ErrLinkExpired):
 		return Answer{Status: http.StatusGone, Message: err.Error()}, true
 	case errors.Is(err, model.ErrNotFound):
 		return Answer{Status: http.StatusNotFound, Message: err.Error()}, true

@@ -20,6 +20,8 @@ import (
 const (
 	LabelReplyAddress = "portico reply-address v1"
 	LabelSignup       = "portico signup-token v1"
+	// LabelAttachmentURL signs the expiring attachment links GitHub shows.
+	LabelAttachmentURL = "portico attachment-url v1"
 )
 
 // Options are what a Ring is built from.
@@ -41,6 +43,7 @@ type Options struct {
 // pass it to whatever signs or verifies.
 type Ring struct {
 	replyAddress, signup []byte
+	attachmentURL        []byte
 	requester            []byte
 	master               []byte
 	since, until         time.Time
@@ -70,6 +73,9 @@ func New(o Options) (*Ring, error) {
 	if r.signup, err = derive(o.Master, LabelSignup); err != nil {
 		return nil, err
 	}
+	if r.attachmentURL, err = derive(o.Master, LabelAttachmentURL); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -88,6 +94,9 @@ func (r *Ring) ReplyAddress() []byte { return r.replyAddress }
 
 // Signup signs and verifies signup tokens.
 func (r *Ring) Signup() []byte { return r.signup }
+
+// AttachmentURL signs and verifies expiring attachment links.
+func (r *Ring) AttachmentURL() []byte { return r.attachmentURL }
 
 // Requester verifies host apps' requester_signature; nil when not configured.
 func (r *Ring) Requester() []byte {

@@ -160,18 +160,31 @@ type Participant struct {
 	CreatedAt time.Time `db:"created_at"`
 }
 
-// Attachment is a file that came with an inbound mail. Data is loaded only
-// when it is downloaded.
+// Attachment is a file of a customer's message: from inbound mail, or
+// uploaded from the widget, the hosted form or the portal. Data is loaded
+// only when it is downloaded, and only for storage "inline".
 type Attachment struct {
-	ID          int64     `db:"id"`
-	TicketID    int64     `db:"ticket_id"`
-	MessageID   int64     `db:"message_id"`
-	Filename    string    `db:"filename"`
-	ContentType string    `db:"content_type"`
-	Size        int64     `db:"size"`
-	Data        []byte    `db:"data"`
-	CreatedAt   time.Time `db:"created_at"`
+	ID          int64  `db:"id"`
+	TicketID    int64  `db:"ticket_id"`
+	MessageID   int64  `db:"message_id"`
+	Filename    string `db:"filename"`
+	ContentType string `db:"content_type"`
+	Size        int64  `db:"size"`
+	Data        []byte `db:"data"`
+	// Storage says where the bytes are: StorageInline (Data, inbound mail),
+	// StorageDatabase (chunks) or StorageDisk (a file named StorageKey).
+	Storage    string    `db:"storage"`
+	StorageKey *string   `db:"storage_key"`
+	SHA256     string    `db:"sha256"`
+	CreatedAt  time.Time `db:"created_at"`
 }
+
+// Where an attachment's bytes are kept (Attachment.Storage).
+const (
+	StorageInline   = "inline"
+	StorageDatabase = "database"
+	StorageDisk     = "disk"
+)
 
 // Admin is a person allowed into the admin pages.
 type Admin struct {

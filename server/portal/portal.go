@@ -12,6 +12,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/portico/portico/server/attachments"
 	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/download"
 	"github.com/portico/portico/server/httperr"
@@ -24,7 +25,7 @@ import (
 type Service interface {
 	OpenPortal(ctx context.Context, token string) (tickets.PortalPage, error)
 	ReplyOnPortal(ctx context.Context, in tickets.PortalReply) (model.Message, error)
-	PortalAttachment(ctx context.Context, token string, id int64) (model.Attachment, error)
+	OpenPortalAttachment(ctx context.Context, token string, id int64) (attachments.File, error)
 }
 
 // Handler serves /portal/*.
@@ -160,17 +161,27 @@ func (h *Handler) data(c *fiber.Ctx, token string, page tickets.PortalPage, draf
 }
 
 // Attachment answers GET /portal/:token/attachments/:id: the file, always as
-// a download (never rendered inline, whatever its declared type).
-func (h *Handler) Attachment(c *fiber.Ctx) error {
+// a download (never rendered, whatever its type).
+func (h *Handler) Attachment(c *fiber.Ctx) error { return h.attachment(c, false) }
+
+// Image answers GET /portal/:token/attachments/:id/image: a PNG, JPEG, GIF
+// or WebP (by its bytes) for the page's thumbnail; anything else is 404.
+func (h *Handler) Image(c *fiber.Ctx) error { return h.attachment(c, true) }
+
+func (h *Handler) attachment(c *fiber.Ctx, image bool) error {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
 		return h.fail(c, model.ErrNotFound)
 	}
-	a, err := h.svc.PortalAttachment(c.UserContext(), c.Params("token"), id)
+	f, err := h.svc.OpenPortalAttachment(c.UserContext(), c.Params("token"), id)
 	if err != nil {
 		return h.fail(c, err)
 	}
-	download.Attachment(c, a)
+	if image && !f.Image {
+		f.Body.Close()
+		return h.fail(c, model.ErrNotFound)
+	}
+	download.Send(c, f, image)
 	return nil
 }
 

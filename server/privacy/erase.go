@@ -139,6 +139,9 @@ func (s *Service) eraseContact(ctx context.Context, tx *store.Tx, c model.Contac
 	if err != nil {
 		return model.Contact{}, 0, total, err
 	}
+	if err := s.sweepFiles(ctx, tx, e); err != nil {
+		return model.Contact{}, 0, total, err
+	}
 	total = total.add(e)
 	if s.redactor != nil {
 		byTicket := map[int64][]int64{}
@@ -171,6 +174,9 @@ func (s *Service) eraseTicket(ctx context.Context, tx *store.Tx, ticketID int64,
 	if err != nil || !ok {
 		return t, e, ok, err
 	}
+	if err := s.sweepFiles(ctx, tx, e); err != nil {
+		return model.Ticket{}, store.Erased{}, false, err
+	}
 	if s.redactor != nil {
 		if err := s.redactor.RedactTicket(ctx, tx, ticketID); err != nil {
 			return model.Ticket{}, store.Erased{}, false, err
@@ -199,4 +205,13 @@ func (s *Service) earlierErasure(ctx context.Context, out Erasure) (Erasure, err
 		}
 	}
 	return out, nil
+}
+
+// sweepFiles queues the removal of the erased attachments' files on disk,
+// to run once tx commits (the rows are gone then, the files not yet).
+func (s *Service) sweepFiles(ctx context.Context, tx *store.Tx, e store.Erased) error {
+	if e.Attachments == 0 || s.files == nil {
+		return nil
+	}
+	return s.files.QueueSweep(ctx, tx)
 }

@@ -24,13 +24,21 @@ type Redactor interface {
 	RedactMessages(ctx context.Context, tx *store.Tx, ticketID int64, messageIDs []int64) error
 }
 
+// FileSweeper removes files on disk whose rows an erasure deleted: it
+// enqueues that job in the erasure's transaction.
+type FileSweeper interface {
+	QueueSweep(ctx context.Context, tx *store.Tx) error
+}
+
 // Deps are what the service works with.
 type Deps struct {
 	Store    *store.Store
 	Settings *settings.Service
 	// Redactor edits GitHub; nil: nothing is mirrored anywhere.
 	Redactor Redactor
-	Log      *slog.Logger
+	// Files removes erased uploads from disk; nil: none are kept there.
+	Files FileSweeper
+	Log   *slog.Logger
 	// Now is the clock of the retention purge (default time.Now).
 	Now func() time.Time
 }
@@ -41,6 +49,7 @@ type Service struct {
 	store    *store.Store
 	settings *settings.Service
 	redactor Redactor
+	files    FileSweeper
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -53,7 +62,7 @@ func New(d Deps) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Service{store: d.Store, settings: d.Settings, redactor: d.Redactor, log: d.Log, now: d.Now}
+	return &Service{store: d.Store, settings: d.Settings, redactor: d.Redactor, files: d.Files, log: d.Log, now: d.Now}
 }
 
 // Actors that are not an admin's email.

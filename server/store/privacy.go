@@ -201,6 +201,8 @@ func (tx *Tx) AuthoredMessages(ctx context.Context, email string) ([]AuthoredMes
 func (tx *Tx) ErasePerson(ctx context.Context, email string, p Pseudonyms) (Erased, error) {
 	var e Erased
 	err := tx.eraseSteps(ctx, "", []eraseStep{
+		// Files on disk go by the sweep job, once these deletes commit.
+		{"file removals", tx.s.q.QueueAuthoredFileRemovals, []any{tx.now, email}, nil},
 		{"attachments", tx.s.q.EraseAuthoredFiles, []any{email}, &e.Attachments},
 		{"messages", tx.s.q.EraseAuthoredMessages, []any{email}, &e.Messages},
 		{"participants", tx.s.q.EraseParticipant, []any{email}, nil},
@@ -241,6 +243,7 @@ func (tx *Tx) EraseTicket(ctx context.Context, ticketID int64, closedBefore *tim
 	var e Erased
 	err = tx.eraseSteps(ctx, " of "+t.Reference, []eraseStep{
 		{"timeline", tx.s.q.EraseTimeline, []any{ticketID}, &e.Messages},
+		{"file removals", tx.s.q.QueueTicketFileRemovals, []any{tx.now, ticketID}, nil},
 		{"attachments", tx.s.q.EraseTicketFiles, []any{ticketID}, &e.Attachments},
 		{"participants", tx.s.q.EraseTicketParticipants, []any{ticketID}, nil},
 		{"portal tokens", tx.s.q.EraseTicketPortalTokens, []any{ticketID}, nil},

@@ -71,6 +71,20 @@ type queries struct {
 	InsertMailgunToken  *sqlx.Stmt `query:"insert-mailgun-token"`
 	PruneMailgunTokens  *sqlx.Stmt `query:"prune-mailgun-tokens"`
 
+	// attachments.sql
+	InsertUpload              *sqlx.Stmt `query:"insert-upload"`
+	InsertAttachmentChunk     *sqlx.Stmt `query:"insert-attachment-chunk"`
+	AttachmentChunk           *sqlx.Stmt `query:"attachment-chunk"`
+	AttachmentMeta            *sqlx.Stmt `query:"attachment-meta"`
+	AttachmentInlineData      *sqlx.Stmt `query:"attachment-inline-data"`
+	AttachmentsOfMessage      *sqlx.Stmt `query:"attachments-of-message"`
+	CountStorageKey           *sqlx.Stmt `query:"count-storage-key"`
+	QueueTicketFileRemovals   *sqlx.Stmt `query:"queue-ticket-file-removals"`
+	QueueAuthoredFileRemovals *sqlx.Stmt `query:"queue-authored-file-removals"`
+	AttachmentRemovals        *sqlx.Stmt `query:"attachment-removals"`
+	DeleteAttachmentRemoval   *sqlx.Stmt `query:"delete-attachment-removal"`
+	CountAttachmentRemovals   *sqlx.Stmt `query:"count-attachment-removals"`
+
 	// settings.sql
 	SettingsPair   *sqlx.Stmt `query:"settings-pair"`
 	SettingByKey   *sqlx.Stmt `query:"setting-by-key"`

@@ -11,6 +11,7 @@ import (
 
 	"github.com/microcosm-cc/bluemonday"
 
+	"github.com/portico/portico/server/attachments"
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/ratelimit"
@@ -113,26 +114,30 @@ func (s *Service) OpenPortal(ctx context.Context, token string) (PortalPage, err
 	return page, nil
 }
 
-// PortalAttachment returns an attachment for download through a portal
-// link, only if it belongs to a message that link may see.
-func (s *Service) PortalAttachment(ctx context.Context, token string, id int64) (model.Attachment, error) {
+// OpenPortalAttachment opens an attachment for download through a portal
+// link, only if it belongs to a message that link may see; any other id
+// (another ticket's included) is model.ErrNotFound.
+func (s *Service) OpenPortalAttachment(ctx context.Context, token string, id int64) (attachments.File, error) {
 	page, err := s.OpenPortal(ctx, token)
 	if err != nil {
-		return model.Attachment{}, err
+		return attachments.File{}, err
 	}
 	for _, list := range page.Attachments {
 		for _, a := range list {
 			if a.ID == id {
-				return s.store.Attachment(ctx, id)
+				return s.OpenAttachment(ctx, id)
 			}
 		}
 	}
-	return model.Attachment{}, fmt.Errorf("attachment %d: %w", id, model.ErrNotFound)
+	return attachments.File{}, fmt.Errorf("attachment %d: %w", id, model.ErrNotFound)
 }
 
-// Attachment returns an attachment for an admin.
-func (s *Service) Attachment(ctx context.Context, id int64) (model.Attachment, error) {
-	return s.store.Attachment(ctx, id)
+// OpenAttachment opens any attachment, for an admin.
+func (s *Service) OpenAttachment(ctx context.Context, id int64) (attachments.File, error) {
+	if s.files == nil {
+		return attachments.File{}, errors.New("tickets: no file store")
+	}
+	return s.files.Open(ctx, id)
 }
 
 // PortalReply is a reply posted on the portal page.
@@ -141,6 +146,9 @@ type PortalReply struct {
 	Body      string
 	Turnstile string
 	ClientIP  string
+	// Files are the uploads that came with it (nil: none); the caller
+	// closes the form.
+	Files *attachments.Form
 }
 
 // stripHTML turns whatever was posted into plain text: tags and attributes
@@ -159,8 +167,12 @@ func (s *Service) ReplyOnPortal(ctx context.Context, in PortalReply) (model.Mess
 		return model.Message{}, ErrRepliesOff
 	}
 	body := CleanReply(in.Body)
+	fields := map[string]string{}
 	if msg := validate.Reply(body); msg != "" {
-		return model.Message{}, model.FieldErrors{"body": msg}
+		fields["body"] = msg
+	}
+	if err := s.checkFiles(ctx, in.Files, fields); err != nil {
+		return model.Message{}, err
 	}
 	if err := s.checkHuman(ctx, in.Turnstile, in.ClientIP); err != nil {
 		return model.Message{}, err
@@ -188,6 +200,9 @@ func (s *Service) ReplyOnPortal(ctx context.Context, in PortalReply) (model.Mess
 		if err != nil {
 			return err
 		}
+		if err := s.attach(ctx, tx, page.Ticket.ID, msg.ID, in.Files); err != nil {
+			return err
+		}
 		if page.Ticket.Status == model.StatusClosed {
 			if _, err := s.reopenTx(ctx, tx, page.Ticket.ID, StateChange{}); err != nil {
 				return err
@@ -198,6 +213,7 @@ func (s *Service) ReplyOnPortal(ctx context.Context, in PortalReply) (model.Mess
 	if err != nil {
 		return model.Message{}, fmt.Errorf("tickets: portal reply on %s: %w", page.Ticket.Reference, err)
 	}
+	in.Files.Committed()
 	return msg, nil
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/portico/portico/server/attachments"
 	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/events"
@@ -55,7 +56,9 @@ type Deps struct {
 	// Keys verifies signed reply addresses (the reply-address key, and the
 	// legacy secret key during the grace).
 	Keys *keys.Ring
-	Now  func() time.Time
+	// Files keeps customers' uploads; nil: any upload is refused.
+	Files *attachments.Service
+	Now   func() time.Time
 }
 
 // Service files and reads tickets.
@@ -69,6 +72,7 @@ type Service struct {
 	baseURL     string
 	replyDomain string
 	keys        *keys.Ring
+	files       *attachments.Service
 	now         func() time.Time
 }
 
@@ -79,7 +83,7 @@ func New(d Deps) *Service {
 		panic("tickets: Deps.Turnstile is required")
 	}
 	return &Service{store: d.Store, jobs: d.Jobs, settings: d.Settings, limiter: d.Limiter, limits: d.Limits,
-		turnstile: d.Turnstile, baseURL: d.BaseURL, replyDomain: d.ReplyDomain, keys: d.Keys, now: d.Now}
+		turnstile: d.Turnstile, baseURL: d.BaseURL, replyDomain: d.ReplyDomain, keys: d.Keys, files: d.Files, now: d.Now}
 }
 
 // ErrLimiterUnavailable means the rate limiter could not be asked (Redis
@@ -110,6 +114,9 @@ type WidgetSubmission struct {
 	// Turnstile is the challenge's response; a guest submission must prove
 	// a human, a host app's signed user need not.
 	Turnstile string
+	// Files are the uploads that came with it (nil: none); the caller
+	// closes the form.
+	Files *attachments.Form
 }
 
 // CreateFromWidget validates and files a widget ticket. Invalid fields come
@@ -133,8 +140,8 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 		Email: in.Email, Name: in.Name, Subject: in.Subject, Description: in.Description, Priority: in.Priority,
 		RequireEmail: in.RequesterID == nil,
 	}, widget.Priorities)
-	if len(fields) > 0 {
-		return model.Ticket{}, model.FieldErrors(fields)
+	if err := s.checkFiles(ctx, in.Files, fields); err != nil {
+		return model.Ticket{}, err
 	}
 	if in.RequesterID == nil { // a host app vouches for its signed users
 		if err := s.checkHuman(ctx, in.Turnstile, in.ClientIP); err != nil {
@@ -182,6 +189,9 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 		if err != nil {
 			return err
 		}
+		if err := s.attach(ctx, tx, ticket.ID, msg.ID, in.Files); err != nil {
+			return err
+		}
 		created := events.Job(events.TicketCreated, ticket.ID, msg.ID, tx.Now())
 		if contact != nil {
 			id, err := s.recordConfirmation(ctx, tx, ticket, *contact, policy, "")
@@ -195,6 +205,7 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 	if err != nil {
 		return model.Ticket{}, fmt.Errorf("tickets: create from widget: %w", err)
 	}
+	in.Files.Committed()
 	return ticket, nil
 }
 
