@@ -27,9 +27,11 @@ import (
 
 	"github.com/portico/portico/server/admin"
 	"github.com/portico/portico/server/adminauth"
+	"github.com/portico/portico/server/attachments"
 	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/config"
 	"github.com/portico/portico/server/contacts"
+	"github.com/portico/portico/server/download"
 	"github.com/portico/portico/server/egress"
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/github"
@@ -185,7 +187,8 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	workers := jobs.NewWorkers()
 	a.queue, err = jobs.New(jobs.Options{
 		DB: a.store.WriteDB(), Dialect: cfg.Database.Dialect, Workers: workers, Logger: riverLogger(a.log), PollInterval: d.JobPollInterval,
-		RetryPolicy: d.JobRetryPolicy, PeriodicJobs: []*river.PeriodicJob{privacy.PeriodicPurge(d.PurgeInterval)},
+		RetryPolicy:  d.JobRetryPolicy,
+		PeriodicJobs: []*river.PeriodicJob{privacy.PeriodicPurge(d.PurgeInterval), attachments.PeriodicSweep(0)},
 	})
 	if err != nil {
 		return err
@@ -196,6 +199,14 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	if err := a.noteGuestPolicy(ctx); err != nil {
 		return err
 	}
+	files, err := attachments.New(attachments.Options{
+		Store: a.store, Settings: settingsSvc, Jobs: a.queue, Storage: cfg.Attachments, Dir: cfg.AttachmentsDir,
+		BaseURL: cfg.BaseURL.String(), Key: ring.AttachmentURL(), Now: d.Now, Log: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	river.AddWorker(workers, attachments.NewSweepWorker(files))
 	contactsSvc := contacts.New(a.store)
 	signups := contacts.NewSignups(a.store, ring, d.Now)
 	a.Tickets = tickets.New(tickets.Deps{
@@ -208,6 +219,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		BaseURL:     cfg.BaseURL.String(),
 		ReplyDomain: cfg.ReplyDomain,
 		Keys:        ring,
+		Files:       files,
 		Now:         d.Now,
 	})
 	mailWorker := mail.NewWorker(mail.WorkerDeps{
@@ -225,7 +237,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 			AppID: cfg.GitHubAppID, InstallationID: cfg.GitHubAppInstallationID, AppPrivateKeyFile: cfg.GitHubAppPrivateKeyFile,
 			APIURL: cfg.GitHubAPIURL, HTTPClient: d.HTTPClient,
 		},
-		Store: a.store, Tickets: a.Tickets, Jobs: a.queue, Log: a.log,
+		Store: a.store, Tickets: a.Tickets, Jobs: a.queue, Log: a.log, Links: files,
 	})
 	if err != nil {
 		return err
@@ -256,7 +268,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	if err := wf.SeedDefaults(ctx); err != nil {
 		return err
 	}
-	privacySvc := privacy.New(privacy.Deps{Store: a.store, Settings: settingsSvc, Redactor: gh, Log: a.log, Now: d.Now})
+	privacySvc := privacy.New(privacy.Deps{Store: a.store, Settings: settingsSvc, Redactor: gh, Files: files, Log: a.log, Now: d.Now})
 	river.AddWorker(workers, privacy.NewPurgeWorker(privacySvc))
 	auth, err := adminauth.New(a.store, limiter, cfg.AdminAPIToken, cfg.AdminAPITokenScopes...)
 	if err != nil {
@@ -287,11 +299,11 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		MetricsElsewhere: cfg.MetricsAddr != "",
 		HSTS:             cfg.BaseURL.Scheme == "https",
 		Ready:            a.store.Ping,
-		Widget:           widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log),
+		Widget:           widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log).WithUploads(files),
 		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc, signups,
 			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
 		Setup:  admin.NewSetup(auth, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
-		Portal: portal.New(a.Tickets, cfg.TurnstileSiteKey),
+		Portal: portal.New(a.Tickets, cfg.TurnstileSiteKey).WithUploads(files),
 		Inbound: inbound.New(a.Tickets, inbound.Options{
 			SharedSecret:      cfg.InboundSecret,
 			PostmarkBasicAuth: cfg.PostmarkBasicAuth,
@@ -314,6 +326,8 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		Privacy:      admin.NewPrivacy(privacySvc, settingsSvc),
 		InboundAdmin: admin.NewInbound(a.Tickets, settingsSvc, a.log),
 		Workflows:    admin.NewWorkflows(wf),
+		Attachments:  admin.NewAttachments(settingsSvc),
+		Signed:       download.NewSigned(files),
 	})
 	return nil
 }

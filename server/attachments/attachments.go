@@ -130,6 +130,11 @@ func New(o Options) (*Service, error) {
 	return s, nil
 }
 
+// Attachments returns the upload settings (what the forms accept).
+func (s *Service) Attachments(ctx context.Context) (settings.Attachments, error) {
+	return s.settings.Attachments(ctx)
+}
+
 // Storage says where new uploads go.
 func (s *Service) Storage() string { return s.storage }
 

@@ -35,6 +35,8 @@ type issueSource struct {
 	Ticket  model.Ticket
 	Contact *model.Contact
 	Message model.Message
+	// Files are the message's attachments, as signed links.
+	Files []fileLink
 }
 
 // issueSource returns what the issue of a ticket is made of; messageID is
@@ -54,14 +56,19 @@ func (s *Service) issueSource(ctx context.Context, ticketID, messageID int64) (i
 		if src.Message, err = s.store.Message(ctx, messageID); err != nil {
 			return issueSource{}, err
 		}
-		return src, nil
+	} else {
+		msgs, err := s.store.Messages(ctx, ticketID)
+		if err != nil {
+			return issueSource{}, err
+		}
+		if len(msgs) > 0 {
+			src.Message = msgs[0]
+		}
 	}
-	msgs, err := s.store.Messages(ctx, ticketID)
-	if err != nil {
-		return issueSource{}, err
-	}
-	if len(msgs) > 0 {
-		src.Message = msgs[0]
+	if src.Message.ID != 0 {
+		if src.Files, err = s.fileLinks(ctx, src.Message.ID); err != nil {
+			return issueSource{}, err
+		}
 	}
 	return src, nil
 }

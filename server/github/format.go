@@ -72,18 +72,20 @@ func issueBody(src issueSource) string {
 	}
 	fmt.Fprintf(&b, "**Priority:** %s\n\n", src.Ticket.Priority)
 	b.WriteString(quote(src.Message.Body))
-	return cut(b.String(), maxBody, "\n\n_(cut here; the whole message is in portico)_")
+	files := filesSection(src.Files)
+	return cut(b.String(), maxBody-utf8.RuneCountInString(files), "\n\n_(cut here; the whole message is in portico)_") + files
 }
 
 // replyComment mirrors a customer's reply:
 // "📨 Reply via portal — from Name <email>" and the quoted text.
-func replyComment(m model.Message) string {
+func replyComment(m model.Message, files []fileLink) string {
 	how := "📨 Reply via portal"
 	if m.Source == model.SourceEmail {
 		how = "📧 Reply via email"
 	}
 	s := marker(messageKey(m.ID)) + "\n" + how + " — from " + defuse(person(m.AuthorName, m.AuthorEmail)) + "\n\n" + quote(m.Body)
-	return cut(s, maxBody, "\n\n_(cut here; the whole message is in portico)_")
+	list := filesSection(files)
+	return cut(s, maxBody-utf8.RuneCountInString(list), "\n\n_(cut here; the whole message is in portico)_") + list
 }
 
 // noticeComment explains why a command in comment commentID did nothing.

@@ -89,11 +89,11 @@ func TestGitHubFormat(t *testing.T) {
 		}
 	}
 	m := model.Message{ID: 9, Source: model.SourceEmail, AuthorEmail: "bob@example.com", Body: "one\r\n\r\ntwo"}
-	if got, want := replyComment(m), "<!-- portico:message=9 -->\n📧 Reply via email — from <bob@example.com>\n\n> one\n>\n> two"; got != want {
+	if got, want := replyComment(m, nil), "<!-- portico:message=9 -->\n📧 Reply via email — from <bob@example.com>\n\n> one\n>\n> two"; got != want {
 		t.Errorf("replyComment = %q, want %q", got, want)
 	}
 	m.Source, m.AuthorName = model.SourcePortal, "Bob  B."
-	if got := replyComment(m); !strings.Contains(got, "\n📨 Reply via portal — from Bob B. <bob@example.com>\n") {
+	if got := replyComment(m, nil); !strings.Contains(got, "\n📨 Reply via portal — from Bob B. <bob@example.com>\n") {
 		t.Errorf("replyComment = %q", got)
 	}
 	if !hasMarker("\n"+marker("ticket:3")+"\nbody", "<!-- portico:ticket=3 -->") || hasMarker("x <!-- portico:ticket=3 -->", marker("ticket:3")) {

@@ -34,6 +34,9 @@ type Options struct {
 	Log     *slog.Logger
 	// Now is the clock rate-limit waits are measured with (default time.Now).
 	Now func() time.Time
+	// Links signs the links to attachments that posts list; nil: posts
+	// name files without links.
+	Links FileSigner
 }
 
 // Service syncs tickets to GitHub and acts on GitHub's webhooks.
@@ -45,6 +48,7 @@ type Service struct {
 	jobs    tickets.Enqueuer
 	log     *slog.Logger
 	now     func() time.Time
+	links   FileSigner
 
 	perms      permissionCache
 	visibility visibilityCache
@@ -59,7 +63,7 @@ func New(o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Service{repo: o.Client.Repository, store: o.Store, tickets: o.Tickets, jobs: o.Jobs, log: o.Log, now: o.Now}
+	s := &Service{repo: o.Client.Repository, store: o.Store, tickets: o.Tickets, jobs: o.Jobs, log: o.Log, now: o.Now, links: o.Links}
 	if o.Client.Repository == "" {
 		return s, nil
 	}
@@ -306,7 +310,11 @@ func (s *Service) postComment(ctx context.Context, job *river.Job[PostCommentArg
 		if err != nil {
 			return gone(err)
 		}
-		body = replyComment(m)
+		files, err := s.fileLinks(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		body = replyComment(m, files)
 	}
 	var id int64
 	if job.Attempt > 1 {

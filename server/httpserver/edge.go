@@ -8,12 +8,15 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/portico/portico/server/attachments"
 	"github.com/portico/portico/server/clientip"
+	"github.com/portico/portico/server/download"
 	"github.com/portico/portico/server/githubhook"
 	"github.com/portico/portico/server/inbound"
 	"github.com/portico/portico/server/portal"
@@ -93,6 +96,9 @@ func limitBodies(c *fiber.Ctx) error {
 			"error": "compressed request bodies (Content-Encoding) are not accepted; send the body uncompressed",
 		})
 	}
+	if uploadRoute(c) && download.IsUpload(c) {
+		return limitUpload(c)
+	}
 	length := req.Header.ContentLength()
 	over := length > limit
 	stream := req.BodyStream()
@@ -124,6 +130,39 @@ func limitBodies(c *fiber.Ctx) error {
 		}
 	}
 	req.SetBodyRaw(body)
+	return c.Next()
+}
+
+// uploadRoute reports whether the request goes to a route that takes files
+// (multipart/form-data): the widget API, the hosted form, portal replies.
+func uploadRoute(c *fiber.Ctx) bool {
+	if c.Method() != fiber.MethodPost {
+		return false
+	}
+	path := c.Path()
+	return path == "/support/widget/tickets" || path == widget.FormPath ||
+		(strings.HasPrefix(path, "/portal/") && strings.HasSuffix(path, "/replies"))
+}
+
+// limitUpload holds an upload to attachments.MaxFormBody without reading
+// it: the handler streams its files to disk (download.ReadUpload), so no
+// upload is held in memory. A Content-Length over the limit is marked for
+// the handler to answer 413 (the pages with their form, the API with JSON)
+// unread; a chunked body is cut at the limit as it is read. Reading may take
+// longer than the server's read timeout. The connection closes after the
+// answer: whatever the handler left unread of the body must not be read as
+// the next request.
+func limitUpload(c *fiber.Ctx) error {
+	c.Context().SetConnectionClose()
+	if c.Request().Header.ContentLength() > attachments.MaxFormBody {
+		c.Locals(download.OverLimitLocal, true)
+		return c.Next()
+	}
+	if conn := c.Context().Conn(); conn != nil {
+		if err := conn.SetReadDeadline(time.Now().Add(download.UploadReadTimeout)); err != nil {
+			return fmt.Errorf("httpserver: upload deadline: %w", err)
+		}
+	}
 	return c.Next()
 }
 

@@ -22,7 +22,9 @@ import (
 
 	"github.com/portico/portico/server/admin"
 	"github.com/portico/portico/server/adminauth"
+	"github.com/portico/portico/server/attachments"
 	"github.com/portico/portico/server/clientip"
+	"github.com/portico/portico/server/download"
 	"github.com/portico/portico/server/githubhook"
 	"github.com/portico/portico/server/httperr"
 	"github.com/portico/portico/server/inbound"
@@ -74,6 +76,10 @@ type Options struct {
 	InboundAdmin *admin.InboundHandler
 	// Workflows serves the workflow rules (admin only); nil: no such routes.
 	Workflows *admin.WorkflowHandler
+	// Attachments serves the upload settings (admin only); nil: no such routes.
+	Attachments *admin.AttachmentsHandler
+	// Signed serves the signed attachment links GitHub shows; nil: none.
+	Signed *download.SignedHandler
 }
 
 // New returns the server with every route.
@@ -178,6 +184,10 @@ func routes(app *fiber.App, o Options) {
 		authed.Post("/inbound/held/:id/release", ticketsScope, ia.ReleaseHeld)
 		authed.Post("/inbound/held/:id/discard", ticketsScope, ia.DiscardHeld)
 	}
+	if at := o.Attachments; at != nil {
+		authed.Get("/settings/attachments", settingsScope, at.GetSettings)
+		authed.Put("/settings/attachments", settingsScope, at.PutSettings)
+	}
 	if pv := o.Privacy; pv != nil {
 		authed.Get("/settings/privacy", privacyScope, pv.GetSettings)
 		authed.Put("/settings/privacy", privacyScope, pv.PutSettings)
@@ -189,6 +199,10 @@ func routes(app *fiber.App, o Options) {
 	app.Get("/portal/:token", portal.Headers, p.Page)
 	app.Post("/portal/:token/replies", portal.Headers, p.Reply)
 	app.Get("/portal/:token/attachments/:id", portal.Headers, p.Attachment)
+	app.Get("/portal/:token/attachments/:id/image", portal.Headers, p.Image)
+	if sg := o.Signed; sg != nil {
+		app.Get(attachments.SignedPath+":id", sg.Get)
+	}
 
 	in := o.Inbound
 	app.Post("/support/inbound/postmark", in.Postmark)

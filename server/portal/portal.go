@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -17,6 +19,7 @@ import (
 	"github.com/portico/portico/server/download"
 	"github.com/portico/portico/server/httperr"
 	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/tickets"
 	"github.com/portico/portico/views"
 )
@@ -33,6 +36,15 @@ type Handler struct {
 	svc     Service
 	siteKey string
 	s       views.Strings
+	// uploads reads replies with files; nil: multipart is refused.
+	uploads Uploads
+}
+
+// Uploads reads replies with files and says which types are accepted
+// (attachments.Service).
+type Uploads interface {
+	download.FormReader
+	Attachments(ctx context.Context) (settings.Attachments, error)
 }
 
 // New returns the portal handler; siteKey is the Turnstile site key (may be
@@ -92,13 +104,36 @@ const MaxReplyBody = 256 << 10
 // success; otherwise the page again with the text kept and the reason.
 func (h *Handler) Reply(c *fiber.Ctx) error {
 	token := c.Params("token")
-	if len(c.Body()) > MaxReplyBody {
+	// A reply with files (multipart) is streamed, its files to disk.
+	value := func(k string) string { return c.FormValue(k) }
+	form, multipart, err := h.readForm(c)
+	defer form.Close(context.WithoutCancel(c.UserContext()))
+	if form != nil {
+		value = form.Value
+	}
+	var tooLarge *attachments.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		// Not kept: the text may be what was too large.
+		return h.again(c, token, fiber.StatusRequestEntityTooLarge, "", h.s.Files.TooLarge+" ("+tooLarge.Reason+")")
+	case err != nil:
+		a, ok := httperr.Of(err)
+		if !ok {
+			return h.fail(c, err)
+		}
+		msg := fileProblem(a.Fields["files"], h.s)
+		if msg == "" {
+			msg = joinNonEmpty(a.Fields["body"], a.Message)
+		}
+		return h.again(c, token, a.Status, "", msg)
+	case !multipart && len(c.Body()) > MaxReplyBody:
 		// Not kept: echoing megabytes back would only amplify the request.
 		return h.again(c, token, fiber.StatusRequestEntityTooLarge, "", h.s.ReplyTooLarge)
 	}
-	body := c.FormValue("body")
-	_, err := h.svc.ReplyOnPortal(c.UserContext(), tickets.PortalReply{
-		Token: token, Body: body, Turnstile: c.FormValue("cf-turnstile-response"), ClientIP: clientip.String(c.UserContext()),
+	body := value("body")
+	_, err = h.svc.ReplyOnPortal(c.UserContext(), tickets.PortalReply{
+		Token: token, Body: body, Turnstile: value("cf-turnstile-response"), ClientIP: clientip.String(c.UserContext()),
+		Files: form,
 	})
 	if err == nil {
 		return c.Redirect("/portal/"+token+"?sent=1#reply", fiber.StatusSeeOther)
@@ -112,7 +147,7 @@ func (h *Handler) Reply(c *fiber.Ctx) error {
 	case errors.Is(err, tickets.ErrRepliesOff):
 		return h.again(c, token, a.Status, "", "")
 	case a.Status == fiber.StatusUnprocessableEntity:
-		return h.again(c, token, a.Status, body, a.Fields["body"])
+		return h.again(c, token, a.Status, body, joinNonEmpty(a.Fields["body"], fileProblem(a.Fields["files"], h.s)))
 	case a.Status == fiber.StatusForbidden:
 		return h.again(c, token, a.Status, body, h.s.HumanCheckFailed)
 	case a.Status == fiber.StatusTooManyRequests:
@@ -139,13 +174,23 @@ func (h *Handler) data(c *fiber.Ctx, token string, page tickets.PortalPage, draf
 		FormAction: "/portal/" + token + "/replies", Draft: draft, Error: reason,
 		Sent: c.Query("sent") == "1" && reason == "", TurnstileSiteKey: h.siteKey,
 	}
+	if h.uploads != nil {
+		// Without the settings the form still works, without files.
+		if set, err := h.uploads.Attachments(c.UserContext()); err == nil {
+			d.Accept = strings.Join(set.AllowedTypes, ",")
+		}
+	}
 	for _, m := range page.Messages {
 		vm := views.Message{Mine: m.Direction == model.DirectionInbound, At: m.CreatedAt, Body: m.Body}
 		for _, a := range page.Attachments[m.ID] {
-			vm.Attachments = append(vm.Attachments, views.AttachmentLink{
+			l := views.AttachmentLink{
 				Name: a.Filename, Size: humanSize(a.Size),
 				URL: "/portal/" + token + "/attachments/" + strconv.FormatInt(a.ID, 10),
-			})
+			}
+			if attachments.IsImage(a.ContentType) {
+				l.ImageURL = l.URL + "/image"
+			}
+			vm.Attachments = append(vm.Attachments, l)
 		}
 		switch {
 		case vm.Mine:
@@ -206,4 +251,50 @@ func (h *Handler) fail(c *fiber.Ctx, err error) error {
 		return render(c, fiber.StatusGone, views.ErrorPage(h.s, nonce(c), h.s.GoneTitle, h.s.GoneText))
 	}
 	return err
+}
+
+// WithUploads lets the reply form take files.
+func (h *Handler) WithUploads(r Uploads) *Handler {
+	h.uploads = r
+	return h
+}
+
+// readForm reads a multipart reply (nil and false for a urlencoded one).
+func (h *Handler) readForm(c *fiber.Ctx) (*attachments.Form, bool, error) {
+	if !download.IsUpload(c) {
+		return nil, false, nil
+	}
+	if h.uploads == nil {
+		c.Context().SetConnectionClose()
+		return nil, true, model.FieldErrors{"files": "cannot be attached here"}
+	}
+	form, _, err := download.ReadUpload(c, h.uploads)
+	if err != nil {
+		return nil, true, err
+	}
+	for _, v := range form.Values {
+		if !utf8.ValidString(v) {
+			form.Close(context.WithoutCancel(c.UserContext()))
+			return nil, true, model.FieldErrors{"body": "must be valid UTF-8 text"}
+		}
+	}
+	return form, true, nil
+}
+
+// fileProblem words a refusal of the files for the page ("" when none).
+func fileProblem(msg string, s views.Strings) string {
+	if msg == "" {
+		return ""
+	}
+	return s.Attachments + ": " + msg + ". " + s.Files.AttachAgain
+}
+
+func joinNonEmpty(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " " + b
 }

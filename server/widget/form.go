@@ -1,16 +1,21 @@
 package widget
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/portico/portico/server/attachments"
 	"github.com/portico/portico/server/clientip"
+	"github.com/portico/portico/server/download"
 	"github.com/portico/portico/server/httperr"
+	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/tickets"
 	"github.com/portico/portico/views"
@@ -74,6 +79,9 @@ func (h *Handler) formData(c *fiber.Ctx, w settings.Widget) views.WidgetFormData
 	if d.Greeting == "" {
 		d.Greeting = s.WidgetGreeting
 	}
+	if up, err := h.uploadConfig(c.UserContext()); err == nil && up != nil {
+		d.Accept = strings.Join(up.AllowedTypes, ",")
+	}
 	return d
 }
 
@@ -100,15 +108,31 @@ func (h *Handler) SubmitForm(c *fiber.Ctx) error {
 		return err
 	}
 	d := h.formData(c, w)
-	d.Values = views.WidgetFormValues{
-		Email: c.FormValue("email"), Name: c.FormValue("name"), Subject: c.FormValue("subject"),
-		Description: c.FormValue("description"), Priority: c.FormValue("priority"),
-	}
 	again := func(status int, notice string) error {
 		d.Notice = notice
 		return render(c, status, views.WidgetForm(d))
 	}
-	if len(c.Body()) > MaxBody {
+	// A form with files (enctype multipart/form-data) is streamed: its
+	// files to disk, its fields from the parts; a urlencoded one as before.
+	value := func(k string) string { return c.FormValue(k) }
+	form, multipart, err := h.readForm(c)
+	defer form.Close(context.WithoutCancel(ctx))
+	if form != nil {
+		value = form.Value
+	}
+	d.Values = views.WidgetFormValues{
+		Email: value("email"), Name: value("name"), Subject: value("subject"),
+		Description: value("description"), Priority: value("priority"),
+	}
+	if a, ok := httperr.Of(err); ok {
+		if a.Status == fiber.StatusUnprocessableEntity {
+			d.Errors = a.Fields
+		}
+		return again(a.Status, a.Message)
+	} else if err != nil {
+		return err
+	}
+	if !multipart && len(c.Body()) > MaxBody {
 		return again(fiber.StatusRequestEntityTooLarge, "the request is larger than 64 KiB")
 	}
 	if !formOriginAllowed(c, w) {
@@ -117,7 +141,7 @@ func (h *Handler) SubmitForm(c *fiber.Ctx) error {
 	t, err := h.tickets.CreateFromWidget(ctx, tickets.WidgetSubmission{
 		Email: d.Values.Email, Name: d.Values.Name, Subject: d.Values.Subject,
 		Description: d.Values.Description, Priority: d.Values.Priority,
-		ClientIP: clientip.String(ctx), Turnstile: c.FormValue("cf-turnstile-response"),
+		ClientIP: clientip.String(ctx), Turnstile: value("cf-turnstile-response"), Files: form,
 	})
 	if err != nil {
 		a, ok := httperr.Of(err)
@@ -154,4 +178,23 @@ func formOriginAllowed(c *fiber.Ctx, w settings.Widget) bool {
 		return true
 	}
 	return w.OriginAllowed(origin)
+}
+
+// readForm reads a multipart submission of the hosted form (nil and false
+// for a urlencoded one). Too many files, too large or a broken body come
+// back as errors httperr answers (422, 413, 400).
+func (h *Handler) readForm(c *fiber.Ctx) (*attachments.Form, bool, error) {
+	if !download.IsUpload(c) {
+		return nil, false, nil
+	}
+	if h.uploads == nil {
+		c.Context().SetConnectionClose()
+		return nil, true, model.FieldErrors{"files": "cannot be attached here"}
+	}
+	form, _, err := download.ReadUpload(c, h.uploads)
+	if err == nil && !validUTF8(form) {
+		form.Close(context.WithoutCancel(c.UserContext()))
+		return nil, true, fmt.Errorf("%w: a field is not valid UTF-8", attachments.ErrMalformed)
+	}
+	return form, true, err
 }

@@ -16,7 +16,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/portico/portico/server/attachments"
 	"github.com/portico/portico/server/clientip"
+	"github.com/portico/portico/server/download"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/tickets"
@@ -42,6 +44,8 @@ type Handler struct {
 	requesterKey     []byte
 	turnstileSiteKey string
 	log              *slog.Logger
+	// uploads reads files sent with a ticket; nil: multipart is refused.
+	uploads Uploads
 }
 
 // New returns the widget API handler. requesterKey
@@ -58,6 +62,8 @@ type configResponse struct {
 	Greeting         string   `json:"greeting"`
 	Priorities       []string `json:"priorities"`
 	TurnstileSiteKey string   `json:"turnstile_site_key"`
+	// Attachments says what files the form may send; absent: none.
+	Attachments *uploadConfig `json:"attachments,omitempty"`
 }
 
 // Config answers GET /support/widget/config.
@@ -69,10 +75,14 @@ func (h *Handler) Config(c *fiber.Ctx) error {
 	if !h.cors(c, w) {
 		return fiber.NewError(fiber.StatusForbidden, "this site is not allowed to use the support widget")
 	}
+	up, err := h.uploadConfig(c.UserContext())
+	if err != nil {
+		return err
+	}
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	return c.JSON(configResponse{
 		Color: w.Color, Position: w.Position, Title: w.Title, Greeting: w.Greeting,
-		Priorities: w.Priorities, TurnstileSiteKey: h.turnstileSiteKey,
+		Priorities: w.Priorities, TurnstileSiteKey: h.turnstileSiteKey, Attachments: up,
 	})
 }
 
@@ -133,6 +143,9 @@ func (h *Handler) CreateTicket(c *fiber.Ctx) error {
 	if !h.cors(c, w) {
 		return fiber.NewError(fiber.StatusForbidden, "this site is not allowed to use the support widget")
 	}
+	if download.IsUpload(c) {
+		return h.createWithFiles(c)
+	}
 	body := c.Body()
 	if len(body) > MaxBody {
 		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "the request is larger than 64 KiB")
@@ -147,6 +160,11 @@ func (h *Handler) CreateTicket(c *fiber.Ctx) error {
 	if err := json.Unmarshal(body, &in); err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, jsonProblem(err))
 	}
+	return h.file(c, in, nil)
+}
+
+// file files a parsed submission (JSON, or a multipart form with files).
+func (h *Handler) file(c *fiber.Ctx, in submission, files *attachments.Form) error {
 	sub := tickets.WidgetSubmission{
 		Name: in.Name, Subject: in.Subject, Description: in.Description, Priority: in.Priority, ClientIP: clientip.String(c.UserContext()),
 	}
@@ -172,6 +190,7 @@ func (h *Handler) CreateTicket(c *fiber.Ctx) error {
 	}
 
 	sub.Turnstile = in.Turnstile
+	sub.Files = files
 	// Field errors (422), a failed human check (403), budgets (429) and
 	// outages (503) are answered by the error handler, through httperr.
 	t, err := h.tickets.CreateFromWidget(c.UserContext(), sub)
