@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"errors"
+	"maps"
 
 	"github.com/portico/portico/server/attachments"
 	"github.com/portico/portico/server/model"
@@ -22,16 +23,14 @@ func (s *Service) checkFiles(ctx context.Context, f *attachments.Form, fields ma
 		err = s.files.Check(ctx, f)
 	}
 	var fileErrs model.FieldErrors
-	switch {
-	case errors.As(err, &fileErrs):
-		for k, v := range fileErrs {
-			fields[k] = v
-		}
-	case err != nil:
+	if err != nil && !errors.As(err, &fileErrs) {
 		return err
 	}
-	if len(fields) > 0 {
-		return model.FieldErrors(fields)
+	all := model.FieldErrors{}
+	maps.Copy(all, fields)
+	maps.Copy(all, fileErrs)
+	if len(all) > 0 {
+		return all
 	}
 	return nil
 }
