@@ -107,8 +107,8 @@ func (h *Handler) Reply(c *fiber.Ctx) error {
 	// A reply with files (multipart) is streamed, its files to disk.
 	value := func(k string) string { return c.FormValue(k) }
 	form, multipart, err := h.readForm(c)
-	defer form.Close(context.WithoutCancel(c.UserContext()))
 	if form != nil {
+		defer form.Close(context.WithoutCancel(c.UserContext()))
 		value = form.Value
 	}
 	var tooLarge *attachments.TooLargeError

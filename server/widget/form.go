@@ -116,8 +116,8 @@ func (h *Handler) SubmitForm(c *fiber.Ctx) error {
 	// files to disk, its fields from the parts; a urlencoded one as before.
 	value := func(k string) string { return c.FormValue(k) }
 	form, multipart, err := h.readForm(c)
-	defer form.Close(context.WithoutCancel(ctx))
 	if form != nil {
+		defer form.Close(context.WithoutCancel(ctx))
 		value = form.Value
 	}
 	d.Values = views.WidgetFormValues{
