@@ -177,7 +177,7 @@ func TestUploadFromWidget(t *testing.T) {
 				}
 				pngURL := path + "/attachments/" + fmt.Sprint(png["id"])
 				pdfURL := path + "/attachments/" + fmt.Sprint(pdf["id"])
-				if !strings.Contains(string(page.Body), `<img src="`+pngURL+`/image"`) {
+				if !strings.Contains(string(page.Body), `<img src="`+pngURL+`/image" alt=""`) {
 					t.Errorf("no thumbnail of the PNG on the portal:\n%s", page.Body)
 				}
 				if strings.Contains(string(page.Body), pdfURL+"/image") {

@@ -326,6 +326,7 @@ describe('support widget', { skip: !haveChromium && !ci ? `no ${chromiumPath}` :
     await p.keyboard.press('Tab')
     await p.keyboard.type('Typed without a mouse.')
     await p.keyboard.press('Tab') // priority
+    await p.keyboard.press('Tab') // attachments
     await p.keyboard.press('Tab') // send
     assert.equal(await active(), 's')
     await p.keyboard.press('Enter')

@@ -48,6 +48,13 @@ const (
 	txtAnother       = "Send another request"
 	txtClose         = "Close"
 	txtHumanCheckBox = "Verification"
+	txtFiles         = "Attachments"
+	txtUploading     = "Sending your files… "
+	txtProgress      = "Upload progress"
+	txtTooManyFiles  = "you can attach at most "
+	txtFileTooLarge  = " is too large to send: each file can be at most "
+	txtFilesTooLarge = "your files add up to more than "
+	txtChooseAgain   = ". Choose smaller or fewer files."
 )
 
 // configTimeout bounds the wait for <path>/config, in milliseconds: past it
@@ -85,6 +92,15 @@ type widget struct {
 	siteKey    string
 	turnstile  js.Value // widget id from turnstile.render, or undefined
 	busy       bool
+	files      *field // the file input; nil when the server takes no files
+	rules      fileRules
+	progress   js.Value
+}
+
+// fileRules are the server's limits on attachments (config "attachments").
+type fileRules struct {
+	maxFiles          int
+	maxFile, maxTotal float64
 }
 
 func main() {
@@ -230,6 +246,25 @@ func (w *widget) render(cfg js.Value) {
 			f.input.Call("append", o)
 		}
 	}
+	if up := cfg.Get("attachments"); up.Type() == js.TypeObject && up.Get("max_files").Type() == js.TypeNumber {
+		w.rules = fileRules{maxFiles: up.Get("max_files").Int(), maxFile: up.Get("max_file_size").Float(), maxTotal: up.Get("max_total").Float()}
+		accept := ""
+		if types := up.Get("allowed_types"); types.Type() == js.TypeObject {
+			accept = types.Call("join", ",").String()
+		}
+		w.files = w.addField("files", txtFiles, false, "input", "type", "file", "multiple", "", "accept", accept)
+		// Too large or too many is said as soon as the files are chosen,
+		// before anything is sent.
+		on(w.files.input, "change", func(js.Value) {
+			if msg := w.checkFiles(); msg != "" {
+				w.showErrors(map[string]string{"files": msg})
+			} else {
+				w.showErrors(nil)
+				w.say("")
+			}
+		})
+		w.progress = el("progress", "max", "100", "value", "0", "aria-label", txtProgress, "hidden", "")
+	}
 	if w.siteKey != "" {
 		box := el("div", "class", "ts", "aria-label", txtHumanCheckBox)
 		w.form.Call("append", box)
@@ -238,6 +273,9 @@ func (w *widget) render(cfg js.Value) {
 	w.send = withText(el("button", "type", "submit", "class", "s"), txtSend)
 	w.status = el("p", "class", "st", "role", "status", "aria-live", "polite")
 	w.form.Call("append", w.send, w.status)
+	if w.files != nil {
+		w.form.Call("append", w.progress)
+	}
 	on(w.form, "submit", func(e js.Value) {
 		e.Call("preventDefault")
 		if !w.busy {
@@ -307,7 +345,11 @@ func (w *widget) showErrors(errs map[string]string) bool {
 	for _, f := range w.fields {
 		msg, bad := errs[f.name]
 		if bad {
-			withText(f.err, f.label+" "+msg)
+			sep := " "
+			if f == w.files {
+				sep = ": " // the server's file messages are sentences of their own
+			}
+			withText(f.err, f.label+sep+msg)
 			f.err.Set("hidden", false)
 			f.input.Call("setAttribute", "aria-invalid", "true")
 			f.input.Call("setAttribute", "aria-describedby", f.err.Get("id").String())
@@ -341,7 +383,14 @@ func (w *widget) submit() {
 		Email: w.value("email"), Name: w.value("name"), Subject: w.value("subject"),
 		Description: w.value("description"), Priority: w.value("priority"), RequireEmail: true,
 	}
-	if w.showErrors(validate.Ticket(in, w.priorities)) {
+	errs := validate.Ticket(in, w.priorities)
+	if msg := w.checkFiles(); msg != "" {
+		if errs == nil {
+			errs = map[string]string{}
+		}
+		errs["files"] = msg
+	}
+	if w.showErrors(errs) {
 		return
 	}
 	body := object.New()
@@ -369,13 +418,20 @@ func (w *widget) submit() {
 	w.send.Set("disabled", true)
 	withText(w.send, txtSending)
 	withText(w.status, txtSending)
-	init := object.New()
-	init.Set("method", "POST")
-	headers := object.New()
-	headers.Set("Content-Type", "application/json")
-	init.Set("headers", headers)
-	init.Set("body", jsonObj.Call("stringify", body))
-	status, res, ok := request(w.api+"/tickets", init)
+	var status int
+	var res js.Value
+	var ok bool
+	if w.files != nil && w.files.input.Get("files").Length() > 0 {
+		status, res, ok = w.upload(body)
+	} else {
+		init := object.New()
+		init.Set("method", "POST")
+		headers := object.New()
+		headers.Set("Content-Type", "application/json")
+		init.Set("headers", headers)
+		init.Set("body", jsonObj.Call("stringify", body))
+		status, res, ok = request(w.api+"/tickets", init)
+	}
 	w.send.Set("disabled", false)
 	withText(w.send, txtSend)
 	withText(w.status, "")
@@ -413,6 +469,96 @@ func (w *widget) submit() {
 	if !w.alert.Get("hidden").Bool() {
 		w.alert.Call("focus")
 	}
+}
+
+// checkFiles applies the server's limits to the chosen files: "" when they
+// may be sent, else what is wrong.
+func (w *widget) checkFiles() string {
+	if w.files == nil {
+		return ""
+	}
+	list := w.files.input.Get("files")
+	if list.Length() > w.rules.maxFiles {
+		return txtTooManyFiles + strconv.Itoa(w.rules.maxFiles) + " files" + txtChooseAgain
+	}
+	total := 0.0
+	for i := 0; i < list.Length(); i++ {
+		f := list.Index(i)
+		size := f.Get("size").Float()
+		if size > w.rules.maxFile {
+			return "“" + f.Get("name").String() + "” (" + megabytes(size) + ")" + txtFileTooLarge + megabytes(w.rules.maxFile) + txtChooseAgain
+		}
+		total += size
+	}
+	if total > w.rules.maxTotal {
+		return txtFilesTooLarge + megabytes(w.rules.maxTotal) + " (" + megabytes(total) + ")" + txtChooseAgain
+	}
+	return ""
+}
+
+// megabytes words a size as the server counts it (MB of 2^20 bytes).
+func megabytes(n float64) string {
+	mb := n / (1 << 20)
+	if mb >= 10 || mb == float64(int(mb)) {
+		return strconv.Itoa(int(mb+0.5)) + " MB"
+	}
+	return strconv.FormatFloat(mb, 'f', 1, 64) + " MB"
+}
+
+// upload sends the ticket with its files as multipart/form-data through
+// XMLHttpRequest, whose upload events fetch lacks, showing the progress.
+// It answers like request.
+func (w *widget) upload(body js.Value) (int, js.Value, bool) {
+	fd := global.Get("FormData").New()
+	keys := object.Call("keys", body)
+	for i := 0; i < keys.Length(); i++ {
+		k := keys.Index(i).String()
+		fd.Call("append", k, body.Get(k))
+	}
+	list := w.files.input.Get("files")
+	for i := 0; i < list.Length(); i++ {
+		fd.Call("append", "files", list.Index(i), list.Index(i).Get("name"))
+	}
+	xhr := global.Get("XMLHttpRequest").New()
+	xhr.Call("open", "POST", w.api+"/tickets")
+	xhr.Set("responseType", "json")
+	done := make(chan bool, 1)
+	var funcs []js.Func
+	listen := func(target js.Value, event string, fn func(js.Value)) {
+		f := js.FuncOf(func(_ js.Value, a []js.Value) any { fn(arg(a)); return nil })
+		funcs = append(funcs, f)
+		target.Call("addEventListener", event, f)
+	}
+	w.progress.Set("value", 0)
+	w.progress.Set("hidden", false)
+	listen(xhr.Get("upload"), "progress", func(e js.Value) {
+		if e.Get("lengthComputable").Bool() && e.Get("total").Float() > 0 {
+			pct := int(e.Get("loaded").Float() * 100 / e.Get("total").Float())
+			w.progress.Set("value", pct)
+			withText(w.status, txtUploading+strconv.Itoa(pct)+" %")
+		}
+	})
+	// Only the first outcome counts; a callback must never block.
+	finish := func(ok bool) {
+		select {
+		case done <- ok:
+		default:
+		}
+	}
+	listen(xhr, "load", func(js.Value) { finish(true) })
+	for _, ev := range []string{"error", "abort", "timeout"} {
+		listen(xhr, ev, func(js.Value) { finish(false) })
+	}
+	xhr.Call("send", fd)
+	ok := <-done
+	for _, f := range funcs {
+		f.Release()
+	}
+	w.progress.Set("hidden", true)
+	if !ok {
+		return 0, js.Undefined(), false
+	}
+	return xhr.Get("status").Int(), xhr.Get("response"), true
 }
 
 // retryIn words a retry_after in seconds: "in about 6 minutes."

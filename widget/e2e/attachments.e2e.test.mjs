@@ -1,0 +1,222 @@
+// Browser tests of attachments: files sent from the widget (with the
+// progress shown, and a file too large refused before anything is sent) and
+// from the portal page, whose thumbnail the browser then shows. Like
+// widget.e2e.test.mjs: playwright-core drives Debian's Chromium against the
+// built binary (../bin/portico) on a temporary SQLite database, the widget
+// embedded in a page of another local origin.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import http from 'node:http'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const binary = process.env.PORTICO_BIN || resolve(here, '..', '..', 'bin', 'portico')
+const chromiumPath = process.env.PORTICO_CHROMIUM || '/usr/bin/chromium'
+const artifacts = join(here, 'artifacts')
+const token = 'e2e-admin-token-0123456789abcdef'
+const haveChromium = existsSync(chromiumPath)
+const ci = process.env.CI === 'true'
+
+// A 2×2 PNG: a real picture, so the portal's thumbnail has a size.
+const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAYAAABytg0kAAAAFklEQVR4nGP8z8DwnwEIGBmBAAQAPgsD/WWLvmQAAAAASUVORK5CYII=', 'base64')
+const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n')
+
+const freePort = () =>
+  new Promise((ok, fail) => {
+    const s = net.createServer()
+    s.once('error', fail)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => ok(port))
+    })
+  })
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+describe('attachments', { skip: !haveChromium && !ci ? `no ${chromiumPath}` : false }, () => {
+  let server, serverLog = '', tmp, host, browser, base, origin
+  let counter = 0
+  const unique = (what) => `${what} ${Date.now()}-${++counter}`
+
+  const admin = async (path) => {
+    const res = await fetch(base + path, { headers: { Authorization: `Bearer ${token}` } })
+    const body = await res.json()
+    assert.ok(res.ok, `${path}: ${res.status} ${JSON.stringify(body)}`)
+    return body
+  }
+
+  before(async () => {
+    assert.ok(existsSync(binary), `${binary} is missing: run \`go build -o bin/portico .\` at the repository root (make build does)`)
+    mkdirSync(artifacts, { recursive: true })
+    tmp = mkdtempSync(join(tmpdir(), 'portico-attach-e2e-'))
+    const port = await freePort()
+    base = `http://127.0.0.1:${port}`
+    server = spawn(binary, [], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME || tmp,
+        PORTICO_ADDR: `127.0.0.1:${port}`,
+        PORTICO_BASE_URL: base,
+        PORTICO_DATABASE_URL: `sqlite://${join(tmp, 'portico.db')}`,
+        PORTICO_ADMIN_API_TOKEN: token,
+        PORTICO_MAIL_URL: 'log://',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    server.stdout.on('data', (d) => (serverLog += d))
+    server.stderr.on('data', (d) => (serverLog += d))
+    let ready = false
+    for (let i = 0; i < 150 && !ready && server.exitCode === null; i++) {
+      ready = await fetch(base + '/readyz').then((r) => r.ok, () => false)
+      if (!ready) await sleep(100)
+    }
+    assert.ok(ready, `portico did not start:\n${serverLog}`)
+
+    const hostPort = await freePort()
+    origin = `http://127.0.0.1:${hostPort}`
+    host = http.createServer((req, res) => {
+      if (new URL(req.url, origin).pathname !== '/plain') return res.writeHead(404).end()
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(
+        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Customer site</title></head><body><h1>Acme</h1>` +
+          `<script src="${base}/support/widget/widget.js" data-base-url="${base}" async></script></body></html>`,
+      )
+    })
+    await new Promise((ok) => host.listen(hostPort, '127.0.0.1', ok))
+
+    const { chromium } = await import('playwright-core')
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
+    })
+  })
+
+  after(async () => {
+    await browser?.close()
+    await new Promise((ok) => (host ? host.close(ok) : ok()))
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM')
+      await Promise.race([new Promise((ok) => server.once('exit', ok)), sleep(5000)])
+    }
+    if (tmp) rmSync(tmp, { recursive: true, force: true })
+  })
+
+  const open = async (url) => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+    const p = await context.newPage()
+    p.errors = []
+    p.on('pageerror', (e) => p.errors.push(e.message))
+    p.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && p.errors.push(m.text()))
+    await p.goto(url.startsWith('http') ? url : origin + url)
+    return p
+  }
+  const shot = (p, name) => p.screenshot({ path: join(artifacts, name + '.png') })
+  const openForm = async (p) => {
+    await p.getByRole('button', { name: 'Contact support' }).click()
+    await p.getByRole('dialog', { name: /./ }).waitFor()
+    await p.getByLabel('Email').waitFor()
+  }
+  const fill = async (p, email, subject) => {
+    await p.getByLabel('Email').fill(email)
+    await p.getByLabel('Subject', { exact: false }).fill(subject)
+    await p.getByLabel('How can we help?', { exact: false }).fill('The screenshot shows it.')
+  }
+  // The portal link of the confirmation mailed (log://) to email.
+  const portalLink = async (email) => {
+    for (let i = 0; i < 100; i++) {
+      const at = serverLog.lastIndexOf('portico mail: to=' + email + ' ')
+      const m = at >= 0 && serverLog.slice(at).match(/^[^\n]* links: (\S+\/portal\/[0-9a-f]{64})/)
+      if (m) return m[1]
+      await sleep(100)
+    }
+    assert.fail(`no portal link mailed to ${email}:\n${serverLog.slice(-3000)}`)
+  }
+
+  test('the widget sends files with its ticket, showing the progress', { timeout: 90_000 }, async () => {
+    const p = await open('/plain')
+    const posts = []
+    p.on('request', (r) => r.method() === 'POST' && posts.push(r.headers()['content-type'] || ''))
+    await openForm(p)
+    const subject = unique('Screenshot')
+    await fill(p, 'ada@example.com', subject)
+    // 3 MB at 1 MB/s: long enough to see the progress move.
+    const cdp = await p.context().newCDPSession(p)
+    await cdp.send('Network.enable')
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 1 << 20 })
+    const big = Buffer.concat([pdf, Buffer.alloc(3 << 20, 32)])
+    await p.getByLabel('Attachments').setInputFiles([
+      { name: 'screen.png', mimeType: 'image/png', buffer: png },
+      { name: 'report.pdf', mimeType: 'application/pdf', buffer: big },
+    ])
+    await p.getByRole('button', { name: 'Send request' }).click()
+    await p.getByText(/Sending your files… [1-9]\d? %/).waitFor({ timeout: 20_000 })
+    await shot(p, 'upload-progress')
+    const ref = p.getByText(/Your reference is/)
+    await ref.waitFor({ timeout: 30_000 })
+    const reference = (await ref.textContent()).match(/TK-\d+/)[0]
+    assert.equal(posts.length, 1)
+    assert.match(posts[0], /^multipart\/form-data; boundary=/)
+    const detail = await admin('/support/admin/tickets/' + reference)
+    assert.deepEqual(detail.attachments.map((a) => [a.filename, a.content_type, a.size]), [
+      ['screen.png', 'image/png', png.length],
+      ['report.pdf', 'application/pdf', big.length],
+    ])
+    assert.deepEqual(p.errors, [])
+    await p.context().close()
+  })
+
+  test('a file too large is refused before anything is sent', { timeout: 60_000 }, async () => {
+    const p = await open('/plain')
+    const posts = []
+    p.on('request', (r) => r.method() === 'POST' && posts.push(r.url()))
+    await openForm(p)
+    await fill(p, 'grace@example.com', unique('Too big'))
+    await p.getByLabel('Attachments').setInputFiles([{ name: 'huge.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([pdf, Buffer.alloc(11 << 20)]) }])
+    // Said as soon as the file is chosen…
+    await p.getByText(/“huge\.pdf” \(11 MB\) is too large to send: each file can be at most 10 MB/).waitFor()
+    assert.equal(await p.getByLabel('Attachments').getAttribute('aria-invalid'), 'true')
+    // …and sending does not send.
+    await p.getByRole('button', { name: 'Send request' }).click()
+    await p.getByText('Please correct the highlighted fields.').waitFor()
+    await shot(p, 'upload-too-large')
+    assert.deepEqual(posts, [])
+    // Six files: too many.
+    const six = Array.from({ length: 6 }, (_, i) => ({ name: `p${i}.pdf`, mimeType: 'application/pdf', buffer: pdf }))
+    await p.getByLabel('Attachments').setInputFiles(six)
+    await p.getByText(/you can attach at most 5 files/).waitFor()
+    assert.deepEqual(posts, [])
+    await p.context().close()
+  })
+
+  test('the portal reply form takes a file and shows the picture', { timeout: 60_000 }, async () => {
+    const email = `portal-${Date.now()}@example.com`
+    const res = await fetch(base + '/support/widget/tickets', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email, subject: unique('Portal'), description: 'Hello' }),
+    })
+    assert.equal(res.status, 201)
+    const p = await open(await portalLink(email))
+    await p.getByLabel('Your message').fill('Here is the screenshot.')
+    await p.getByLabel('Attach files', { exact: false }).setInputFiles([{ name: 'shot.png', mimeType: 'image/png', buffer: png }])
+    await p.getByRole('button', { name: 'Send reply' }).click()
+    await p.getByText('your reply was sent').waitFor()
+    const img = p.locator('a.thumb img[src$="/image"]')
+    await img.waitFor()
+    await p.waitForFunction((el) => el.complete && el.naturalWidth === 2, await img.elementHandle())
+    await shot(p, 'portal-upload')
+    const link = p.getByRole('link', { name: 'shot.png' })
+    assert.match(await link.getAttribute('href'), /\/attachments\/\d+$/)
+    const dl = await p.request.get(await link.getAttribute('href').then((h) => new URL(h, p.url()).href))
+    assert.equal(dl.status(), 200)
+    assert.match(dl.headers()['content-disposition'], /^attachment; filename\*=UTF-8''shot\.png$/)
+    assert.equal(dl.headers()['content-security-policy'], "sandbox; default-src 'none'")
+    assert.deepEqual(p.errors, [])
+    assert.equal(readdirSync(join(tmp, 'attachments', 'tmp')).length, 0, 'no staged upload left behind')
+    await p.context().close()
+  })
+})
