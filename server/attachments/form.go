@@ -253,7 +253,7 @@ func (h *headBuffer) Write(p []byte) (int, error) {
 
 // SanitizeFilename makes a sender's file name safe to store, show and put in
 // a header: the last path segment only (either slash), valid UTF-8, no
-// control or direction-changing characters, no leading dots or spaces, at
+// control or direction-changing characters (spaces of any kind become one), no leading dots or spaces, at
 // most MaxFilename characters (keeping the extension); "file" if nothing is
 // left. It never decides the type: that is the bytes' business.
 func SanitizeFilename(name string) string {
@@ -264,10 +264,12 @@ func SanitizeFilename(name string) string {
 	var b strings.Builder
 	for _, r := range name {
 		switch {
-		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r), r == '\u2028', r == '\u2029', r == '\uFEFF':
+		case unicode.Is(unicode.Bidi_Control, r), r == '\uFEFF':
 			continue
-		case unicode.IsSpace(r):
+		case unicode.IsSpace(r): // tabs and line breaks included
 			b.WriteRune(' ')
+		case unicode.IsControl(r):
+			continue
 		default:
 			b.WriteRune(r)
 		}
