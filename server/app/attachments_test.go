@@ -539,4 +539,3 @@ func TestUploadTwoInstances(t *testing.T) {
 		})
 	}
 }
-
