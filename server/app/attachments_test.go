@@ -460,6 +460,21 @@ func TestUploadGitHubLinks(t *testing.T) {
 				t.Errorf("%s: %d %s", name, r.Status, r.Body)
 			}
 		}
+		// A portal reply's file: the mirrored comment links it too.
+		path := portalOf(t, g.mailApp, "ada@example.com")
+		ct, body = multipartBody(t, map[string]string{"body": "And the log."}, upload{name: "log.txt", data: []byte("boom\n")})
+		if r := send(t, g.App, "POST", path+"/replies", ct, body, nil); r.Status != 303 {
+			t.Fatalf("reply: %d %s", r.Status, r.Body)
+		}
+		comment := g.ownComments(t, issue.Number, 1)[0]
+		cm := regexp.MustCompile(`\[log\.txt\]\(` + regexp.QuoteMeta(testOrigin) + `(/support/attachments/\d+\?exp=\d+&sig=[0-9a-f]{64})\)`).FindStringSubmatch(comment.Body)
+		if cm == nil {
+			t.Fatalf("no signed link in the comment:\n%s", comment.Body)
+		}
+		if r := do(t, g.App, req{method: "GET", path: cm[1]}); r.Status != 200 || string(r.Body) != "boom\n" {
+			t.Errorf("the comment's link: %d %q", r.Status, r.Body)
+		}
+
 		skew.Store(int64(31 * 24 * time.Hour))
 		if r := do(t, g.App, req{method: "GET", path: link}); r.Status != 410 {
 			t.Errorf("expired link: %d %s", r.Status, r.Body)
