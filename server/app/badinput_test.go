@@ -118,6 +118,10 @@ func TestBadInputWidgetAPI(t *testing.T) {
 		_ = mw.WriteField("email", "bad@example.com")
 		_ = mw.WriteField("subject", "s")
 		_ = mw.WriteField("description", "d")
+		// Multipart is how files come (issue 17): one whose bytes are HTML
+		// is refused.
+		fw, _ := mw.CreateFormFile("files", "x.png")
+		_, _ = fw.Write([]byte("<html><script>alert(1)</script></html>"))
 		mw.Close()
 		deep := `{"email":"bad@example.com","name":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`
 		cases := []struct {
@@ -135,7 +139,7 @@ func TestBadInputWidgetAPI(t *testing.T) {
 			{"field of the wrong type", ctJSON, valid(func(m map[string]any) { m["description"] = []int{1} }), 400, "description"},
 			{"huge number as requester", ctJSON, `{"requester_id":1e400,"requester_signature":"00","subject":"s","description":"d"}`, 422, "requester_id"},
 			{"form-encoded", "application/x-www-form-urlencoded", "email=bad%40example.com&subject=s&description=d", 415, "application/json"},
-			{"multipart", mw.FormDataContentType(), multi.String(), 415, "application/json"},
+			{"multipart with an HTML file", mw.FormDataContentType(), multi.String(), 422, "files"},
 			{"text/plain", "text/plain", valid(func(map[string]any) {}), 415, "application/json"},
 			{"XML", "application/xml", `<ticket><email>bad@example.com</email></ticket>`, 415, "application/json"},
 			{"10 MB", ctJSON, valid(func(m map[string]any) { m["description"] = strings.Repeat("x", 10<<20) }), 413, "too large"},
