@@ -74,6 +74,8 @@ type Options struct {
 	InboundAdmin *admin.InboundHandler
 	// Workflows serves the workflow rules (admin only); nil: no such routes.
 	Workflows *admin.WorkflowHandler
+	// GitHubAdmin serves the GitHub backfill (admin only); nil: no such routes.
+	GitHubAdmin *admin.GitHubHandler
 }
 
 // New returns the server with every route.
@@ -176,6 +178,10 @@ func routes(app *fiber.App, o Options) {
 		authed.Get("/inbound/held", ticketsScope, ia.ListHeld)
 		authed.Post("/inbound/held/:id/release", ticketsScope, ia.ReleaseHeld)
 		authed.Post("/inbound/held/:id/discard", ticketsScope, ia.DiscardHeld)
+	}
+	if gh := o.GitHubAdmin; gh != nil {
+		authed.Get("/api/github/backfill", ticketsScope, gh.BackfillStatus)
+		authed.Post("/api/github/backfill", ticketsScope, gh.Backfill)
 	}
 	if pv := o.Privacy; pv != nil {
 		authed.Get("/settings/privacy", privacyScope, pv.GetSettings)

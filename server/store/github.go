@@ -105,6 +105,66 @@ func (tx *Tx) AdvanceGitHubIssueState(ctx context.Context, ticketID int64, state
 	return true, nil
 }
 
+// GitHubIssueState returns the state of the ticket's issue as portico last
+// saw or set it (model.StatusOpen, model.StatusClosed); model.ErrNotFound
+// when it never changed since portico opened it (open, then).
+func (s *Store) GitHubIssueState(ctx context.Context, ticketID int64) (string, error) {
+	var state string
+	if err := s.q.GitHubIssueState.GetContext(ctx, &state, ticketID); err != nil {
+		return "", notFound(err, fmt.Sprintf("issue state of %s", model.Reference(ticketID)))
+	}
+	return state, nil
+}
+
+// GitHubPosts returns every post recorded for a ticket.
+func (s *Store) GitHubPosts(ctx context.Context, ticketID int64) ([]model.GitHubPost, error) {
+	posts := []model.GitHubPost{}
+	if err := s.q.GitHubPostsOfTicket.SelectContext(ctx, &posts, ticketID); err != nil {
+		return nil, fmt.Errorf("store: github posts of %d: %w", ticketID, err)
+	}
+	return posts, nil
+}
+
+// GitHubPostsOfTicket returns every post recorded for a ticket, in the
+// transaction.
+func (tx *Tx) GitHubPostsOfTicket(ctx context.Context, ticketID int64) ([]model.GitHubPost, error) {
+	posts := []model.GitHubPost{}
+	if err := tx.stmt(ctx, tx.s.q.GitHubPostsOfTicket).SelectContext(ctx, &posts, ticketID); err != nil {
+		return nil, fmt.Errorf("store: github posts of %d: %w", ticketID, err)
+	}
+	return posts, nil
+}
+
+// DeleteGitHubPost forgets a post that was never made, so that its key can
+// be queued again; false when there is none or it was made.
+func (tx *Tx) DeleteGitHubPost(ctx context.Context, key string) (bool, error) {
+	return affected("delete github post")(tx.stmt(ctx, tx.s.q.DeleteGitHubPost).ExecContext(ctx, key))
+}
+
+// TicketsWithoutIssue returns the ids of the tickets that have no GitHub
+// issue and were not erased, oldest first, and how many erased ones have
+// none either.
+func (s *Store) TicketsWithoutIssue(ctx context.Context) ([]int64, int64, error) {
+	ids := []int64{}
+	if err := s.q.TicketsWithoutIssue.SelectContext(ctx, &ids); err != nil {
+		return nil, 0, fmt.Errorf("store: tickets without issue: %w", err)
+	}
+	var erased int64
+	if err := s.q.CountErasedWithoutIssue.GetContext(ctx, &erased); err != nil {
+		return nil, 0, fmt.Errorf("store: erased tickets without issue: %w", err)
+	}
+	return ids, erased, nil
+}
+
+// TicketErased reports whether the ticket was erased (privacy).
+func (s *Store) TicketErased(ctx context.Context, ticketID int64) (bool, error) {
+	var erased bool
+	if err := s.q.TicketErased.GetContext(ctx, &erased, ticketID); err != nil {
+		return false, notFound(err, model.Reference(ticketID))
+	}
+	return erased, nil
+}
+
 // affected reports whether an INSERT ... ON CONFLICT DO NOTHING or a
 // guarded UPDATE changed a row; what names the statement in errors.
 func affected(what string) func(sql.Result, error) (bool, error) {
