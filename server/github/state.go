@@ -60,13 +60,17 @@ func (s *Service) onStateChanged(ctx context.Context, e events.Event) error {
 	if err != nil {
 		return err
 	}
+	if (e.Kind == events.TicketClosed) != (t.Status == model.StatusClosed) {
+		// Changed again since: the later change's event brings the issue
+		// in step.
+		return nil
+	}
 	known, err := s.knownIssueState(ctx, t.ID)
 	if err != nil {
 		return err
 	}
 	if known == t.Status {
-		// The change came from GitHub (or was undone meanwhile): nothing
-		// to tell it.
+		// The change came from GitHub: nothing to tell it.
 		return nil
 	}
 	id := e.ID
