@@ -544,3 +544,51 @@ func TestGitHubBackfillRefused(t *testing.T) {
 		t.Errorf("command with the sync off: %v", err)
 	}
 }
+
+// TestGitHubBackfillRace: backfills started at once (admins, the command)
+// queue each ticket once, and each ticket gets one issue.
+func TestGitHubBackfillRace(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d store.Dialect) {
+		e := backfillEnv{d: d, vars: env(t, d), mail: mailtest.Start(t), gh: githubtest.Start(t, "acme/support")}
+		e.vars["PORTICO_MAIL_URL"] = e.mail.URL()
+		off, stopOff := e.run(t, false)
+		var refs []string
+		for i := range 4 {
+			refs = append(refs, fileTicket(t, off, ticketBody(fmt.Sprintf("race%d@example.com", i))).json(t)["reference"].(string))
+		}
+		stopOff()
+		on, _ := e.run(t, true)
+
+		const runs = 4
+		answers := make([]map[string]any, runs)
+		var wg sync.WaitGroup
+		for i := range runs {
+			wg.Go(func() {
+				r := do(t, on, req{method: "POST", path: "/support/admin/api/github/backfill", header: bearer()})
+				if r.Status != 200 {
+					t.Errorf("backfill %d: %d %s", i, r.Status, r.Body)
+					return
+				}
+				answers[i] = r.json(t)
+			})
+		}
+		wg.Wait()
+		queued := map[string]int{}
+		for _, a := range answers {
+			for _, tk := range a["tickets"].([]any) {
+				queued[tk.(map[string]any)["reference"].(string)]++
+			}
+		}
+		for _, ref := range refs {
+			if queued[ref] != 1 {
+				t.Errorf("%s queued %d times by %d backfills at once: %v", ref, queued[ref], runs, answers)
+			}
+		}
+		githubtest.Wait(t, "an issue per ticket", 30*time.Second, func() bool { return len(e.gh.Issues()) >= len(refs) })
+		settle()
+		for _, ref := range refs {
+			issueOf(t, e.gh, ref)
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/model"
@@ -30,13 +31,27 @@ import (
 // before, which may have opened the issue before it gave up: the job looks
 // for it first.
 type BackfillArgs struct {
-	TicketID   int64   `json:"ticket_id"`
+	TicketID   int64   `json:"ticket_id" river:"unique"`
 	MessageIDs []int64 `json:"message_ids,omitempty"`
 	Adopt      bool    `json:"adopt,omitempty"`
 }
 
 // Kind names the job for River.
 func (BackfillArgs) Kind() string { return "github.backfill" }
+
+// InsertOpts make a ticket's backfill unique while it is unfinished: two
+// backfills started at once (two admins, the command and the button) queue
+// one job per ticket.
+func (BackfillArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+		rivertype.JobStateRunning, rivertype.JobStateScheduled,
+	}}}
+}
+
+// errQueuedMeanwhile rolls back the queuing of a ticket that another
+// backfill queued since this one looked.
+var errQueuedMeanwhile = errors.New("github: the ticket's backfill was queued meanwhile")
 
 // BackfillOptions narrow a backfill.
 type BackfillOptions struct {
@@ -132,6 +147,10 @@ func (s *Service) Backfill(ctx context.Context, o BackfillOptions) (BackfillResu
 			continue
 		}
 		bt, ok, err := s.queueBackfill(ctx, id, posting[id], o.DryRun)
+		if errors.Is(err, errQueuedMeanwhile) {
+			res.InProgress++
+			continue
+		}
 		if err != nil {
 			return res, fmt.Errorf("github: backfill %s: %w", model.Reference(id), err)
 		}
@@ -279,9 +298,19 @@ func (s *Service) queueBackfill(ctx context.Context, ticketID int64, posting []i
 				return err
 			}
 		}
+		inserted, err := s.jobs.InsertUnique(ctx, tx.SQL(), args)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return errQueuedMeanwhile
+		}
 		queued = true
-		return s.jobs.Enqueue(ctx, tx.SQL(), args)
+		return nil
 	})
+	if errors.Is(err, errQueuedMeanwhile) {
+		return BackfillTicket{}, false, err
+	}
 	return bt, queued, err
 }
 

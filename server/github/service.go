@@ -45,6 +45,7 @@ type Options struct {
 // (and cancels those it takes over).
 type Jobs interface {
 	tickets.Enqueuer
+	InsertUnique(ctx context.Context, tx *sql.Tx, args jobs.UniqueArgs) (bool, error)
 	Unfinished(ctx context.Context, kinds ...string) ([]jobs.Unfinished, error)
 	CancelTx(ctx context.Context, tx *sql.Tx, id int64) error
 }

@@ -147,6 +147,25 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs) err
 	return nil
 }
 
+// UniqueArgs are the args of a job River keeps unique (InsertOpts names
+// UniqueOpts).
+type UniqueArgs interface {
+	river.JobArgs
+	river.JobArgsWithInsertOpts
+}
+
+// InsertUnique inserts inside tx a job whose args ask River for uniqueness
+// (InsertOpts with UniqueOpts) and reports whether it was inserted: false
+// when an equal job is there already, in the states UniqueOpts names. River's
+// unique index decides, so two transactions racing insert one job.
+func (q *Queue) InsertUnique(ctx context.Context, tx *sql.Tx, args UniqueArgs) (bool, error) {
+	res, err := q.client.InsertTx(ctx, tx, args, nil)
+	if err != nil {
+		return false, fmt.Errorf("jobs: enqueue %s: %w", args.Kind(), err)
+	}
+	return !res.UniqueSkippedAsDuplicate, nil
+}
+
 // The row of a job in River's table as River inserts it (state available,
 // queue default, priority 1, River's default attempts, empty metadata and
 // tags); timestamps on SQLite in River's text format.
