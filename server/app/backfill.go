@@ -50,11 +50,11 @@ func (a *App) backfill(ctx context.Context, out io.Writer, o github.BackfillOpti
 		if t.Closed {
 			state = ", then closed"
 		}
-		fmt.Fprintf(out, "%s %s: issue and %d comments%s\n", verb, t.Reference, t.Comments, state)
+		fmt.Fprintf(out, "%s %s: issue and %s%s\n", verb, t.Reference, plural(t.Comments, "comment"), state)
 		waiting[t.ID] = t.Reference
 	}
-	fmt.Fprintf(out, "%d tickets %s (%d comments); %d already under way; %d erased (never backfilled); %d left for another run\n",
-		len(res.Queued), verb, res.Comments, res.InProgress, res.Erased, res.Left)
+	fmt.Fprintf(out, "%s %s (%s); %d already under way; %d erased (never backfilled); %d left for another run\n",
+		plural(len(res.Queued), "ticket"), verb, plural(res.Comments, "comment"), res.InProgress, res.Erased, res.Left)
 	if res.DryRun || len(waiting) == 0 {
 		return nil
 	}
@@ -110,4 +110,12 @@ func (a *App) backfill(ctx context.Context, out io.Writer, o github.BackfillOpti
 	}
 	fmt.Fprintln(out, "backfill done")
 	return nil
+}
+
+// plural is "1 ticket", "2 tickets".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -416,7 +416,7 @@ func TestGitHubBackfill(t *testing.T) {
 		// The command does the rest, through a rate limit.
 		e.gh.Fail(githubtest.RouteCreateComment, githubtest.SecondaryRateLimit(429, 1))
 		out := e.command(t, github.BackfillOptions{})
-		for _, want := range []string{"queued " + t2 + ": issue and 1 comments, then closed", "queued " + t3 + ": issue and 1 comments",
+		for _, want := range []string{"queued " + t2 + ": issue and 1 comment, then closed", "queued " + t3 + ": issue and 1 comment",
 			"2 tickets queued (2 comments); 0 already under way; 1 erased", "done " + t2 + ": issue #", "done " + t3 + ": issue #", "backfill done"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("the command printed:\n%s\nwant %q", out, want)
