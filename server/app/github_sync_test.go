@@ -345,6 +345,10 @@ func TestGitHubBackfill(t *testing.T) {
 		t2 := fileTicket(t, off, ticketBody("two@example.com")).json(t)["reference"].(string)
 		t4 := fileTicket(t, off, ticketBody("erase-me@example.com")).json(t)["reference"].(string)
 		p1 := portal("one@example.com")
+		// Every ticket.created is out before the sync comes on (see
+		// TestGitHubBackfillRace).
+		portal("two@example.com")
+		portal("erase-me@example.com")
 		for _, text := range []string{"First reply.", "Second reply."} {
 			if r := form(t, off, p1+"/replies", url.Values{"body": {text}}); r.Status != 303 {
 				t.Fatalf("portal reply: %d", r.Status)
@@ -557,6 +561,10 @@ func TestGitHubBackfillRace(t *testing.T) {
 		for i := range 4 {
 			refs = append(refs, fileTicket(t, off, ticketBody(fmt.Sprintf("race%d@example.com", i))).json(t)["reference"].(string))
 		}
+		// Their ticket.created events are out (the confirmations went with
+		// them): one still waiting when the sync comes on opens its issue
+		// the usual way.
+		e.mail.Wait(len(refs), 20*time.Second)
 		stopOff()
 		on, _ := e.run(t, true)
 

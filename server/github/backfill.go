@@ -104,7 +104,7 @@ func (s *Service) BackfillStatus(ctx context.Context) (BackfillStatus, error) {
 	if err != nil {
 		return BackfillStatus{}, err
 	}
-	busy, _, err := s.underWay(ctx)
+	busy, err := s.underWay(ctx)
 	if err != nil {
 		return BackfillStatus{}, err
 	}
@@ -132,7 +132,7 @@ func (s *Service) Backfill(ctx context.Context, o BackfillOptions) (BackfillResu
 	if err != nil {
 		return BackfillResult{}, err
 	}
-	busy, posting, err := s.underWay(ctx)
+	busy, err := s.underWay(ctx)
 	if err != nil {
 		return BackfillResult{}, err
 	}
@@ -146,7 +146,7 @@ func (s *Service) Backfill(ctx context.Context, o BackfillOptions) (BackfillResu
 			res.Left++
 			continue
 		}
-		bt, ok, err := s.queueBackfill(ctx, id, posting[id], o.DryRun)
+		bt, ok, err := s.queueBackfill(ctx, id, o.DryRun)
 		if errors.Is(err, errQueuedMeanwhile) {
 			res.InProgress++
 			continue
@@ -180,17 +180,15 @@ func (s *Service) Backfilling(ctx context.Context) (map[int64]bool, error) {
 	return out, nil
 }
 
-// underWay returns the tickets whose issue is on its way (a ticket.created
-// still to be published, an issue job or a backfill not finished) and, by
-// ticket, the unfinished jobs that wait for an issue to post to (comments,
-// state changes): a backfill replaces those.
-func (s *Service) underWay(ctx context.Context) (map[int64]bool, map[int64][]int64, error) {
-	publish, create, backfill := events.PublishArgs{}.Kind(), CreateIssueArgs{}.Kind(), BackfillArgs{}.Kind()
-	list, err := s.jobs.Unfinished(ctx, publish, create, backfill, PostCommentArgs{}.Kind(), IssueStateArgs{}.Kind())
+// underWay returns the tickets whose issue is on its way: a ticket.created
+// still to be published, an issue job or a backfill not finished.
+func (s *Service) underWay(ctx context.Context) (map[int64]bool, error) {
+	publish := events.PublishArgs{}.Kind()
+	list, err := s.jobs.Unfinished(ctx, publish, CreateIssueArgs{}.Kind(), BackfillArgs{}.Kind())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	busy, posting := map[int64]bool{}, map[int64][]int64{}
+	busy := map[int64]bool{}
 	for _, j := range list {
 		if j.Kind == publish {
 			// With the sync off nothing subscribes: the event opens no issue.
@@ -203,16 +201,11 @@ func (s *Service) underWay(ctx context.Context) (map[int64]bool, map[int64][]int
 		var a struct {
 			TicketID int64 `json:"ticket_id"`
 		}
-		if err := json.Unmarshal(j.Args, &a); err != nil || a.TicketID == 0 {
-			continue
-		}
-		if j.Kind == create || j.Kind == backfill {
+		if json.Unmarshal(j.Args, &a) == nil {
 			busy[a.TicketID] = true
-		} else {
-			posting[a.TicketID] = append(posting[a.TicketID], j.ID)
 		}
 	}
-	return busy, posting, nil
+	return busy, nil
 }
 
 // mirrored are the messages of a timeline that GitHub shows as comments: the
@@ -230,30 +223,16 @@ func mirrored(msgs []model.Message) []model.Message {
 }
 
 // queueBackfill queues the backfill of one ticket; false when it got its
-// issue meanwhile. The job takes over the keys of replies not posted yet
-// (their own jobs, which wait for an issue, are cancelled in the same
-// transaction so that nothing posts twice) and releases the other keys left
-// unposted by jobs that will never run (a reopen notice, a state change:
-// the backfill sets the state itself).
-func (s *Service) queueBackfill(ctx context.Context, ticketID int64, posting []int64, dryRun bool) (BackfillTicket, bool, error) {
+// issue meanwhile. The job takes over the keys of replies not posted yet:
+// their own jobs, which wait for an issue, are cancelled in the same
+// transaction so that nothing posts twice. Other keys left unposted (a
+// reopen notice, a state change: the backfill sets the state itself) are
+// released, their jobs cancelled too. A key is queued with its job in one
+// transaction, so every job waiting on a key seen here is listed after it.
+func (s *Service) queueBackfill(ctx context.Context, ticketID int64, dryRun bool) (BackfillTicket, bool, error) {
 	msgs, err := s.store.Messages(ctx, ticketID)
 	if err != nil {
 		return BackfillTicket{}, false, err
-	}
-	plan := func(t model.Ticket, posts []model.GitHubPost) (BackfillTicket, BackfillArgs, map[string]bool) {
-		posted, taken := map[string]bool{}, map[string]bool{}
-		a := BackfillArgs{TicketID: t.ID}
-		for _, p := range posts {
-			posted[p.Key] = p.PostedAt != nil
-			a.Adopt = a.Adopt || p.Key == issueKey(t.ID)
-		}
-		for _, m := range mirrored(msgs) {
-			if key := messageKey(m.ID); !posted[key] {
-				a.MessageIDs = append(a.MessageIDs, m.ID)
-				taken[key] = true
-			}
-		}
-		return BackfillTicket{ID: t.ID, Reference: t.Reference, Comments: len(a.MessageIDs), Closed: t.Status == model.StatusClosed}, a, taken
 	}
 	if dryRun {
 		t, err := s.store.Ticket(ctx, ticketID)
@@ -264,7 +243,16 @@ func (s *Service) queueBackfill(ctx context.Context, ticketID int64, posting []i
 		if err != nil {
 			return BackfillTicket{}, false, err
 		}
-		bt, _, _ := plan(t, posts)
+		posted := map[string]bool{}
+		for _, p := range posts {
+			posted[p.Key] = p.PostedAt != nil
+		}
+		bt := BackfillTicket{ID: t.ID, Reference: t.Reference, Closed: t.Status == model.StatusClosed}
+		for _, m := range mirrored(msgs) {
+			if !posted[messageKey(m.ID)] {
+				bt.Comments++
+			}
+		}
 		return bt, true, nil
 	}
 	var bt BackfillTicket
@@ -278,25 +266,46 @@ func (s *Service) queueBackfill(ctx context.Context, ticketID int64, posting []i
 		if err != nil {
 			return err
 		}
-		var args BackfillArgs
-		var taken map[string]bool
-		bt, args, taken = plan(t, posts)
-		for _, id := range posting {
-			if err := s.jobs.CancelTx(ctx, tx.SQL(), id); err != nil {
-				return err
-			}
-		}
+		unposted := map[string]bool{}
+		posted := map[string]bool{}
 		for _, p := range posts {
-			if p.PostedAt == nil && p.Key != issueKey(ticketID) && !taken[p.Key] {
-				if _, err := tx.DeleteGitHubPost(ctx, p.Key); err != nil {
+			unposted[p.Key] = p.PostedAt == nil
+			posted[p.Key] = p.PostedAt != nil
+		}
+		if err := s.cancelWaiting(ctx, tx, ticketID, unposted); err != nil {
+			return err
+		}
+		_, hadIssueKey := unposted[issueKey(ticketID)]
+		args := BackfillArgs{TicketID: ticketID, Adopt: hadIssueKey}
+		taken := map[string]bool{}
+		for _, m := range mirrored(msgs) {
+			key := messageKey(m.ID)
+			switch {
+			case posted[key]:
+				continue
+			case !unposted[key]:
+				// Not seen: queue it now, unless a reply's own job queued it
+				// meanwhile (that job posts it).
+				first, err := tx.QueueGitHubPost(ctx, key, ticketID)
+				if err != nil {
+					return err
+				}
+				if !first {
+					continue
+				}
+			}
+			args.MessageIDs = append(args.MessageIDs, m.ID)
+			taken[key] = true
+		}
+		for key, waiting := range unposted {
+			if waiting && key != issueKey(ticketID) && !taken[key] {
+				if _, err := tx.DeleteGitHubPost(ctx, key); err != nil {
 					return err
 				}
 			}
 		}
-		for _, key := range append([]string{issueKey(ticketID)}, keysOf(args.MessageIDs)...) {
-			if _, err := tx.QueueGitHubPost(ctx, key, ticketID); err != nil {
-				return err
-			}
+		if _, err := tx.QueueGitHubPost(ctx, issueKey(ticketID), ticketID); err != nil {
+			return err
 		}
 		inserted, err := s.jobs.InsertUnique(ctx, tx.SQL(), args)
 		if err != nil {
@@ -305,6 +314,7 @@ func (s *Service) queueBackfill(ctx context.Context, ticketID int64, posting []i
 		if !inserted {
 			return errQueuedMeanwhile
 		}
+		bt = BackfillTicket{ID: t.ID, Reference: t.Reference, Comments: len(args.MessageIDs), Closed: t.Status == model.StatusClosed}
 		queued = true
 		return nil
 	})
@@ -312,6 +322,28 @@ func (s *Service) queueBackfill(ctx context.Context, ticketID int64, posting []i
 		return BackfillTicket{}, false, err
 	}
 	return bt, queued, err
+}
+
+// cancelWaiting cancels, in tx, the unfinished jobs of the ticket that wait
+// for its issue to post under one of the keys seen unposted.
+func (s *Service) cancelWaiting(ctx context.Context, tx *store.Tx, ticketID int64, unposted map[string]bool) error {
+	list, err := s.jobs.UnfinishedTx(ctx, tx.SQL(), PostCommentArgs{}.Kind(), IssueStateArgs{}.Kind())
+	if err != nil {
+		return err
+	}
+	for _, j := range list {
+		var a struct {
+			TicketID int64  `json:"ticket_id"`
+			Key      string `json:"key"`
+		}
+		if json.Unmarshal(j.Args, &a) != nil || a.TicketID != ticketID || !unposted[a.Key] {
+			continue
+		}
+		if err := s.jobs.CancelTx(ctx, tx.SQL(), j.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func keysOf(messageIDs []int64) []string {
@@ -394,6 +426,9 @@ func (s *Service) backfill(ctx context.Context, job *river.Job[BackfillArgs]) er
 		}
 		posted++
 	}
+	if err := s.queueStragglers(ctx, t.ID); err != nil {
+		return err
+	}
 	// The state as it is now: the ticket may have changed while the job
 	// waited.
 	if t, err = s.store.Ticket(ctx, t.ID); err != nil {
@@ -403,6 +438,32 @@ func (s *Service) backfill(ctx context.Context, job *river.Job[BackfillArgs]) er
 		return err
 	}
 	s.log.InfoContext(ctx, "github backfill done", "ticket", t.Reference, "issue", issue, "comments", posted, "status", t.Status)
+	return nil
+}
+
+// queueStragglers gives a customer's reply that has no key yet its own
+// comment job, as onReplyCreated does: one that came in while the backfill
+// was queued may have found no issue key then.
+func (s *Service) queueStragglers(ctx context.Context, ticketID int64) error {
+	msgs, err := s.store.Messages(ctx, ticketID)
+	if err != nil {
+		return err
+	}
+	posts, err := s.store.GitHubPosts(ctx, ticketID)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, p := range posts {
+		known[p.Key] = true
+	}
+	for _, m := range mirrored(msgs) {
+		if key := messageKey(m.ID); !known[key] {
+			if err := s.queuePost(ctx, key, ticketID, PostCommentArgs{TicketID: ticketID, Key: key, MessageID: m.ID}); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 

@@ -47,6 +47,7 @@ type Jobs interface {
 	tickets.Enqueuer
 	InsertUnique(ctx context.Context, tx *sql.Tx, args jobs.UniqueArgs) (bool, error)
 	Unfinished(ctx context.Context, kinds ...string) ([]jobs.Unfinished, error)
+	UnfinishedTx(ctx context.Context, tx *sql.Tx, kinds ...string) ([]jobs.Unfinished, error)
 	CancelTx(ctx context.Context, tx *sql.Tx, id int64) error
 }
 

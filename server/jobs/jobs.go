@@ -209,12 +209,25 @@ type Unfinished struct {
 // listed; River deletes those after a while anyway, so whether work is
 // still under way is asked this way, never by looking for a failed job.
 func (q *Queue) Unfinished(ctx context.Context, kinds ...string) ([]Unfinished, error) {
+	return q.unfinished(ctx, kinds, q.client.JobList)
+}
+
+// UnfinishedTx is Unfinished inside tx: it sees the jobs tx inserted, and
+// those committed before each page is read.
+func (q *Queue) UnfinishedTx(ctx context.Context, tx *sql.Tx, kinds ...string) ([]Unfinished, error) {
+	return q.unfinished(ctx, kinds, func(ctx context.Context, p *river.JobListParams) (*river.JobListResult, error) {
+		return q.client.JobListTx(ctx, tx, p)
+	})
+}
+
+func (q *Queue) unfinished(ctx context.Context, kinds []string,
+	list func(context.Context, *river.JobListParams) (*river.JobListResult, error)) ([]Unfinished, error) {
 	params := river.NewJobListParams().Kinds(kinds...).First(1000).States(
 		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
 		rivertype.JobStateRunning, rivertype.JobStateScheduled)
 	var out []Unfinished
 	for {
-		res, err := q.client.JobList(ctx, params)
+		res, err := list(ctx, params)
 		if err != nil {
 			return nil, fmt.Errorf("jobs: list unfinished %v: %w", kinds, err)
 		}
