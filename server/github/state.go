@@ -53,23 +53,19 @@ func (s *Service) onStateChanged(ctx context.Context, e events.Event) error {
 		key := reopenKey(e.MessageID)
 		return s.queuePost(ctx, key, e.TicketID, IssueStateArgs{TicketID: e.TicketID, Key: key, MessageID: e.MessageID})
 	}
-	t, err := s.store.Ticket(ctx, e.TicketID)
+	status, known, err := s.states(ctx, e.TicketID)
 	if errors.Is(err, model.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if (e.Kind == events.TicketClosed) != (t.Status == model.StatusClosed) {
+	if (e.Kind == events.TicketClosed) != (status == model.StatusClosed) {
 		// Changed again since: the later change's event brings the issue
 		// in step.
 		return nil
 	}
-	known, err := s.knownIssueState(ctx, t.ID)
-	if err != nil {
-		return err
-	}
-	if known == t.Status {
+	if known == status {
 		// The change came from GitHub: nothing to tell it.
 		return nil
 	}
@@ -78,17 +74,19 @@ func (s *Service) onStateChanged(ctx context.Context, e events.Event) error {
 		id = fmt.Sprintf("%s-%d-%d", e.Kind, e.TicketID, e.At.UnixNano())
 	}
 	key := stateKey(id)
-	return s.queuePost(ctx, key, t.ID, IssueStateArgs{TicketID: t.ID, Key: key})
+	return s.queuePost(ctx, key, e.TicketID, IssueStateArgs{TicketID: e.TicketID, Key: key})
 }
 
-// knownIssueState is the issue's state as portico last saw or set it; an
-// issue that never changed is open, as portico opened it.
-func (s *Service) knownIssueState(ctx context.Context, ticketID int64) (string, error) {
-	state, err := s.store.GitHubIssueState(ctx, ticketID)
-	if errors.Is(err, model.ErrNotFound) {
-		return model.StatusOpen, nil
+// states returns the ticket's status and its issue's state as portico last
+// saw or set it, read together (read apart, a change landing between the
+// reads would look like a difference to sync); an issue that never changed
+// is open, as portico opened it.
+func (s *Service) states(ctx context.Context, ticketID int64) (status, issue string, err error) {
+	status, issue, err = s.store.TicketAndIssueState(ctx, ticketID)
+	if issue == "" {
+		issue = model.StatusOpen
 	}
-	return state, err
+	return status, issue, err
 }
 
 // issueState runs IssueStateArgs. A retry finds the state set already and
@@ -145,36 +143,44 @@ func (s *Service) issueState(ctx context.Context, job *river.Job[IssueStateArgs]
 	})
 }
 
-// syncIssueState closes or reopens the ticket's issue when portico does not
-// know it to be in the ticket's state already, and records the state GitHub
-// answered with its updated_at: the webhook that echoes this change then
-// matches it and changes nothing. An issue deleted on GitHub is left alone.
+// syncIssueState closes or reopens the ticket's issue while portico does not
+// know it to be in the ticket's state, and records the state GitHub answered
+// with its updated_at: the webhook that echoes this change then matches it
+// and changes nothing. It looks again after each change, since the ticket
+// (or, through a webhook, the issue) may have changed meanwhile. An issue
+// deleted on GitHub is left alone.
 func (s *Service) syncIssueState(ctx context.Context, t model.Ticket) error {
-	known, err := s.knownIssueState(ctx, t.ID)
-	if err != nil || known == t.Status {
-		return err
-	}
 	issue := *t.GitHubIssueNumber
-	got, err := s.client.SetIssueState(ctx, issue, t.Status == model.StatusClosed)
-	if notFound(err) {
-		s.log.InfoContext(ctx, "github issue gone; its state is not synced", "ticket", t.Reference, "issue", issue)
-		return nil
+	for range maxStateRounds {
+		status, known, err := s.states(ctx, t.ID)
+		if err != nil || known == status {
+			return err
+		}
+		got, err := s.client.SetIssueState(ctx, issue, status == model.StatusClosed)
+		if notFound(err) {
+			s.log.InfoContext(ctx, "github issue gone; its state is not synced", "ticket", t.Reference, "issue", issue)
+			return nil
+		}
+		if err != nil {
+			return s.retry(ctx, err)
+		}
+		var recorded bool
+		err = s.store.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			recorded, err = tx.AdvanceGitHubIssueState(ctx, t.ID, got.State, got.UpdatedAt)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		s.log.InfoContext(ctx, "github issue state set", "ticket", t.Reference, "issue", issue, "state", got.State, "recorded", recorded)
 	}
-	if err != nil {
-		return s.retry(ctx, err)
-	}
-	var recorded bool
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		recorded, err = tx.AdvanceGitHubIssueState(ctx, t.ID, got.State, got.UpdatedAt)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	s.log.InfoContext(ctx, "github issue state set", "ticket", t.Reference, "issue", issue, "state", got.State, "recorded", recorded)
-	return nil
+	return fmt.Errorf("github: the state of %s keeps changing; trying again later", t.Reference)
 }
+
+// maxStateRounds bounds how often one job changes an issue's state while
+// the ticket keeps changing under it; the job then retries with backoff.
+const maxStateRounds = 3
 
 // IssueState is an issue's state as GitHub answered a change of it.
 type IssueState struct {

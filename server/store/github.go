@@ -105,15 +105,18 @@ func (tx *Tx) AdvanceGitHubIssueState(ctx context.Context, ticketID int64, state
 	return true, nil
 }
 
-// GitHubIssueState returns the state of the ticket's issue as portico last
-// saw or set it (model.StatusOpen, model.StatusClosed); model.ErrNotFound
-// when it never changed since portico opened it (open, then).
-func (s *Store) GitHubIssueState(ctx context.Context, ticketID int64) (string, error) {
-	var state string
-	if err := s.q.GitHubIssueState.GetContext(ctx, &state, ticketID); err != nil {
-		return "", notFound(err, fmt.Sprintf("issue state of %s", model.Reference(ticketID)))
+// TicketAndIssueState returns, read together, the ticket's status and its
+// GitHub issue's state as portico last saw or set it ("" when it never
+// changed since portico opened it).
+func (s *Store) TicketAndIssueState(ctx context.Context, ticketID int64) (status, issueState string, err error) {
+	var row struct {
+		Status     string `db:"status"`
+		IssueState string `db:"issue_state"`
 	}
-	return state, nil
+	if err := s.q.TicketAndIssueState.GetContext(ctx, &row, ticketID); err != nil {
+		return "", "", notFound(err, model.Reference(ticketID))
+	}
+	return row.Status, row.IssueState, nil
 }
 
 // GitHubPosts returns every post recorded for a ticket.

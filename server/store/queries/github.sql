@@ -55,9 +55,12 @@ WHERE github_issue_states.changed_at < excluded.changed_at
    OR (github_issue_states.changed_at = excluded.changed_at AND github_issue_states.state <> excluded.state)
 RETURNING ticket_id
 
--- name: github-issue-state
+-- name: ticket-and-issue-state
 -- pool: read
-SELECT state FROM github_issue_states WHERE ticket_id = ?
+-- One statement, so that both come from one snapshot: the ticket's status
+-- and its issue's state as last seen or set ('' when it never changed).
+SELECT t.status, COALESCE(s.state, '') AS issue_state
+FROM tickets t LEFT JOIN github_issue_states s ON s.ticket_id = t.id WHERE t.id = ?
 
 -- name: delete-github-post
 -- pool: write
