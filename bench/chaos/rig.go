@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/portico/portico/bench/internal/harness"
+	"github.com/portico/portico/server/github/githubtest"
+)
+
+// hugeLimit keeps the rate limits out of the figures: every request comes
+// from 127.0.0.1, and a 429 is not a fault.
+const hugeLimit = "1000000000/1h"
+
+// start builds the server and starts it with everything it depends on.
+func (r *rig) start(ctx context.Context, rep *report) error {
+	var err error
+	if r.dir, err = os.MkdirTemp("", "portico-chaos-"); err != nil {
+		return err
+	}
+	// The tools first: a machine without them skips before the build.
+	if _, err := postgresBin(); err != nil {
+		return err
+	}
+	if r.redis, err = startRedis(ctx, r.dir); err != nil {
+		return err
+	}
+	root, err := harness.ModuleRoot(ctx)
+	if err != nil {
+		return err
+	}
+	rep.commit = shortCommit(harness.TreeCommit(ctx, root))
+	r.logf("building the server (%s)", rep.commit)
+	bin, err := harness.Build(ctx, r.dir, "")
+	if err != nil {
+		return err
+	}
+	if r.pg, err = startCluster(ctx, r.logf); err != nil {
+		return err
+	}
+	if r.db, err = sql.Open("postgres", r.pg.url("portico")); err != nil {
+		return err
+	}
+	if r.sink, err = harness.StartMailSink(); err != nil {
+		return fmt.Errorf("mail sink: %w", err)
+	}
+	r.github = githubtest.New("acme/support")
+
+	addr, err := harness.FreeAddr()
+	if err != nil {
+		return err
+	}
+	r.inboundSecret = harness.RandomHex(16)
+	r.log = harness.NewLogFilter(os.Stderr, "chaos: ")
+	r.srvOpt = harness.ServerOptions{Bin: bin, Dir: r.dir, Addr: addr, Output: r.log, Env: []string{
+		"PORTICO_BASE_URL=http://" + addr,
+		"PORTICO_DATABASE_URL=" + r.pg.url("portico"),
+		"PORTICO_REDIS_URL=" + r.redis.url(),
+		"PORTICO_MAIL_URL=" + r.sink.URL(),
+		"PORTICO_MAIL_FROM=Support <" + serverMail + ">",
+		"PORTICO_SECRET_KEY=" + harness.RandomHex(32),
+		"PORTICO_ADMIN_EMAIL=admin@example.com",
+		"PORTICO_ADMIN_PASSWORD=" + harness.RandomHex(12),
+		"PORTICO_GITHUB_REPOSITORY=" + r.github.Repository(),
+		"PORTICO_GITHUB_TOKEN=" + r.github.Token,
+		"PORTICO_GITHUB_API_URL=" + r.github.URL(),
+		"PORTICO_WIDGET_LIMIT_PER_EMAIL=" + hugeLimit,
+		"PORTICO_WIDGET_LIMIT_PER_IP=" + hugeLimit,
+		"PORTICO_MAIL_LIMIT_PER_RECIPIENT=" + hugeLimit,
+		"PORTICO_LOG_LEVEL=warn",
+		"PORTICO_INBOUND_SECRET=" + r.inboundSecret,
+	}}
+	r.logf("starting the server on %s (PostgreSQL, Redis, SMTP sink, fake GitHub)", addr)
+	r.srv, err = harness.StartServer(ctx, r.srvOpt)
+	return err
+}
+
+// close stops whatever start started, the server first.
+func (r *rig) close() error {
+	var errs []error
+	if r.srv != nil {
+		select {
+		case <-r.srv.Exited():
+		default:
+			errs = append(errs, r.srv.Stop())
+		}
+	}
+	if r.log != nil {
+		r.log.Close()
+	}
+	if r.github != nil {
+		r.github.Close()
+	}
+	if r.sink != nil {
+		r.sink.Close()
+	}
+	if r.db != nil {
+		errs = append(errs, r.db.Close())
+	}
+	if r.pg != nil {
+		errs = append(errs, r.pg.stop())
+	}
+	if r.redis != nil {
+		errs = append(errs, r.redis.stop())
+	}
+	if r.dir != "" {
+		errs = append(errs, os.RemoveAll(r.dir))
+	}
+	return errors.Join(errs...)
+}
+
+// kill sends SIGKILL to the server and starts it again. Between the two it
+// does what River's rescuer would do after RescueStuckJobsAfter (5
+// minutes, server/jobs): jobs the dead process was running are handed out
+// again. Before that it notes the mails in the at-least-once window: the
+// SMTP server accepted them, the process died before marking them sent,
+// so the rescued job sends them again (docs/DECISIONS.md; the crash test
+// allows the same).
+func (r *rig) kill(ctx context.Context, f *fault) {
+	f.start = time.Now()
+	defer func() { f.end = time.Now() }()
+	if f.err = r.srv.Kill(); f.err != nil {
+		return
+	}
+	arrived := r.sink.Arrivals()
+	var pending []string
+	f.err = retry(ctx, func() error {
+		var err error
+		pending, err = queryStrings(ctx, r.db, `SELECT email_message_id FROM outbound_mails WHERE status = 'pending'`)
+		return err
+	})
+	if f.err != nil {
+		return
+	}
+	window := 0
+	for _, id := range pending {
+		if len(arrived[id]) > 0 {
+			r.window[id] = true
+			window++
+		}
+	}
+	var rescued int64
+	f.err = retry(ctx, func() error {
+		res, err := r.db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`)
+		if err == nil {
+			rescued, err = res.RowsAffected()
+		}
+		return err
+	})
+	if f.err != nil {
+		return
+	}
+	f.notes = append(f.notes, fmt.Sprintf("%d jobs were running and were handed out again; %d mails in the at-least-once window", rescued, window))
+	r.srv, f.err = harness.StartServer(ctx, r.srvOpt)
+}
+
+func (r *rig) restartPostgres(ctx context.Context, f *fault) {
+	f.start = time.Now()
+	f.err = r.pg.restartFast(ctx)
+	f.end = time.Now()
+}
+
+// restoreRedis starts Redis again (empty) and notes when the server wrote
+// to it again: until then its limiter counts in memory.
+func (r *rig) restoreRedis(ctx context.Context, f *fault) {
+	if f.err = r.redis.start(ctx); f.err != nil {
+		return
+	}
+	f.end = time.Now()
+	r.bg.Go(func() {
+		took, ok := r.redis.inUse(ctx, 30*time.Second)
+		if ok {
+			f.notes = append(f.notes, fmt.Sprintf("the server wrote to Redis again %.1f s after it was back", took.Seconds()))
+		} else {
+			f.notes = append(f.notes, fmt.Sprintf("the server had not written to Redis %.0f s after it was back", took.Seconds()))
+		}
+	})
+}
+
+// drain waits until no job is due, running or waiting for a retry (the
+// periodic purge aside), so that every mail and GitHub post the load
+// caused has been made or given up.
+func (r *rig) drain(ctx context.Context, timeout time.Duration) (took time.Duration, done bool, left string) {
+	start := time.Now()
+	for {
+		var rows []string
+		err := retry(ctx, func() error {
+			var err error
+			rows, err = queryStrings(ctx, r.db, `SELECT kind || ' ' || state || ': ' || count(*) FROM river_job
+				WHERE state IN ('available', 'running', 'retryable', 'scheduled', 'pending') AND kind <> 'privacy.purge'
+				GROUP BY kind, state ORDER BY kind, state`)
+			return err
+		})
+		switch {
+		case err != nil:
+			left = err.Error()
+		case len(rows) == 0:
+			// Room for a late duplicate to arrive.
+			time.Sleep(time.Second)
+			return time.Since(start), true, ""
+		default:
+			left = strings.Join(rows, ", ")
+		}
+		if time.Since(start) > timeout || ctx.Err() != nil {
+			return time.Since(start), false, left
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// retry runs f until it succeeds, up to ten times: the first query after a
+// PostgreSQL restart may meet a connection the restart closed.
+func retry(ctx context.Context, f func() error) error {
+	var err error
+	for range 10 {
+		if err = f(); err == nil || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return err
+}
+
+func queryStrings(ctx context.Context, db *sql.DB, q string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// shortCommit is `git rev-parse --short HEAD`'s length, "-dirty" kept.
+func shortCommit(c string) string {
+	if len(c) >= 40 {
+		return c[:7] + c[40:]
+	}
+	return c
+}
