@@ -104,16 +104,17 @@ func (r *rig) steps(faults []*fault, loadStart time.Time) []step {
 			out = append(out, step{f.at, func(ctx context.Context) { r.restartPostgres(ctx, f) }})
 		case faultSMTP:
 			out = append(out,
-				step{f.at, func(context.Context) { f.start = time.Now(); r.sink.Stop() }},
+				step{f.at, func(context.Context) { f.start = time.Now(); r.logf("%s", f.label); r.sink.Stop() }},
 				step{f.at + f.length, func(context.Context) { f.err = r.sink.Restart(); f.end = time.Now() }})
 		case faultRedis:
 			out = append(out,
-				step{f.at, func(context.Context) { f.start = time.Now(); f.err = r.redis.cut() }},
+				step{f.at, func(context.Context) { f.start = time.Now(); r.logf("%s", f.label); f.err = r.redis.cut() }},
 				step{f.at + f.length, func(ctx context.Context) { r.restoreRedis(ctx, f) }})
 		case faultGitHub502:
 			out = append(out,
 				step{f.at, func(context.Context) {
 					f.start = time.Now()
+					r.logf("%s", f.label)
 					// The gateway times out after GitHub made the issue: the
 					// retry must find it, not make another.
 					r.github.SetOutage(new(githubtest.BadGateway(true)))
@@ -124,6 +125,7 @@ func (r *rig) steps(faults []*fault, loadStart time.Time) []step {
 			out = append(out,
 				step{f.at, func(context.Context) {
 					f.start = time.Now()
+					r.logf("%s", f.label)
 					reset := loadStart.Add(f.at + f.length)
 					r.github.SetOutage(new(githubtest.PrimaryRateLimit(reset)))
 				}},

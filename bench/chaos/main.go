@@ -180,7 +180,7 @@ func runChaos(ctx context.Context, o options, rep *report, logf func(string, ...
 	}
 
 	logf("load done (%d requests); waiting up to %s for the queues", len(l.outcomes), o.drainTimeout)
-	rep.drain, rep.drained, rep.left = r.drain(ctx, o.drainTimeout)
+	rep.drain, rep.drained, rep.left, rep.others = r.drain(ctx, o.drainTimeout)
 	r.bg.Wait()
 	snap, err := r.snapshot(ctx)
 	if err != nil {
@@ -191,7 +191,7 @@ func runChaos(ctx context.Context, o options, rep *report, logf func(string, ...
 	rep.unexpected = r.github.Unexpected()
 	rep.problems = append(rep.problems, rep.figures.problems()...)
 	if !rep.drained {
-		rep.problems = append(rep.problems, "the queues did not drain within -drain-timeout: "+rep.left)
+		rep.problems = append(rep.problems, "the mails and GitHub posts were not all done within -drain-timeout: "+rep.left)
 	}
 	if len(rep.unexpected) > 0 {
 		rep.problems = append(rep.problems, fmt.Sprintf("the fake GitHub got %d requests it does not know, e.g. %s", len(rep.unexpected), rep.unexpected[0]))

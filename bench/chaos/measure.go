@@ -13,6 +13,9 @@ type faultFigures struct {
 	caughtUp        time.Duration // from the fault's end until everything queued before it was done; -1: never
 }
 
+// notApplicable is a duration that does not apply to the fault.
+const notApplicable time.Duration = -2
+
 // faultsReport is every fault's figures and the errors that fell outside
 // all of them.
 type faultsReport struct {
@@ -54,7 +57,12 @@ func measureFaults(faults []*fault, outcomes []outcome, s *snapshot) faultsRepor
 				}
 			}
 		}
-		ff.caughtUp = caughtUp(f.end, s)
+		if f.kind == faultRedis {
+			// Only the rate limiter uses Redis: no work waits for it.
+			ff.caughtUp = notApplicable
+		} else {
+			ff.caughtUp = caughtUp(f.end, s, f.kind != faultGitHub502 && f.kind != faultGitHubRate, f.kind != faultSMTP)
+		}
 		rep.faults = append(rep.faults, ff)
 	}
 	for _, o := range outcomes {
@@ -72,12 +80,12 @@ func measureFaults(faults []*fault, outcomes []outcome, s *snapshot) faultsRepor
 	return rep
 }
 
-// caughtUp is how long after end the last mail and GitHub post queued
-// before end was done; -1 when one never was.
-func caughtUp(end time.Time, s *snapshot) time.Duration {
+// caughtUp is how long after end the last mail (if mails) and GitHub post
+// (if posts) queued before end was done; -1 when one never was.
+func caughtUp(end time.Time, s *snapshot, mails, posts bool) time.Duration {
 	var last time.Time
 	for _, m := range s.mails {
-		if !m.created.Before(end) {
+		if !mails || !m.created.Before(end) {
 			continue
 		}
 		if !m.sent.Valid {
@@ -86,7 +94,7 @@ func caughtUp(end time.Time, s *snapshot) time.Duration {
 		last = later(last, m.sent.Time)
 	}
 	for _, p := range s.posts {
-		if !p.created.Before(end) {
+		if !posts || !p.created.Before(end) {
 			continue
 		}
 		if !p.posted.Valid {

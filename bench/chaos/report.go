@@ -25,6 +25,7 @@ type report struct {
 	drain                 time.Duration
 	drained               bool
 	left                  string // what was still queued when the drain gave up
+	others                string // jobs the run does not count, still queued when it counted
 	figures               figures
 	faults                faultsReport
 	unexpected            []string // requests the fake GitHub did not know
@@ -81,7 +82,10 @@ func faultsTable(rep *report) harness.Table {
 }
 
 func secondsOrNever(d time.Duration) string {
-	if d < 0 {
+	switch {
+	case d == notApplicable:
+		return "-"
+	case d < 0:
 		return "never"
 	}
 	return fmt.Sprintf("%.1f", d.Seconds())
@@ -107,9 +111,12 @@ func notes(rep *report) []string {
 		out = append(out, "errors outside the faults (5xx or no answer): "+strings.Join(outside, ", "))
 	}
 	if rep.drained {
-		out = append(out, fmt.Sprintf("the queues were empty %.1f s after the load ended", rep.drain.Seconds()))
+		out = append(out, fmt.Sprintf("every mail was sent and every GitHub post made %.1f s after the load ended", rep.drain.Seconds()))
 	} else {
-		out = append(out, fmt.Sprintf("the queues were NOT empty %.0f s after the load ended: %s", rep.drain.Seconds(), rep.left))
+		out = append(out, fmt.Sprintf("mails and GitHub posts were still queued %.0f s after the load ended: %s", rep.drain.Seconds(), rep.left))
+	}
+	if rep.others != "" {
+		out = append(out, "still queued then, not counted: "+rep.others)
 	}
 	return out
 }

@@ -123,6 +123,7 @@ func (r *rig) close() error {
 // allows the same).
 func (r *rig) kill(ctx context.Context, f *fault) {
 	f.start = time.Now()
+	r.logf("%s", f.label)
 	defer func() { f.end = time.Now() }()
 	if f.err = r.srv.Kill(); f.err != nil {
 		return
@@ -161,6 +162,7 @@ func (r *rig) kill(ctx context.Context, f *fault) {
 
 func (r *rig) restartPostgres(ctx context.Context, f *fault) {
 	f.start = time.Now()
+	r.logf("%s", f.label)
 	f.err = r.pg.restartFast(ctx)
 	f.end = time.Now()
 }
@@ -182,32 +184,50 @@ func (r *rig) restoreRedis(ctx context.Context, f *fault) {
 	})
 }
 
-// drain waits until no job is due, running or waiting for a retry (the
-// periodic purge aside), so that every mail and GitHub post the load
-// caused has been made or given up.
-func (r *rig) drain(ctx context.Context, timeout time.Duration) (took time.Duration, done bool, left string) {
+// countedKinds are the jobs that make what the run counts: the events that
+// queue mails and GitHub posts, the mails, the issues and comments.
+const countedKinds = `'events.publish', 'mail.deliver', 'github.create_issue', 'github.post_comment'`
+
+// drain waits until every mail is sent and every GitHub post made, and no
+// job that makes them is due, running or waiting for a retry. It says what
+// was left when it gave up, and what else the queue still held (workflow
+// actions retrying a label on GitHub, say), which the run does not count.
+func (r *rig) drain(ctx context.Context, timeout time.Duration) (took time.Duration, done bool, left, others string) {
 	start := time.Now()
+	const unfinished = `state IN ('available', 'running', 'retryable', 'scheduled', 'pending') AND kind <> 'privacy.purge'`
+	lastLog := start
 	for {
 		var rows []string
 		err := retry(ctx, func() error {
 			var err error
 			rows, err = queryStrings(ctx, r.db, `SELECT kind || ' ' || state || ': ' || count(*) FROM river_job
-				WHERE state IN ('available', 'running', 'retryable', 'scheduled', 'pending') AND kind <> 'privacy.purge'
-				GROUP BY kind, state ORDER BY kind, state`)
+				WHERE `+unfinished+` AND kind IN (`+countedKinds+`) GROUP BY kind, state
+				UNION ALL SELECT 'mails pending: ' || count(*) FROM outbound_mails WHERE status = 'pending' HAVING count(*) > 0
+				UNION ALL SELECT 'GitHub posts not made: ' || count(*) FROM github_posts WHERE posted_at IS NULL HAVING count(*) > 0`)
 			return err
 		})
 		switch {
 		case err != nil:
 			left = err.Error()
 		case len(rows) == 0:
+			took = time.Since(start)
 			// Room for a late duplicate to arrive.
 			time.Sleep(time.Second)
-			return time.Since(start), true, ""
+			rest, err := queryStrings(ctx, r.db, `SELECT kind || ' ' || state || ': ' || count(*) FROM river_job
+				WHERE `+unfinished+` GROUP BY kind, state ORDER BY kind, state`)
+			if err != nil {
+				return took, true, "", err.Error()
+			}
+			return took, true, "", strings.Join(rest, ", ")
 		default:
 			left = strings.Join(rows, ", ")
 		}
 		if time.Since(start) > timeout || ctx.Err() != nil {
-			return time.Since(start), false, left
+			return time.Since(start), false, left, ""
+		}
+		if time.Since(lastLog) > 10*time.Second {
+			r.logf("still queued: %s", left)
+			lastLog = time.Now()
 		}
 		time.Sleep(250 * time.Millisecond)
 	}

@@ -160,3 +160,65 @@ func TestLogFilter(t *testing.T) {
 		}
 	}
 }
+
+// sendMail delivers raw to the sink at addr over SMTP.
+func sendMail(addr, to, raw string) error {
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Mail("support@bench.test"); err != nil {
+		return err
+	}
+	if err := c.Rcpt(to); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write([]byte(raw)); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
+}
+
+// TestMailSinkOutage: a stopped sink refuses connections and keeps what it
+// recorded; restarted on the same address it counts a second copy of a
+// Message-ID as a second arrival.
+func TestMailSinkOutage(t *testing.T) {
+	sink, err := StartMailSink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	if err := sendMail(sink.Addr(), "a@example.com", confirmation); err != nil {
+		t.Fatal(err)
+	}
+	sink.Stop()
+	if err := sendMail(sink.Addr(), "a@example.com", confirmation); err == nil {
+		t.Fatal("a stopped sink took a mail")
+	}
+	if err := sink.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sendMail(sink.Addr(), "a@example.com", confirmation); err != nil {
+		t.Fatal(err)
+	}
+	arrivals := sink.Arrivals()
+	if got := len(arrivals["<ticket-7@bench.test>"]); got != 2 || len(arrivals) != 1 || sink.Received() != 2 {
+		t.Errorf("arrivals = %v, received %d; want two of <ticket-7@bench.test>", arrivals, sink.Received())
+	}
+}
+
+func TestLogKeyOfStandardLogLines(t *testing.T) {
+	a := logKey("redis: 2026/12/07 23:52:36 pool.go:770: connection refused\n")
+	b := logKey("redis: 2026/12/07 23:52:37 pool.go:770: connection refused\n")
+	if a != b || a != "redis: pool.go:770: connection refused" {
+		t.Errorf("keys %q and %q, want both without the time", a, b)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -69,6 +70,10 @@ func (f *LogFilter) Close() {
 	}
 }
 
+// goLogTime is the date and time the standard log package writes (a
+// library's own logger, say go-redis's), which differ from line to line.
+var goLogTime = regexp.MustCompile(`\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(\.\d+)? `)
+
 // logKey is what makes two log lines the same message: slog's msg= field,
 // or for other lines the line without its time.
 func logKey(l string) string {
@@ -89,5 +94,5 @@ func logKey(l string) string {
 			return strings.TrimSpace(rest[j+1:])
 		}
 	}
-	return strings.TrimSpace(l)
+	return strings.TrimSpace(goLogTime.ReplaceAllString(l, ""))
 }
