@@ -198,7 +198,7 @@ func TestMeasureFaults(t *testing.T) {
 func TestMarkdownSection(t *testing.T) {
 	rep := &report{
 		o: options{duration: time.Minute, rate: 40}, command: "go run ./bench/chaos -markdown docs/RELIABILITY.md", commit: "abc1234",
-		started: t0, finished: t0.Add(3 * time.Minute), loadStart: t0, loadEnd: t0.Add(time.Minute), drained: true, drain: 30 * time.Second,
+		started: t0, finished: t0.Add(3 * time.Minute), counted: true, loadStart: t0, loadEnd: t0.Add(time.Minute), drained: true, drain: 30 * time.Second,
 		faults: faultsReport{faults: []faultFigures{{f: &fault{label: "SIGKILL #1, restart", start: t0.Add(5 * time.Second), end: t0.Add(6 * time.Second)}, back: 0, caughtUp: notApplicable}}},
 	}
 	md := markdownSection(rep)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"time"
 
@@ -52,7 +53,6 @@ type fault struct {
 	at, length time.Duration // as planned, scaled to the run
 	start, end time.Time     // as it ran: from the first action to the last
 	notes      []string
-	err        error
 }
 
 // scaled returns the plan for a run of duration d, labelled.
@@ -87,7 +87,8 @@ func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Se
 // step is one action of the schedule, at an offset from the load's start.
 type step struct {
 	at time.Duration
-	do func(ctx context.Context)
+	f  *fault
+	do func(ctx context.Context) error
 }
 
 // steps turns the faults into the actions that make them, in time order:
@@ -96,44 +97,47 @@ type step struct {
 // limit, then the secondary one), and ends.
 func (r *rig) steps(faults []*fault, loadStart time.Time) []step {
 	var out []step
+	add := func(f *fault, at time.Duration, do func(ctx context.Context) error) {
+		out = append(out, step{at: at, f: f, do: do})
+	}
+	begin := func(f *fault) {
+		f.start = time.Now()
+		r.logf("%s", f.label)
+	}
 	for _, f := range faults {
 		switch f.kind {
 		case faultKill:
-			out = append(out, step{f.at, func(ctx context.Context) { r.kill(ctx, f) }})
+			add(f, f.at, func(ctx context.Context) error { return r.kill(ctx, f) })
 		case faultPostgres:
-			out = append(out, step{f.at, func(ctx context.Context) { r.restartPostgres(ctx, f) }})
+			add(f, f.at, func(ctx context.Context) error { return r.restartPostgres(ctx, f) })
 		case faultSMTP:
-			out = append(out,
-				step{f.at, func(context.Context) { f.start = time.Now(); r.logf("%s", f.label); r.sink.Stop() }},
-				step{f.at + f.length, func(context.Context) { f.err = r.sink.Restart(); f.end = time.Now() }})
+			add(f, f.at, func(context.Context) error { begin(f); r.sink.Stop(); return nil })
+			add(f, f.at+f.length, func(context.Context) error { f.end = time.Now(); return r.sink.Restart() })
 		case faultRedis:
-			out = append(out,
-				step{f.at, func(context.Context) { f.start = time.Now(); r.logf("%s", f.label); f.err = r.redis.cut() }},
-				step{f.at + f.length, func(ctx context.Context) { r.restoreRedis(ctx, f) }})
+			add(f, f.at, func(context.Context) error { begin(f); return r.redis.cut() })
+			add(f, f.at+f.length, func(ctx context.Context) error { return r.restoreRedis(ctx, f) })
 		case faultGitHub502:
-			out = append(out,
-				step{f.at, func(context.Context) {
-					f.start = time.Now()
-					r.logf("%s", f.label)
-					// The gateway times out after GitHub made the issue: the
-					// retry must find it, not make another.
-					r.github.SetOutage(new(githubtest.BadGateway(true)))
-				}},
-				step{f.at + f.length/2, func(context.Context) { r.github.SetOutage(new(githubtest.BadGateway(false))) }},
-				step{f.at + f.length, func(context.Context) { r.github.SetOutage(nil); f.end = time.Now() }})
+			add(f, f.at, func(context.Context) error {
+				begin(f)
+				// The gateway times out after GitHub made the issue: the
+				// retry must find it, not make another.
+				r.github.SetOutage(new(githubtest.BadGateway(true)))
+				return nil
+			})
+			add(f, f.at+f.length/2, func(context.Context) error { r.github.SetOutage(new(githubtest.BadGateway(false))); return nil })
+			add(f, f.at+f.length, func(context.Context) error { r.github.SetOutage(nil); f.end = time.Now(); return nil })
 		case faultGitHubRate:
-			out = append(out,
-				step{f.at, func(context.Context) {
-					f.start = time.Now()
-					r.logf("%s", f.label)
-					reset := loadStart.Add(f.at + f.length)
-					r.github.SetOutage(new(githubtest.PrimaryRateLimit(reset)))
-				}},
-				step{f.at + f.length/2, func(context.Context) {
-					left := max(int((f.length - f.length/2).Round(time.Second).Seconds()), 1)
-					r.github.SetOutage(new(githubtest.SecondaryRateLimit(429, left)))
-				}},
-				step{f.at + f.length, func(context.Context) { r.github.SetOutage(nil); f.end = time.Now() }})
+			add(f, f.at, func(context.Context) error {
+				begin(f)
+				r.github.SetOutage(new(githubtest.PrimaryRateLimit(loadStart.Add(f.at + f.length))))
+				return nil
+			})
+			add(f, f.at+f.length/2, func(context.Context) error {
+				left := max(int((f.length - f.length/2).Round(time.Second).Seconds()), 1)
+				r.github.SetOutage(new(githubtest.SecondaryRateLimit(http.StatusTooManyRequests, left)))
+				return nil
+			})
+			add(f, f.at+f.length, func(context.Context) error { r.github.SetOutage(nil); f.end = time.Now(); return nil })
 		}
 	}
 	slices.SortStableFunc(out, func(a, b step) int { return int(a.at - b.at) })
@@ -142,14 +146,17 @@ func (r *rig) steps(faults []*fault, loadStart time.Time) []step {
 
 // runSteps does each step at its time; a step that runs late (a restart
 // that took a while) delays the ones after it, which the faults' own
-// start and end times then show.
-func runSteps(ctx context.Context, steps []step, loadStart time.Time) {
+// start and end times then show. The first step that fails ends the run.
+func runSteps(ctx context.Context, steps []step, loadStart time.Time) error {
 	for _, s := range steps {
 		select {
 		case <-ctx.Done():
-			return
+			return ctx.Err()
 		case <-time.After(time.Until(loadStart.Add(s.at))):
 		}
-		s.do(ctx)
+		if err := s.do(ctx); err != nil {
+			return fmt.Errorf("%s: %w", s.f.label, err)
+		}
 	}
+	return nil
 }

@@ -124,17 +124,15 @@ type rig struct {
 	// inboundSecret is PORTICO_INBOUND_SECRET.
 	inboundSecret string
 	// bg runs measurements that outlast their fault's step.
-	bg sync.WaitGroup
-	// window: Message-IDs the sink had accepted while their row still
-	// said pending when the server was killed (see kill).
-	window map[string]bool
-	logf   func(string, ...any)
+	bg    sync.WaitGroup
+	kills []killed
+	logf  func(string, ...any)
 }
 
 // runChaos starts everything, runs the load and the faults, waits for the
 // queues and counts.
 func runChaos(ctx context.Context, o options, rep *report, logf func(string, ...any)) (err error) {
-	r := &rig{window: map[string]bool{}, logf: logf}
+	r := &rig{logf: logf}
 	defer func() { err = errors.Join(err, r.close()) }()
 	if err := r.start(ctx, rep); err != nil {
 		return err
@@ -156,12 +154,15 @@ func runChaos(ctx context.Context, o options, rep *report, logf func(string, ...
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	loaded := make(chan struct{})
 	go func() { l.run(loadCtx, o.rate); close(loaded) }()
-	runSteps(ctx, r.steps(faults, loadStart), loadStart)
+	stepErr := runSteps(ctx, r.steps(faults, loadStart), loadStart)
 	// The load goes on until the last fault has ended and a little after,
 	// so that the recovery from it is seen.
 	end := loadStart.Add(o.duration)
 	for _, f := range faults {
 		end = later(end, f.end.Add(loadTail))
+	}
+	if stepErr != nil {
+		end = time.Now()
 	}
 	select {
 	case <-ctx.Done():
@@ -173,10 +174,8 @@ func runChaos(ctx context.Context, o options, rep *report, logf func(string, ...
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("interrupted: %w", err)
 	}
-	for _, f := range faults {
-		if f.err != nil {
-			return fmt.Errorf("%s: %w", f.label, f.err)
-		}
+	if stepErr != nil {
+		return stepErr
 	}
 
 	logf("load done (%d requests); waiting up to %s for the queues", len(l.outcomes), o.drainTimeout)
@@ -186,8 +185,10 @@ func runChaos(ctx context.Context, o options, rep *report, logf func(string, ...
 	if err != nil {
 		return err
 	}
-	rep.figures = count(l.outcomes, l.skipped, snap, r.sink.Arrivals(), r.window)
+	arrivals := r.sink.Arrivals()
+	rep.figures = count(l.outcomes, l.skipped, snap, arrivals, r.windowMails(arrivals))
 	rep.faults = measureFaults(faults, l.outcomes, snap)
+	rep.counted = true
 	rep.unexpected = r.github.Unexpected()
 	rep.problems = append(rep.problems, rep.figures.problems()...)
 	if !rep.drained {

@@ -26,6 +26,7 @@ type report struct {
 	drained               bool
 	left                  string // what was still queued when the drain gave up
 	others                string // jobs the run does not count, still queued when it counted
+	counted               bool   // the run got as far as counting
 	figures               figures
 	faults                faultsReport
 	unexpected            []string // requests the fake GitHub did not know
@@ -146,7 +147,7 @@ func writeText(w io.Writer, rep *report) {
 	for _, kv := range environment(rep) {
 		fmt.Fprintf(w, "%-8s %s\n", kv[0]+":", kv[1])
 	}
-	if !rep.loadStart.IsZero() {
+	if rep.counted {
 		for _, t := range []harness.Table{requestsTable(rep), effectsTable(rep), faultsTable(rep)} {
 			fmt.Fprintln(w)
 			_ = t.Text(w)

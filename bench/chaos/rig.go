@@ -114,64 +114,85 @@ func (r *rig) close() error {
 	return errors.Join(errs...)
 }
 
+// killed is what a kill left behind, for the window (see windowMails).
+type killed struct {
+	f         *fault
+	pending   []string  // Message-IDs of the mails not marked sent at the kill
+	restarted time.Time // when the new process was started
+	rescued   int64
+}
+
 // kill sends SIGKILL to the server and starts it again. Between the two it
 // does what River's rescuer would do after RescueStuckJobsAfter (5
 // minutes, server/jobs): jobs the dead process was running are handed out
-// again. Before that it notes the mails in the at-least-once window: the
-// SMTP server accepted them, the process died before marking them sent,
-// so the rescued job sends them again (docs/DECISIONS.md; the crash test
-// allows the same).
-func (r *rig) kill(ctx context.Context, f *fault) {
+// again. Before that it reads which mails were not marked sent, for the
+// at-least-once window (windowMails).
+func (r *rig) kill(ctx context.Context, f *fault) error {
 	f.start = time.Now()
 	r.logf("%s", f.label)
 	defer func() { f.end = time.Now() }()
-	if f.err = r.srv.Kill(); f.err != nil {
-		return
+	if err := r.srv.Kill(); err != nil {
+		return err
 	}
-	arrived := r.sink.Arrivals()
-	var pending []string
-	f.err = retry(ctx, func() error {
+	k := killed{f: f}
+	err := retry(ctx, func() error {
 		var err error
-		pending, err = queryStrings(ctx, r.db, `SELECT email_message_id FROM outbound_mails WHERE status = 'pending'`)
+		k.pending, err = queryStrings(ctx, r.db, `SELECT email_message_id FROM outbound_mails WHERE status = 'pending'`)
 		return err
 	})
-	if f.err != nil {
-		return
+	if err != nil {
+		return err
 	}
-	window := 0
-	for _, id := range pending {
-		if len(arrived[id]) > 0 {
-			r.window[id] = true
-			window++
-		}
-	}
-	var rescued int64
-	f.err = retry(ctx, func() error {
+	err = retry(ctx, func() error {
 		res, err := r.db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`)
 		if err == nil {
-			rescued, err = res.RowsAffected()
+			k.rescued, err = res.RowsAffected()
 		}
 		return err
 	})
-	if f.err != nil {
-		return
+	if err != nil {
+		return err
 	}
-	f.notes = append(f.notes, fmt.Sprintf("%d jobs were running and were handed out again; %d mails in the at-least-once window", rescued, window))
-	r.srv, f.err = harness.StartServer(ctx, r.srvOpt)
+	k.restarted = time.Now()
+	r.kills = append(r.kills, k)
+	r.srv, err = harness.StartServer(ctx, r.srvOpt)
+	return err
 }
 
-func (r *rig) restartPostgres(ctx context.Context, f *fault) {
+// windowMails are the mails allowed a second copy: those the SMTP server
+// had accepted from a process that was then killed before it marked them
+// sent. The rescued job sends them again (docs/DECISIONS.md; the crash test
+// allows the same). A mail not marked sent at a kill that arrived before the
+// next process started can only have come from the killed one. It also
+// notes each kill's rescued jobs and window.
+func (r *rig) windowMails(arrivals map[string][]time.Time) map[string]bool {
+	window := map[string]bool{}
+	for _, k := range r.kills {
+		n := 0
+		for _, id := range k.pending {
+			if at := arrivals[id]; len(at) > 0 && at[0].Before(k.restarted) {
+				window[id] = true
+				n++
+			}
+		}
+		k.f.notes = append(k.f.notes, fmt.Sprintf("%d jobs were running and were handed out again; %d mails in the at-least-once window", k.rescued, n))
+	}
+	return window
+}
+
+func (r *rig) restartPostgres(ctx context.Context, f *fault) error {
 	f.start = time.Now()
 	r.logf("%s", f.label)
-	f.err = r.pg.restartFast(ctx)
+	err := r.pg.restartFast(ctx)
 	f.end = time.Now()
+	return err
 }
 
 // restoreRedis starts Redis again (empty) and notes when the server wrote
 // to it again: until then its limiter counts in memory.
-func (r *rig) restoreRedis(ctx context.Context, f *fault) {
-	if f.err = r.redis.start(ctx); f.err != nil {
-		return
+func (r *rig) restoreRedis(ctx context.Context, f *fault) error {
+	if err := r.redis.start(ctx); err != nil {
+		return err
 	}
 	f.end = time.Now()
 	r.bg.Go(func() {
@@ -182,6 +203,7 @@ func (r *rig) restoreRedis(ctx context.Context, f *fault) {
 			f.notes = append(f.notes, fmt.Sprintf("the server had not written to Redis %.0f s after it was back", took.Seconds()))
 		}
 	})
+	return nil
 }
 
 // countedKinds are the jobs that make what the run counts: the events that
