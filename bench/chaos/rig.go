@@ -170,7 +170,8 @@ func (r *rig) windowMails(arrivals map[string][]time.Time) map[string]bool {
 	for _, k := range r.kills {
 		n := 0
 		for _, id := range k.pending {
-			if at := arrivals[id]; len(at) > 0 && at[0].Before(k.restarted) {
+			// A mail still pending at a later kill is that kill's no more.
+			if at := arrivals[id]; len(at) > 0 && at[0].Before(k.restarted) && !window[id] {
 				window[id] = true
 				n++
 			}
