@@ -1,6 +1,6 @@
 // Package markdown renders agents' Markdown replies as the sanitized HTML
-// that customers get: the HTML part of the mail and the portal page use the
-// same function, so the portal shows what the mail said.
+// that customers get in the mail, and sanitizes that HTML again where the
+// portal page shows it, with the same policy.
 package markdown
 
 import (
@@ -34,5 +34,11 @@ func ToHTML(src string) (string, error) {
 	if err := renderer.Convert([]byte(src), &b); err != nil {
 		return "", fmt.Errorf("markdown: render: %w", err)
 	}
-	return strings.TrimSpace(ugc.Sanitize(b.String())), nil
+	return Sanitize(b.String()), nil
+}
+
+// Sanitize keeps what the mails' policy keeps of an HTML fragment. It is
+// idempotent: HTML that ToHTML made comes out unchanged.
+func Sanitize(html string) string {
+	return strings.TrimSpace(ugc.Sanitize(html))
 }

@@ -6,7 +6,7 @@ import (
 )
 
 func TestMarkdownToHTML(t *testing.T) {
-	got, err := ToHTML("Hi **Ada**,\nline two\n\n<script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(3))")
+	got, err := ToHTML("Hi **Ada**,\nline two\n\n<script>alert(1)</script><img src=x onerror=alert(2)>\n\n[x](javascript:alert(3))")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -15,9 +15,15 @@ func TestMarkdownToHTML(t *testing.T) {
 			t.Errorf("HTML lacks %q:\n%s", want, got)
 		}
 	}
-	for _, bad := range []string{"<script", "onerror", "javascript:"} {
+	for _, bad := range []string{"<script", "onerror", `href="javascript:`} {
 		if strings.Contains(got, bad) {
 			t.Errorf("HTML keeps %q:\n%s", bad, got)
 		}
+	}
+	if again := Sanitize(got); again != got {
+		t.Errorf("sanitizing rendered HTML again changed it:\n%s\n%s", got, again)
+	}
+	if got := Sanitize(`<p onclick="x()">hi</p><script>alert(1)</script>`); got != "<p>hi</p>" {
+		t.Errorf("Sanitize = %q", got)
 	}
 }

@@ -174,7 +174,9 @@ func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.Pri
 	if err != nil {
 		return ExportTicket{}, err
 	}
-	// A participant sees only their part of someone else's ticket.
+	// A participant gets only their part of someone else's ticket: what
+	// they wrote and what was mailed to them. The customers' mails they were
+	// copied on (which their portal page shows) are the senders' data.
 	var visible map[int64]bool
 	if et.Role == RoleParticipant {
 		own, err := s.store.PortalMessages(ctx, t.ID, c.Email)
@@ -183,7 +185,9 @@ func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.Pri
 		}
 		visible = map[int64]bool{}
 		for _, m := range own {
-			visible[m.ID] = true
+			if m.Direction != model.DirectionInbound || m.AuthorEmail == c.Email {
+				visible[m.ID] = true
+			}
 		}
 	}
 	files, err := s.store.Attachments(ctx, t.ID)

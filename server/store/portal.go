@@ -117,6 +117,23 @@ func (s *Store) PortalMessages(ctx context.Context, ticketID int64, email string
 	return msgs, nil
 }
 
+// ReplyPayloads returns the payloads of the agent replies mailed to email on
+// a ticket, by timeline message.
+func (s *Store) ReplyPayloads(ctx context.Context, ticketID int64, email string) (map[int64]string, error) {
+	var rows []struct {
+		MessageID int64  `db:"message_id"`
+		Payload   string `db:"payload"`
+	}
+	if err := s.q.ReplyPayloadsTo.SelectContext(ctx, &rows, ticketID, email); err != nil {
+		return nil, fmt.Errorf("store: reply payloads: %w", err)
+	}
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.MessageID] = r.Payload
+	}
+	return out, nil
+}
+
 // CloseTicket closes an open ticket at closedAt, recording the portal
 // retention in force; false means it was closed already (or does not exist:
 // callers look the ticket up first).

@@ -50,6 +50,7 @@ type queries struct {
 	AddressKnown        *sqlx.Stmt `query:"address-known"`
 	AddMessageRecipient *sqlx.Stmt `query:"add-message-recipient"`
 	PortalMessages      *sqlx.Stmt `query:"portal-messages"`
+	ReplyPayloadsTo     *sqlx.Stmt `query:"reply-payloads-to"`
 	CloseTicket         *sqlx.Stmt `query:"close-ticket"`
 	ReopenTicket        *sqlx.Stmt `query:"reopen-ticket"`
 	SetMessageEmailID   *sqlx.Stmt `query:"set-message-email-id"`

@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -112,7 +113,11 @@ func (s *Service) OpenPortal(ctx context.Context, token string) (PortalPage, err
 	if err != nil {
 		return PortalPage{}, err
 	}
-	if page.Messages, err = portalMessages(msgs, link.Email); err != nil {
+	payloads, err := s.store.ReplyPayloads(ctx, t.ID, link.Email)
+	if err != nil {
+		return PortalPage{}, err
+	}
+	if page.Messages, err = portalMessages(msgs, link.Email, payloads); err != nil {
 		return PortalPage{}, err
 	}
 	all, err := s.store.Attachments(ctx, t.ID)
@@ -132,21 +137,25 @@ func (s *Service) OpenPortal(ctx context.Context, token string) (PortalPage, err
 	return page, nil
 }
 
-// portalMessages says whose each message is and renders agents' replies as
-// their mails showed them. Every agent reply is Markdown (GitHub's); the
-// mail's HTML part was rendered from the same text by the same function.
-func portalMessages(msgs []model.Message, email string) ([]PortalMessage, error) {
+// portalMessages says whose each message is and shows agents' replies as
+// their mails did: the HTML part of the mail to this address (the Markdown
+// rendered and sanitized by server/markdown), sanitized again by the same
+// policy; a reply mailed as plain text stays plain text.
+func portalMessages(msgs []model.Message, email string, payloads map[int64]string) ([]PortalMessage, error) {
 	out := make([]PortalMessage, len(msgs))
 	for i, m := range msgs {
 		out[i] = PortalMessage{Message: m, Mine: m.Direction == model.DirectionInbound && m.AuthorEmail == email}
-		if m.Direction != model.DirectionOutbound {
+		raw, ok := payloads[m.ID]
+		if m.Direction != model.DirectionOutbound || !ok {
 			continue
 		}
-		html, err := markdown.ToHTML(m.Body)
-		if err != nil {
-			return nil, fmt.Errorf("tickets: message %d: %w", m.ID, err)
+		var p mail.AgentReplyPayload
+		if err := json.Unmarshal([]byte(raw), &p); err != nil {
+			return nil, fmt.Errorf("tickets: mail payload of message %d: %w", m.ID, err)
 		}
-		out[i].HTML = html
+		if p.BodyHTML != "" {
+			out[i].HTML = markdown.Sanitize(p.BodyHTML)
+		}
 	}
 	return out, nil
 }

@@ -72,6 +72,13 @@ SELECT {{messageCols m}} FROM messages m WHERE m.ticket_id = ?
 	  OR (m.direction = 'outbound' AND EXISTS (SELECT 1 FROM outbound_mails o WHERE o.message_id = m.id AND o.to_email = ?)))
 ORDER BY m.id
 
+-- name: reply-payloads-to
+-- pool: read
+-- The agent replies mailed to one address on a ticket, as queued: the
+-- portal shows each as its mail did.
+SELECT message_id, payload FROM outbound_mails
+WHERE ticket_id = ? AND to_email = ? AND kind = 'agent_reply' AND message_id IS NOT NULL ORDER BY id
+
 -- name: close-ticket
 -- pool: write
 UPDATE tickets SET status = 'closed', closed_at = ?, portal_retention = ?, updated_at = ? WHERE id = ? AND status = 'open'
