@@ -158,6 +158,15 @@ func TestPortalLinksIssuedAgain(t *testing.T) {
 				t.Errorf("%s: %d %s, want %d saying %q", c.name, r.Status, r.Body, c.status, c.says)
 			}
 		}
+		if r := ma.admin(t, "PUT", "/settings/portal", `{"enabled":false}`); r.Status != 200 {
+			t.Fatal(r.Status)
+		}
+		if r := ma.admin(t, "POST", "/tickets/"+ref+"/portal-links/issue", `{"email":"ada@example.com"}`); r.Status != 409 || !strings.Contains(string(r.Body), "switched off") {
+			t.Errorf("issue with the portal off: %d %s", r.Status, r.Body)
+		}
+		if r := ma.admin(t, "PUT", "/settings/portal", `{"enabled":true}`); r.Status != 200 {
+			t.Fatal(r.Status)
+		}
 		box.none(t)
 
 		// Stop the portal of the ticket: every link 404, mails carry none.
@@ -323,6 +332,9 @@ func TestPortalRetentionPromise(t *testing.T) {
 		}
 		if s := ma.status(t, earlyPath); s != 200 {
 			t.Errorf("the earlier ticket's promise: %d", s)
+		}
+		if r := ma.admin(t, "POST", "/tickets/"+late+"/portal-links/issue", `{"email":"late@example.com"}`); r.Status != 409 || !strings.Contains(string(r.Body), "expired") {
+			t.Errorf("a new link for an expired ticket: %d %s", r.Status, r.Body)
 		}
 		// Lengthening it does not reach back either.
 		if r := ma.admin(t, "PUT", "/settings/portal", `{"retention_after_close":"60d"}`); r.Status != 200 {
