@@ -285,6 +285,9 @@ type Detail struct {
 	Attachments []model.Attachment
 	// Tags are the ticket's workflow tags, alphabetical.
 	Tags []string
+	// Participants are the people besides the requester who took part by
+	// mail (/sendall writes to them).
+	Participants []model.Participant
 }
 
 // Get returns the detail of the ticket with this reference (TK-42, [tk-042]).
@@ -320,14 +323,13 @@ func (s *Service) Get(ctx context.Context, reference string) (Detail, error) {
 	if d.Tags, err = s.store.TicketTags(ctx, id); err != nil {
 		return Detail{}, err
 	}
-	portal, err := s.settings.Portal(ctx)
-	if err != nil {
+	if d.Participants, err = s.store.Participants(ctx, id); err != nil {
 		return Detail{}, err
 	}
 	now := s.now()
 	for _, l := range links {
 		v := LinkView{PortalLink: l}
-		v.State, v.ExpiresAt = l.State(t.ClosedAt, portal.Retention, now)
+		v.State, v.ExpiresAt = l.State(t, now)
 		d.Links = append(d.Links, v)
 	}
 	return d, nil
