@@ -402,26 +402,29 @@ func (c *Client) DiscussionClosed(ctx context.Context, discussionID string) (boo
 // resolved is why portico closes a discussion: its ticket was dealt with.
 var resolved = githubv4.DiscussionCloseReasonResolved
 
-// CloseDiscussion closes a discussion as resolved.
-func (c *Client) CloseDiscussion(ctx context.Context, discussionID string) error {
+// CloseDiscussion closes a discussion as resolved and returns its
+// updatedAt, the time GitHub's webhook for the close will carry.
+func (c *Client) CloseDiscussion(ctx context.Context, discussionID string) (time.Time, error) {
 	var m struct {
 		CloseDiscussion struct {
-			Discussion struct{ Closed bool }
+			Discussion struct{ UpdatedAt time.Time }
 		} `graphql:"closeDiscussion(input: $input)"`
 	}
 	in := githubv4.CloseDiscussionInput{DiscussionID: githubv4.ID(discussionID), Reason: &resolved}
-	return c.gql(ctx, "close discussion", func(g *githubv4.Client) error { return g.Mutate(ctx, &m, in, nil) })
+	err := c.gql(ctx, "close discussion", func(g *githubv4.Client) error { return g.Mutate(ctx, &m, in, nil) })
+	return m.CloseDiscussion.Discussion.UpdatedAt, err
 }
 
-// ReopenDiscussion reopens a discussion.
-func (c *Client) ReopenDiscussion(ctx context.Context, discussionID string) error {
+// ReopenDiscussion reopens a discussion and returns its updatedAt.
+func (c *Client) ReopenDiscussion(ctx context.Context, discussionID string) (time.Time, error) {
 	var m struct {
 		ReopenDiscussion struct {
-			Discussion struct{ Closed bool }
+			Discussion struct{ UpdatedAt time.Time }
 		} `graphql:"reopenDiscussion(input: $input)"`
 	}
 	in := githubv4.ReopenDiscussionInput{DiscussionID: githubv4.ID(discussionID)}
-	return c.gql(ctx, "reopen discussion", func(g *githubv4.Client) error { return g.Mutate(ctx, &m, in, nil) })
+	err := c.gql(ctx, "reopen discussion", func(g *githubv4.Client) error { return g.Mutate(ctx, &m, in, nil) })
+	return m.ReopenDiscussion.Discussion.UpdatedAt, err
 }
 
 // ReactToNode adds a reaction (githubv4.ReactionContentRocket, ...) to a

@@ -84,3 +84,17 @@ func (s *Store) DiscussionRedactionTargets(ctx context.Context, ticketID int64) 
 	}
 	return posts, comments, nil
 }
+
+// GitHubIssueState returns the issue or discussion state last applied to a
+// ticket and when it changed (Unix seconds, as AdvanceGitHubIssueState
+// keeps it).
+func (s *Store) GitHubIssueState(ctx context.Context, ticketID int64) (string, int64, error) {
+	var row struct {
+		State     string `db:"state"`
+		ChangedAt int64  `db:"changed_at"`
+	}
+	if err := s.q.GitHubIssueStateOfTicket.GetContext(ctx, &row, ticketID); err != nil {
+		return "", 0, notFound(err, fmt.Sprintf("github state of ticket %d", ticketID))
+	}
+	return row.State, row.ChangedAt, nil
+}

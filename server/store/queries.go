@@ -196,4 +196,5 @@ type queries struct {
 	GitHubDiscussionCommentByID   *sqlx.Stmt `query:"github-discussion-comment-by-id"`
 	GitHubDiscussionPostsOfTicket *sqlx.Stmt `query:"github-discussion-posts-of-ticket"`
 	GitHubDiscussionAgentComments *sqlx.Stmt `query:"github-discussion-agent-comments-of-ticket"`
+	GitHubIssueStateOfTicket      *sqlx.Stmt `query:"github-issue-state-of-ticket"`
 }

@@ -42,3 +42,7 @@ WHERE ticket_id = ? AND key LIKE 'discussion%' ORDER BY created_at, key
 -- name: github-discussion-agent-comments-of-ticket
 -- pool: write
 SELECT node_id FROM github_discussion_comments WHERE ticket_id = ? AND outcome IN ('sent', 'note') ORDER BY comment_id
+
+-- name: github-issue-state-of-ticket
+-- pool: read
+SELECT state, changed_at FROM github_issue_states WHERE ticket_id = ?
