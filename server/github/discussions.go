@@ -446,7 +446,9 @@ func (s *Service) discussionReact(ctx context.Context, job *river.Job[Discussion
 }
 
 // discussionState closes (as resolved) or reopens a ticket's discussion to
-// match the ticket as it is now.
+// match the ticket as it is now, unless GitHub's last word already is the
+// ticket's state: a job left behind by a quick close and reopen on GitHub
+// must not flip the discussion back.
 func (s *Service) discussionState(ctx context.Context, job *river.Job[DiscussionStateArgs]) error {
 	if !s.Enabled() {
 		return river.JobCancel(errSyncOff)
@@ -458,6 +460,19 @@ func (s *Service) discussionState(ctx context.Context, job *river.Job[Discussion
 	d, err := s.discussionOf(ctx, t.ID)
 	if err != nil {
 		return err
+	}
+	// The last state GitHub reported (or portico set there) is the
+	// ticket's: the change came from GitHub, or was mirrored already. A
+	// discussion starts open.
+	last, _, err := s.store.GitHubIssueState(ctx, t.ID)
+	if errors.Is(err, model.ErrNotFound) {
+		last, err = model.StatusOpen, nil
+	}
+	if err != nil {
+		return err
+	}
+	if last == t.Status {
+		return nil
 	}
 	closed, err := s.client.DiscussionClosed(ctx, d.NodeID)
 	if graphQLNotFound(err) {
