@@ -307,3 +307,93 @@ func TestGitHubDiscussionsLoop(t *testing.T) {
 		}
 	})
 }
+
+// TestGitHubDiscussionsDeskSwitch: switching the desk moves only new
+// tickets; a ticket stays on the issue or discussion it was mirrored to.
+// Erasing the customer of a discussion ticket redacts the discussion, the
+// mirrored replies and the agent's comments, as it does an issue's.
+func TestGitHubDiscussionsDeskSwitch(t *testing.T) {
+	t.Parallel()
+	g := startGitHubApp(t, store.SQLite)
+	g.gh.EnableDiscussions("Support")
+
+	onIssue := fileTicket(t, g.App, ticketBody("issue@example.com")).json(t)["reference"].(string)
+	issue := g.issueFor(t, onIssue)
+	issuePath := portalPath(t, mailTo(t, g.mail.Wait(1, 20*time.Second), "issue@example.com").Envelope(t).Text)
+
+	if r := g.putDesk(t, `{"desk":"discussions","discussion_category":"Support"}`); r.Status != 200 {
+		t.Fatalf("set discussions: %d %s", r.Status, r.Body)
+	}
+	onDiscussion := fileTicket(t, g.App, `{"email":"disc@example.com","name":"Dee","subject":"On a discussion","description":"Please help."}`).json(t)["reference"].(string)
+	disc := g.discussionFor(t, onDiscussion)
+	discPath := portalPath(t, mailTo(t, g.mail.Wait(2, 20*time.Second), "disc@example.com").Envelope(t).Text)
+	if disc.Number == issue.Number {
+		t.Errorf("discussion #%d shares the issue's number", disc.Number)
+	}
+	// The ticket filed before the switch stays on its issue.
+	if res := form(t, g.App, issuePath+"/replies", url.Values{"body": {"reply on the issue ticket"}}); res.Status != 303 {
+		t.Fatalf("portal reply: %d", res.Status)
+	}
+	if c := g.ownComments(t, issue.Number, 1)[0]; !strings.Contains(c.Body, "> reply on the issue ticket") {
+		t.Errorf("issue comment:\n%s", c.Body)
+	}
+
+	// Back to issues: the discussion ticket stays on its discussion; the
+	// category is kept for the next switch.
+	if r := g.putDesk(t, `{"desk":"issues"}`); r.Status != 200 || string(r.Body) != `{"desk":"issues","discussion_category":"Support"}` {
+		t.Fatalf("set issues: %d %s", r.Status, r.Body)
+	}
+	onIssueAgain := fileTicket(t, g.App, ticketBody("again@example.com")).json(t)["reference"].(string)
+	again := g.issueFor(t, onIssueAgain)
+	if again.Number == disc.Number {
+		t.Errorf("issue #%d shares the discussion's number", again.Number)
+	}
+	if res := form(t, g.App, discPath+"/replies", url.Values{"body": {"reply on the discussion ticket"}}); res.Status != 303 {
+		t.Fatalf("portal reply: %d", res.Status)
+	}
+	mirrored := g.ownDiscussionComments(t, disc.Number, 1)[0]
+	if !strings.Contains(mirrored.Body, "> reply on the discussion ticket") {
+		t.Errorf("discussion comment:\n%s", mirrored.Body)
+	}
+	// An agent's note on the discussion, then the erasure.
+	dl, note := g.gh.CommentOnDiscussion(disc.Number, "grace", "MEMBER", "Dee <disc@example.com> is a known customer")
+	g.deliverQueued(t, dl)
+	githubtest.Wait(t, "the note", 20*time.Second, func() bool { return strings.Contains(timelineOf(t, g, onDiscussion), "internal/github") })
+	settle()
+	if n, d := len(g.gh.Issues()), len(g.gh.Discussions()); n != 2 || d != 1 {
+		t.Errorf("%d issues and %d discussions, want 2 and 1", n, d)
+	}
+	for _, c := range g.gh.Comments(issue.Number) {
+		if strings.Contains(c.Body, "discussion ticket") {
+			t.Errorf("the discussion ticket's reply went to an issue:\n%s", c.Body)
+		}
+	}
+
+	contact := int64(g.ticket(t, onDiscussion)["contact"].(map[string]any)["id"].(float64))
+	if r := do(t, g.App, req{method: "POST", path: fmt.Sprintf("/support/admin/contacts/%d/erase", contact), header: bearer()}); r.Status != 200 {
+		t.Fatalf("erase: %d %s", r.Status, r.Body)
+	}
+	githubtest.Wait(t, "the discussion redacted", 20*time.Second, func() bool {
+		return strings.Contains(g.discussion(t, disc.Number).Body, "🔒 **Erased.**")
+	})
+	x := g.discussion(t, disc.Number)
+	if !strings.HasPrefix(x.Body, fmt.Sprintf("<!-- portico:ticket=%d -->\n", ticketIDOf(t, onDiscussion))) || strings.Contains(x.Title, "On a discussion") ||
+		strings.Contains(x.Body, "disc@example.com") {
+		t.Errorf("redacted discussion: %q\n%s", x.Title, x.Body)
+	}
+	githubtest.Wait(t, "the comments redacted", 20*time.Second, func() bool {
+		for _, c := range g.gh.DiscussionComments(disc.Number) {
+			if (c.DatabaseID == mirrored.DatabaseID || c.DatabaseID == note) && !strings.Contains(c.Body, "🔒 _Erased in portico") {
+				return false
+			}
+		}
+		return true
+	})
+	if c := g.gh.DiscussionComments(disc.Number)[0]; !strings.HasPrefix(c.Body, "<!-- portico:message=") {
+		t.Errorf("the redacted reply lost its marker:\n%s", c.Body)
+	}
+	// The issue tickets are untouched.
+	if c := g.gh.Comments(issue.Number)[0]; !strings.Contains(c.Body, "reply on the issue ticket") {
+		t.Errorf("an issue comment was redacted:\n%s", c.Body)
+	}
+}

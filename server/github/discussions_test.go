@@ -14,6 +14,8 @@ import (
 	"github.com/shurcooL/githubv4"
 
 	"github.com/portico/portico/server/github/githubtest"
+	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/settings"
 )
 
 func TestGitHubGraphQLEndpoint(t *testing.T) {
@@ -246,5 +248,63 @@ func TestGitHubGraphQLErrors(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "Field 'nonsense' doesn't exist on type 'Repository'") {
 		t.Errorf("unknown field: %v", err)
+	}
+}
+
+// TestGitHubDiscussionCategories: a category is found by name or slug and
+// kept for categoryTTL; a name not kept is asked again; the desk setting
+// refuses what cannot work (sync off, Discussions off, no such category).
+func TestGitHubDiscussionCategories(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, fake := discussionClient(t)
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	s := &Service{client: c, repo: fake.Repository(), now: func() time.Time { return now }, log: slog.New(slog.DiscardHandler)}
+	reads := func() int { return len(fake.GraphQLCalls("repository")) }
+
+	if _, _, err := s.discussionCategory(ctx, "General"); err == nil || !strings.Contains(err.Error(), "Discussions are not enabled on acme/support") {
+		t.Errorf("Discussions off: %v", err)
+	}
+	fake.EnableDiscussions("General", "Q&A")
+	repoID, cat, err := s.discussionCategory(ctx, "q-a")
+	if err != nil || cat.Name != "Q&A" || repoID == "" {
+		t.Fatalf("by slug: %+v, %v", cat, err)
+	}
+	n := reads()
+	if _, cat, err := s.discussionCategory(ctx, "GENERAL"); err != nil || cat.Name != "General" || reads() != n {
+		t.Errorf("cached, by name in another case: %+v, %v, %d reads", cat, err, reads()-n)
+	}
+	fake.EnableDiscussions("Support")
+	if _, cat, err := s.discussionCategory(ctx, "Support"); err != nil || cat.Name != "Support" || reads() != n+1 {
+		t.Errorf("a new category: %+v, %v, %d reads", cat, err, reads()-n)
+	}
+	now = now.Add(categoryTTL)
+	if _, _, err := s.discussionCategory(ctx, "General"); err != nil || reads() != n+2 {
+		t.Errorf("expired: %v, %d reads", err, reads()-n)
+	}
+	_, _, err = s.discussionCategory(ctx, "Ideas")
+	var ce categoryError
+	if !errors.As(err, &ce) || ce.Error() != `acme/support has no discussion category "Ideas" (it has "General", "Q&A", "Support")` {
+		t.Errorf("unknown: %v", err)
+	}
+
+	d, err := s.checkDesk(ctx, settings.Desk{Mode: settings.DeskDiscussions, DiscussionCategory: "general"})
+	if err != nil || d.DiscussionCategory != "General" {
+		t.Errorf("checkDesk = %+v, %v: the category's own name is stored", d, err)
+	}
+	var fe model.FieldErrors
+	if _, err := s.checkDesk(ctx, settings.Desk{Mode: settings.DeskDiscussions, DiscussionCategory: "Ideas"}); !errors.As(err, &fe) || fe["discussion_category"] == "" {
+		t.Errorf("unknown category: %v", err)
+	}
+	fake.Fail(githubtest.RouteGraphQL, githubtest.BadGateway(false))
+	if _, err := s.checkDesk(ctx, settings.Desk{Mode: settings.DeskDiscussions, DiscussionCategory: "Ideas"}); !errors.Is(err, ErrGitHubUnavailable) {
+		t.Errorf("GitHub down: %v", err)
+	}
+	off := &Service{now: s.now, log: s.log}
+	if _, err := off.checkDesk(ctx, settings.Desk{Mode: settings.DeskDiscussions, DiscussionCategory: "General"}); !errors.As(err, &fe) || fe["desk"] == "" {
+		t.Errorf("sync off: %v", err)
+	}
+	if d, err := off.checkDesk(ctx, settings.Desk{Mode: settings.DeskIssues}); err != nil || d.Mode != settings.DeskIssues {
+		t.Errorf("issues with the sync off: %+v, %v", d, err)
 	}
 }

@@ -272,7 +272,7 @@ func parseOperation(src string) (operation, error) {
 }
 
 func (p *parser) fail(msg string) error {
-	return fmt.Errorf("Parse error on %q (at %d): %s", p.rest(), p.pos, msg)
+	return messagef("Parse error on %q (at %d): %s", p.rest(), p.pos, msg)
 }
 
 func (p *parser) rest() string {
@@ -510,6 +510,14 @@ func (p *parser) value() (any, error) {
 	}
 }
 
+// message is an error as GitHub words it, capital letter and all: it is
+// what the fake answers.
+type message string
+
+func (m message) Error() string { return string(m) }
+
+func messagef(format string, args ...any) error { return message(fmt.Sprintf(format, args...)) }
+
 // Validation against the part of GitHub's schema the fake serves: type →
 // field → the field's type (scalars are the names in scalars).
 
@@ -564,7 +572,7 @@ func validateSel(typ string, sel []selection) error {
 	for _, s := range sel {
 		if s.field == nil {
 			if s.on != typ && !slices.Contains(implements[typ], s.on) {
-				return fmt.Errorf("Fragment on %s can't be spread inside %s", s.on, typ)
+				return messagef("Fragment on %s can't be spread inside %s", s.on, typ)
 			}
 			if err := validateSel(s.on, s.frag); err != nil {
 				return err
@@ -577,13 +585,13 @@ func validateSel(typ string, sel []selection) error {
 		}
 		ft, ok := schema[typ][f.name]
 		if !ok {
-			return fmt.Errorf("Field '%s' doesn't exist on type '%s'", f.name, typ)
+			return messagef("Field '%s' doesn't exist on type '%s'", f.name, typ)
 		}
 		switch {
 		case scalars[ft] && f.sel != nil:
-			return fmt.Errorf("Selections can't be made on scalars (field '%s' returns %s but has selections %v)", f.name, ft, "[...]")
+			return messagef("Selections can't be made on scalars (field '%s' returns %s but has selections %v)", f.name, ft, "[...]")
 		case !scalars[ft] && f.sel == nil:
-			return fmt.Errorf("Field must have selections (field '%s' returns %s but has no selections. Did you mean '%s { ... }'?)", f.name, ft, f.name)
+			return messagef("Field must have selections (field '%s' returns %s but has no selections. Did you mean '%s { ... }'?)", f.name, ft, f.name)
 		case !scalars[ft]:
 			if err := validateSel(ft, f.sel); err != nil {
 				return err
