@@ -324,11 +324,17 @@ func TestGitHubDiscussionsDeskSwitch(t *testing.T) {
 	if r := g.putDesk(t, `{"desk":"discussions","discussion_category":"Support"}`); r.Status != 200 {
 		t.Fatalf("set discussions: %d %s", r.Status, r.Body)
 	}
+	// GitHub opens the discussion but answers 502: the retry finds it by
+	// its marker instead of opening a second one.
+	g.gh.FailGraphQL("createDiscussion", githubtest.GraphQLFault{Status: 502, Message: "Server Error", AfterEffect: true})
 	onDiscussion := fileTicket(t, g.App, `{"email":"disc@example.com","name":"Dee","subject":"On a discussion","description":"Please help."}`).json(t)["reference"].(string)
 	disc := g.discussionFor(t, onDiscussion)
 	discPath := portalPath(t, mailTo(t, g.mail.Wait(2, 20*time.Second), "disc@example.com").Envelope(t).Text)
 	if disc.Number == issue.Number {
 		t.Errorf("discussion #%d shares the issue's number", disc.Number)
+	}
+	if n, lists := len(g.gh.GraphQLCalls("createDiscussion")), len(g.gh.GraphQLCalls("repository")); n != 1 || lists < 2 {
+		t.Errorf("%d createDiscussion calls and %d repository reads: the retry should have looked for the discussion the 502 opened", n, lists)
 	}
 	// The ticket filed before the switch stays on its issue.
 	if res := form(t, g.App, issuePath+"/replies", url.Values{"body": {"reply on the issue ticket"}}); res.Status != 303 {
@@ -348,6 +354,7 @@ func TestGitHubDiscussionsDeskSwitch(t *testing.T) {
 	if again.Number == disc.Number {
 		t.Errorf("issue #%d shares the discussion's number", again.Number)
 	}
+	g.gh.FailGraphQL("addDiscussionComment", githubtest.GraphQLFault{Status: 502, Message: "Server Error", AfterEffect: true})
 	if res := form(t, g.App, discPath+"/replies", url.Values{"body": {"reply on the discussion ticket"}}); res.Status != 303 {
 		t.Fatalf("portal reply: %d", res.Status)
 	}
@@ -355,6 +362,24 @@ func TestGitHubDiscussionsDeskSwitch(t *testing.T) {
 	if !strings.Contains(mirrored.Body, "> reply on the discussion ticket") {
 		t.Errorf("discussion comment:\n%s", mirrored.Body)
 	}
+	githubtest.Wait(t, "the retry of the comment", 20*time.Second, func() bool { return len(g.gh.GraphQLCalls("node")) > 0 })
+	settle()
+	if n := len(g.ownDiscussionComments(t, disc.Number, 1)); n != 1 {
+		t.Errorf("%d comments after a 502, want 1", n)
+	}
+	// /reply fills in the discussion's title, number and address.
+	g.gh.SetFile(".github/portico/replies/welcome.md", "Hello {{customer_name}}, about {{issue_title}} (#{{issue_number}}): {{issue_url}}")
+	dl, replied := g.gh.CommentOnDiscussion(disc.Number, "grace", "MEMBER", "/reply welcome")
+	g.deliverQueued(t, dl)
+	want := fmt.Sprintf("Hello Dee, about [%s] On a discussion (#%d): https://github.com/acme/support/discussions/%d", onDiscussion, disc.Number, disc.Number)
+	found := false
+	for _, m := range g.mail.Wait(4, 20*time.Second) {
+		found = found || (m.To[0] == "disc@example.com" && strings.Contains(m.Envelope(t).Text, want))
+	}
+	if !found {
+		t.Errorf("no /reply mail saying %q", want)
+	}
+	githubtest.Wait(t, "🚀 on /reply", 20*time.Second, func() bool { return g.rocketOnDiscussionComment(replied) })
 	// An agent's note on the discussion, then the erasure.
 	dl, note := g.gh.CommentOnDiscussion(disc.Number, "grace", "MEMBER", "Dee <disc@example.com> is a known customer")
 	g.deliverQueued(t, dl)
