@@ -160,17 +160,11 @@ func (e *GraphQLError) HasType(t string) bool {
 // (Retry-After seconds if sent, else the reset if the remaining count is 0,
 // else at least a minute).
 func (e *GraphQLError) rateLimitWait(now time.Time) (time.Duration, bool) {
-	h := e.Header
-	drained := h.Get("X-RateLimit-Remaining") == "0"
-	said := e.HasType("RATE_LIMITED") || strings.Contains(strings.ToLower(e.Error()), "rate limit")
-	retryAfter := h.Get("Retry-After")
-	switch {
-	case e.Status == http.StatusTooManyRequests:
-	case (e.Status == http.StatusOK || e.Status == http.StatusForbidden) && (said || drained || retryAfter != ""):
-	default:
+	if !e.rateLimited() {
 		return 0, false
 	}
-	if retryAfter != "" {
+	h := e.Header
+	if retryAfter := h.Get("Retry-After"); retryAfter != "" {
 		if secs, err := strconv.Atoi(retryAfter); err == nil && secs >= 0 {
 			return max(time.Duration(secs)*time.Second, time.Second), true
 		}
@@ -178,12 +172,23 @@ func (e *GraphQLError) rateLimitWait(now time.Time) (time.Duration, bool) {
 			return until(at, now), true
 		}
 	}
-	if drained {
+	if h.Get("X-RateLimit-Remaining") == "0" {
 		if reset, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil {
 			return until(time.Unix(reset, 0), now), true
 		}
 	}
 	return secondaryDefault, true
+}
+
+// rateLimited reports whether the refusal is a rate limit.
+func (e *GraphQLError) rateLimited() bool {
+	h := e.Header
+	if e.Status == http.StatusTooManyRequests {
+		return true
+	}
+	said := e.HasType("RATE_LIMITED") || strings.Contains(strings.ToLower(e.Error()), "rate limit")
+	return (e.Status == http.StatusOK || e.Status == http.StatusForbidden) &&
+		(said || h.Get("X-RateLimit-Remaining") == "0" || h.Get("Retry-After") != "")
 }
 
 // graphQLNotFound reports whether GitHub answered that the node (a
@@ -197,12 +202,7 @@ func graphQLNotFound(err error) bool {
 // (a comment portico may not edit).
 func graphQLForbidden(err error) bool {
 	var ge *GraphQLError
-	return errors.As(err, &ge) && (ge.HasType("FORBIDDEN") || ge.Status == http.StatusForbidden) && !isRateLimited(ge)
-}
-
-func isRateLimited(ge *GraphQLError) bool {
-	_, ok := ge.rateLimitWait(time.Now())
-	return ok
+	return errors.As(err, &ge) && (ge.HasType("FORBIDDEN") || ge.Status == http.StatusForbidden) && !ge.rateLimited()
 }
 
 // What portico reads of discussions.
