@@ -2,10 +2,16 @@ package github
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -306,5 +312,34 @@ func TestGitHubDiscussionCategories(t *testing.T) {
 	}
 	if d, err := off.checkDesk(ctx, settings.Desk{Mode: settings.DeskIssues}); err != nil || d.Mode != settings.DeskIssues {
 		t.Errorf("issues with the sync off: %+v, %v", d, err)
+	}
+}
+
+// TestGitHubDiscussionClientAsApp: GraphQL goes through the same App
+// installation transport as REST (an installation token, bought with the
+// App's JWT).
+func TestGitHubDiscussionClientAsApp(t *testing.T) {
+	t.Parallel()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "app.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fake := githubtest.Start(t, "acme/support")
+	fake.AppID = 4242
+	fake.EnableDiscussions("General")
+	c, err := NewClient(ClientOptions{Repository: fake.Repository(), AppID: 4242, InstallationID: 99, AppPrivateKeyFile: keyFile, APIURL: fake.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if repo, err := c.DiscussionRepository(context.Background()); err != nil || len(repo.Categories) != 1 {
+		t.Fatalf("as an App: %+v, %v", repo, err)
+	}
+	calls := fake.Calls(githubtest.RouteGraphQL)
+	if len(fake.Calls(githubtest.RouteAccessToken)) != 1 || len(calls) != 1 || !strings.HasPrefix(calls[0].Auth, "token ghs_installation_") {
+		t.Errorf("graphql calls %+v", calls)
 	}
 }
