@@ -74,6 +74,8 @@ type Options struct {
 	InboundAdmin *admin.InboundHandler
 	// Workflows serves the workflow rules (admin only); nil: no such routes.
 	Workflows *admin.WorkflowHandler
+	// DeskAdmin serves the GitHub desk setting; nil: routes off.
+	DeskAdmin *admin.DeskHandler
 }
 
 // New returns the server with every route.
@@ -180,6 +182,10 @@ func routes(app *fiber.App, o Options) {
 		authed.Get("/inbound/held", ticketsScope, ia.ListHeld)
 		authed.Post("/inbound/held/:id/release", ticketsScope, ia.ReleaseHeld)
 		authed.Post("/inbound/held/:id/discard", ticketsScope, ia.DiscardHeld)
+	}
+	if dk := o.DeskAdmin; dk != nil {
+		authed.Get("/settings/github", settingsScope, dk.GetSettings)
+		authed.Put("/settings/github", settingsScope, dk.PutSettings)
 	}
 	if pv := o.Privacy; pv != nil {
 		authed.Get("/settings/privacy", privacyScope, pv.GetSettings)

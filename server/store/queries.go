@@ -195,4 +195,16 @@ type queries struct {
 	GitHubPostsOfTicket     *sqlx.Stmt `query:"github-posts-of-ticket"`
 	GitHubCommentsOfTicket  *sqlx.Stmt `query:"github-comments-of-ticket"`
 	CountPendingMailsTo     *sqlx.Stmt `query:"count-pending-mails-to"`
+
+	// discussions.sql
+	InsertGitHubDiscussion        *sqlx.Stmt `query:"insert-github-discussion"`
+	GitHubDiscussionOfTicket      *sqlx.Stmt `query:"github-discussion-of-ticket"`
+	TicketByGitHubDiscussion      *sqlx.Stmt `query:"ticket-by-github-discussion"`
+	FinishGitHubNodePost          *sqlx.Stmt `query:"finish-github-node-post"`
+	GitHubNodePostByKey           *sqlx.Stmt `query:"github-node-post-by-key"`
+	InsertGitHubDiscussionComment *sqlx.Stmt `query:"insert-github-discussion-comment"`
+	GitHubDiscussionCommentByID   *sqlx.Stmt `query:"github-discussion-comment-by-id"`
+	GitHubDiscussionPostsOfTicket *sqlx.Stmt `query:"github-discussion-posts-of-ticket"`
+	GitHubDiscussionAgentComments *sqlx.Stmt `query:"github-discussion-agent-comments-of-ticket"`
+	GitHubIssueStateOfTicket      *sqlx.Stmt `query:"github-issue-state-of-ticket"`
 }
