@@ -101,6 +101,23 @@ type ticketDetail struct {
 	PortalLinks       []linkView    `json:"portal_links"`
 	Attachments       []fileView    `json:"attachments"`
 	Tags              []string      `json:"tags"`
+	// Origin is where a widget ticket was filed from; null when unknown.
+	Origin *originView `json:"origin"`
+}
+
+// originView is where a ticket was filed from (issue 17); empty strings are
+// unknown.
+type originView struct {
+	PageURL   string `json:"page_url"`
+	PageTitle string `json:"page_title"`
+	Locale    string `json:"locale"`
+}
+
+func origin(t model.Ticket) *originView {
+	if t.PageURL == "" && t.PageTitle == "" && t.Locale == "" {
+		return nil
+	}
+	return &originView{PageURL: t.PageURL, PageTitle: t.PageTitle, Locale: t.Locale}
 }
 
 type fileView struct {
@@ -130,7 +147,7 @@ func (h *Handler) GetTicket(c *fiber.Ctx) error {
 		RequesterID: t.RequesterID, ClosedAt: t.ClosedAt, GitHubIssueNumber: t.GitHubIssueNumber, CreatedAt: t.CreatedAt,
 		Messages: make([]messageView, len(d.Messages)), PortalLinks: make([]linkView, len(d.Links)),
 		Attachments: make([]fileView, len(d.Attachments)),
-		Tags:        d.Tags,
+		Tags:        d.Tags, Origin: origin(t),
 	}
 	for i, a := range d.Attachments {
 		out.Attachments[i] = fileView{ID: a.ID, MessageID: a.MessageID, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size}

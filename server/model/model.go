@@ -52,6 +52,11 @@ type Ticket struct {
 	GitHubIssueNumber *int64     `db:"github_issue_number"`
 	CreatedAt         time.Time  `db:"created_at"`
 	UpdatedAt         time.Time  `db:"updated_at"`
+	// Where a widget ticket was filed from (issue 17): the page's URL and
+	// title and the browser's language; empty when unknown.
+	PageURL   string `db:"page_url"`
+	PageTitle string `db:"page_title"`
+	Locale    string `db:"locale"`
 }
 
 // Message directions on the timeline. Internal messages (agent notes) are
@@ -122,6 +127,8 @@ func (l PortalLink) State(closedAt *time.Time, retention time.Duration, now time
 const (
 	MailConfirmation = "confirmation"
 	MailAgentReply   = "agent_reply"
+	// MailSignin carries a one-time "My tickets" sign-in link.
+	MailSignin = "signin"
 )
 
 // Outbound mail statuses.
