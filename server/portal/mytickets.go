@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -196,7 +197,8 @@ func (h *MyTicketsHandler) List(c *fiber.Ctx) error {
 	}
 	d := views.MyTicketsListData{S: h.s, Nonce: nonce(c), CSRF: form, Email: mine.Email, More: mine.More, ExpiresAt: mine.SessionExpiresAt}
 	for _, t := range mine.Tickets {
-		row := views.MyTicketRow{Reference: t.Reference, Subject: t.Subject, Closed: t.Status == model.StatusClosed, LastActivity: t.LastActivity}
+		row := views.MyTicketRow{Reference: t.Reference, Subject: shorten(t.Subject, listSubject), Closed: t.Status == model.StatusClosed,
+			LastActivity: t.LastActivity}
 		switch {
 		case t.Openable:
 			row.URL = h.listPath + "/" + t.Reference
@@ -295,4 +297,16 @@ func isHex64(s string) bool {
 	}
 	_, err := hex.DecodeString(s)
 	return err == nil
+}
+
+// listSubject is the most of a subject the list shows (its portal page shows
+// it whole), so that a list stays under 15 KB.
+const listSubject = 100
+
+// shorten cuts s to n characters, ending with "…" when it cut.
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }

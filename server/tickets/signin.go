@@ -41,8 +41,9 @@ var (
 	// link, charged together.
 	SigninLimitPerIP    = ratelimit.Limit{Count: 10, Period: time.Hour}
 	SigninLimitPerEmail = ratelimit.Limit{Count: 5, Period: time.Hour}
-	// MyTicketsShown is the most tickets a list shows (the newest).
-	MyTicketsShown = 50
+	// MyTicketsShown is the most tickets a list shows (the newest), which
+	// keeps the page under 15 KB.
+	MyTicketsShown = 15
 )
 
 // signinKeep is how long a spent or expired sign-in token is remembered, so
