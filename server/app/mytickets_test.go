@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -404,6 +405,44 @@ func TestMyTicketsPortalOff(t *testing.T) {
 		}
 		if r := v.send("POST", "/portal", url.Values{"email": {"ada@example.com"}, "csrf": {token}}); r.Status != 404 {
 			t.Errorf("POST /portal: %d", r.Status)
+		}
+	})
+}
+
+// TestMyTicketsTurnstile: with Turnstile configured, asking for a link
+// needs a passed check, like a portal reply; the widget's config names the
+// page.
+func TestMyTicketsTurnstile(t *testing.T) {
+	t.Parallel()
+	verify := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		ok := r.PostForm.Get("secret") == "ts-secret" && r.PostForm.Get("response") == "good-token"
+		_ = json.NewEncoder(w).Encode(map[string]any{"success": ok, "error-codes": []string{}})
+	}))
+	t.Cleanup(verify.Close)
+	dbtest.Each(t, func(t *testing.T, d store.Dialect) {
+		vars := env(t, d)
+		vars["PORTICO_TURNSTILE_SECRET_KEY"] = "ts-secret"
+		vars["PORTICO_TURNSTILE_SITE_KEY"] = "ts-site"
+		vars["PORTICO_TURNSTILE_VERIFY_URL"] = verify.URL
+		a := newApp(t, vars, app.Deps{})
+		v := newVisitor(t, a)
+		page := string(v.get("/portal").Body)
+		if !strings.Contains(page, `data-sitekey="ts-site"`) || !regexp.MustCompile(`<script src="https://challenges.cloudflare.com/turnstile/v0/api.js" async defer nonce="[0-9a-f]+">`).MatchString(page) {
+			t.Errorf("the page lacks the Turnstile widget:\n%s", page)
+		}
+		for _, c := range []struct {
+			token  string
+			status int
+		}{{"", 403}, {"bad-token", 403}, {"good-token", 200}} {
+			r := v.post("/portal", "/portal", url.Values{"email": {"ts@example.com"}, "cf-turnstile-response": {c.token}})
+			if r.Status != c.status {
+				t.Errorf("turnstile %q: %d, want %d", c.token, r.Status, c.status)
+			}
+		}
+		cfg := do(t, a, req{method: "GET", path: "/support/widget/config"}).json(t)
+		if cfg["my_tickets_url"] != testOrigin+"/portal" {
+			t.Errorf("my_tickets_url = %v", cfg["my_tickets_url"])
 		}
 	})
 }
