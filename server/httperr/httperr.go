@@ -12,6 +12,7 @@ import (
 	"net/http"
 
 	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/store"
 	"github.com/portico/portico/server/tickets"
 )
 
@@ -51,6 +52,9 @@ func Of(err error) (Answer, bool) {
 	case errors.Is(err, tickets.ErrHumanCheckUnavailable), errors.Is(err, tickets.ErrLimiterUnavailable):
 		return Answer{Status: http.StatusServiceUnavailable, RetryAfter: RetryLater,
 			Message: "submissions are paused for a moment; please try again shortly"}, true
+	case store.IsUnavailable(err):
+		return Answer{Status: http.StatusServiceUnavailable, RetryAfter: 5,
+			Message: "the database is unreachable for a moment; please try again shortly"}, true
 	case errors.Is(err, tickets.ErrPortalGone):
 		return Answer{Status: http.StatusGone, Message: err.Error()}, true
 	case errors.Is(err, model.ErrNotFound):
