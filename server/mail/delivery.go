@@ -47,7 +47,11 @@ type WorkerDeps struct {
 	Sender  Sender
 	Links   LinkMinter
 	Signups SignupMinter
-	From    Address
+	// Signins mints the links of "My tickets" sign-in mails, valid for
+	// SigninValidFor (which the mail says).
+	Signins        SigninMinter
+	SigninValidFor time.Duration
+	From           Address
 	// ReplyKey signs the reply+<id>.<sig>@ addresses (the reply-address
 	// key of server/keys, never the secret key itself).
 	ReplyKey    []byte
@@ -222,7 +226,7 @@ const DroppedPrefix = "dropped: "
 // automatic reports the kinds that count against the per-recipient limit:
 // mails nobody on the team chose to send. Agent replies are the product and
 // always go out.
-func automatic(kind string) bool { return kind == model.MailConfirmation }
+func automatic(kind string) bool { return kind == model.MailConfirmation || kind == model.MailSignin }
 
 // dropOverLimit charges an automatic mail to its recipient's budget and,
 // when the budget is spent, records the mail as dropped (failed, with the
@@ -251,6 +255,9 @@ func (w *Worker) dropOverLimit(ctx context.Context, m model.OutboundMail) (bool,
 }
 
 func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, error) {
+	if m.Kind == model.MailSignin { // about no ticket: no portal link, no reply address
+		return w.composeSignin(ctx, m)
+	}
 	t, err := w.d.Store.Ticket(ctx, m.TicketID)
 	if err != nil {
 		return Message{}, err
