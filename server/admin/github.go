@@ -71,6 +71,10 @@ func (h *GitHubHandler) Backfill(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusConflict, "the GitHub sync is off: set PORTICO_GITHUB_REPOSITORY (with "+
 			"PORTICO_GITHUB_TOKEN or a GitHub App) and restart portico, then backfill")
 	}
+	if errors.Is(err, github.ErrBackfillDesk) {
+		return fiber.NewError(fiber.StatusConflict, "the backfill opens issues, and new tickets go to GitHub Discussions: "+
+			`set the desk to issues (PUT /support/admin/settings/github {"desk":"issues"}) to backfill`)
+	}
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,7 @@ import (
 	"github.com/portico/portico/server/turnstile"
 	"github.com/portico/portico/server/widget"
 	"github.com/portico/portico/server/workflows"
+	"github.com/portico/portico/views"
 )
 
 // Deps are the parts that come from outside the configuration.
@@ -198,8 +199,11 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 		return err
 	}
 
-	settingsSvc := settings.New(a.store, settings.Options{Now: d.Now, Log: a.log})
+	settingsSvc := settings.New(a.store, settings.Options{Now: d.Now, Log: a.log, GuestPolicy: cfg.GuestPolicy})
 	a.settings = settingsSvc
+	if err := a.noteGuestPolicy(ctx); err != nil {
+		return err
+	}
 	contactsSvc := contacts.New(a.store)
 	signups := contacts.NewSignups(a.store, ring, d.Now)
 	a.Tickets = tickets.New(tickets.Deps{
@@ -216,12 +220,14 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 	})
 	mailWorker := mail.NewWorker(mail.WorkerDeps{
 		Store: a.store, Jobs: a.queue, Sender: sender, Links: privacy.GuardLinks(a.Tickets, a.store), Signups: signups,
+		Signins: a.Tickets, SigninValidFor: tickets.SigninTTL,
 		From: mail.Address{Name: from.Name, Email: from.Address}, ReplyKey: ring.ReplyAddress(), ReplyDomain: cfg.ReplyDomain,
 		Limiter: limiter, PerRecipient: ratelimit.Limit(cfg.MailLimitPerRecipient),
 		Log: a.log, Now: d.Now,
 	})
 	river.AddWorker(workers, events.NewPublishWorker(a.bus, mailWorker))
 	river.AddWorker(workers, mailWorker)
+	river.AddWorker(workers, tickets.NewSigninRequestWorker(a.Tickets, a.log))
 	// GitHub: off (webhook ignores, no jobs queued) without a repository.
 	gh, err := github.New(github.Options{
 		Client: github.ClientOptions{
@@ -229,7 +235,7 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 			AppID: cfg.GitHubAppID, InstallationID: cfg.GitHubAppInstallationID, AppPrivateKeyFile: cfg.GitHubAppPrivateKeyFile,
 			APIURL: cfg.GitHubAPIURL, HTTPClient: d.HTTPClient,
 		},
-		Store: a.store, Tickets: a.Tickets, Jobs: a.queue, Log: a.log,
+		Store: a.store, Tickets: a.Tickets, Jobs: a.queue, Desk: settingsSvc, Log: a.log,
 	})
 	if err != nil {
 		return err
@@ -293,11 +299,14 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 		MetricsElsewhere: cfg.MetricsAddr != "",
 		HSTS:             cfg.BaseURL.Scheme == "https",
 		Ready:            a.store.Ping,
-		Widget:           widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log),
+		Widget: widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log).
+			WithMyTicketsURL(cfg.BaseURL.String() + views.MyTicketsPath),
 		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc, signups,
 			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
 		Setup:  admin.NewSetup(auth, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
 		Portal: portal.New(a.Tickets, cfg.TurnstileSiteKey),
+		MyTickets: portal.NewMyTickets(a.Tickets, ring.PortalForm(), cfg.BaseURL.Scheme == "https",
+			cfg.TurnstileSiteKey, a.log),
 		Inbound: inbound.New(a.Tickets, inbound.Options{
 			SharedSecret:      cfg.InboundSecret,
 			PostmarkBasicAuth: cfg.PostmarkBasicAuth,
@@ -320,6 +329,7 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 		Privacy:      admin.NewPrivacy(privacySvc, settingsSvc),
 		InboundAdmin: admin.NewInbound(a.Tickets, settingsSvc, a.log),
 		Workflows:    admin.NewWorkflows(wf),
+		DeskAdmin:    admin.NewDesk(gh),
 		GitHubAdmin:  admin.NewGitHub(gh),
 	})
 	return nil
@@ -535,6 +545,23 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	stopWatch()
 	<-watched
 	return errors.Join(serveErr, httpErr, jobsErr)
+}
+
+// noteGuestPolicy tells an operator who set PORTICO_GUEST_POLICY_* when a
+// policy saved in the admin is in force instead, which would otherwise look
+// like the variables being ignored.
+func (a *App) noteGuestPolicy(ctx context.Context) error {
+	st, err := a.settings.GuestPolicyState(ctx)
+	if err != nil {
+		return err
+	}
+	// Unset variables give an unassigned default, and an unassigned
+	// default with other fields stops start-up: unassigned means unset.
+	if st.Source == settings.SourceSaved && st.Default.Mode != settings.ModeUnassigned {
+		a.log.Info("guest policy: the one saved in the admin is in force, not PORTICO_GUEST_POLICY_* (the admin's Reset to start-up default brings the variables back)",
+			"saved_mode", st.Mode, "default_mode", st.Default.Mode)
+	}
+	return nil
 }
 
 // Close releases the SMTP sessions and the database and Redis connections.

@@ -536,6 +536,31 @@ func TestGitHubBackfillRefused(t *testing.T) {
 		t.Errorf("%d issues opened by refused or dry-run backfills", n)
 	}
 
+	// A ticket on a discussion needs no issue; while new tickets go to
+	// Discussions the backfill, which opens issues, is refused.
+	g.gh.EnableDiscussions("Support")
+	if r := g.putDesk(t, `{"desk":"discussions","discussion_category":"Support"}`); r.Status != 200 {
+		t.Fatalf("set discussions: %d %s", r.Status, r.Body)
+	}
+	onDiscussion := fileTicket(t, g.App, ticketBody("disc@example.com")).json(t)["reference"].(string)
+	g.discussionFor(t, onDiscussion)
+	if r := do(t, g.App, req{method: "POST", path: path, header: admin}); r.Status != 409 || !strings.Contains(r.json(t)["error"].(string), "Discussions") {
+		t.Errorf("backfill on the discussion desk: %d %s", r.Status, r.Body)
+	}
+	if r := g.putDesk(t, `{"desk":"issues"}`); r.Status != 200 {
+		t.Fatalf("set issues: %d %s", r.Status, r.Body)
+	}
+	if st := do(t, g.App, req{method: "GET", path: path, header: admin}).json(t); st["missing"] != 0.0 || st["in_progress"] != 0.0 {
+		t.Errorf("status with a discussion ticket: %v", st)
+	}
+	if r := do(t, g.App, req{method: "POST", path: path, header: admin}); r.Status != 200 || r.json(t)["queued"] != 0.0 {
+		t.Errorf("backfill with a discussion ticket: %d %s", r.Status, r.Body)
+	}
+	settle()
+	if n := len(g.gh.Calls(githubtest.RouteCreateIssue)); n != 0 {
+		t.Errorf("%d issues opened for a ticket on a discussion", n)
+	}
+
 	// The command with the sync off.
 	vars := env(t, store.SQLite)
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })

@@ -13,6 +13,7 @@ import (
 
 	"github.com/portico/portico/server/events"
 	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/store"
 )
 
@@ -97,10 +98,15 @@ type BackfillStatus struct {
 	Erased     int64
 }
 
+// ErrBackfillDesk means the desk setting sends new tickets to Discussions,
+// while the backfill opens issues.
+var ErrBackfillDesk = errors.New("github: the backfill opens issues, and the desk setting sends tickets to Discussions " +
+	"(PUT /support/admin/settings/github {\"desk\":\"issues\"} switches it)")
+
 // BackfillStatus counts the tickets without an issue; it works with the
 // sync off too (they are what a backfill will do once it is on).
 func (s *Service) BackfillStatus(ctx context.Context) (BackfillStatus, error) {
-	ids, erased, err := s.store.TicketsWithoutIssue(ctx)
+	ids, erased, err := s.store.TicketsWithoutIssue(ctx, discussionKeyPrefix) // a ticket on a discussion needs no issue
 	if err != nil {
 		return BackfillStatus{}, err
 	}
@@ -128,7 +134,14 @@ func (s *Service) Backfill(ctx context.Context, o BackfillOptions) (BackfillResu
 	if !s.Enabled() {
 		return BackfillResult{}, ErrSyncOff
 	}
-	ids, erased, err := s.store.TicketsWithoutIssue(ctx)
+	// Opening issues for old tickets while new ones go to Discussions would
+	// split the desk against the admin's choice: refused, and said so.
+	if d, err := s.Desk(ctx); err != nil {
+		return BackfillResult{}, err
+	} else if d.Mode == settings.DeskDiscussions {
+		return BackfillResult{}, ErrBackfillDesk
+	}
+	ids, erased, err := s.store.TicketsWithoutIssue(ctx, discussionKeyPrefix) // a ticket on a discussion needs no issue
 	if err != nil {
 		return BackfillResult{}, err
 	}
@@ -180,11 +193,12 @@ func (s *Service) Backfilling(ctx context.Context) (map[int64]bool, error) {
 	return out, nil
 }
 
-// underWay returns the tickets whose issue is on its way: a ticket.created
-// still to be published, an issue job or a backfill not finished.
+// underWay returns the tickets whose issue (or discussion) is on its way: a
+// ticket.created still to be published, an issue or discussion job or a
+// backfill not finished.
 func (s *Service) underWay(ctx context.Context) (map[int64]bool, error) {
 	publish := events.PublishArgs{}.Kind()
-	list, err := s.jobs.Unfinished(ctx, publish, CreateIssueArgs{}.Kind(), BackfillArgs{}.Kind())
+	list, err := s.jobs.Unfinished(ctx, publish, CreateIssueArgs{}.Kind(), CreateDiscussionArgs{}.Kind(), BackfillArgs{}.Kind())
 	if err != nil {
 		return nil, err
 	}
@@ -269,6 +283,9 @@ func (s *Service) queueBackfill(ctx context.Context, ticketID int64, dryRun bool
 		unposted := map[string]bool{}
 		posted := map[string]bool{}
 		for _, p := range posts {
+			if p.Key == discussionKey(ticketID) {
+				return nil // on a discussion: no issue needed
+			}
 			unposted[p.Key] = p.PostedAt == nil
 			posted[p.Key] = p.PostedAt != nil
 		}

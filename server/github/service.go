@@ -35,7 +35,9 @@ type Options struct {
 	Store   *store.Store
 	Tickets Tickets
 	Jobs    Jobs
-	Log     *slog.Logger
+	// Desk is the runtime desk setting: issues or discussions (nil: issues).
+	Desk DeskSettings
+	Log  *slog.Logger
 	// Now is the clock rate-limit waits are measured with (default time.Now).
 	Now func() time.Time
 }
@@ -63,6 +65,8 @@ type Service struct {
 
 	perms      permissionCache
 	visibility visibilityCache
+	desk       DeskSettings
+	categories categoryCache
 }
 
 // New builds the service; with a repository configured it also builds the
@@ -74,7 +78,7 @@ func New(o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Service{repo: o.Client.Repository, store: o.Store, tickets: o.Tickets, jobs: o.Jobs, log: o.Log, now: o.Now}
+	s := &Service{repo: o.Client.Repository, store: o.Store, tickets: o.Tickets, jobs: o.Jobs, log: o.Log, now: o.Now, desk: o.Desk}
 	if o.Client.Repository == "" {
 		return s, nil
 	}
@@ -100,8 +104,9 @@ func (s *Service) Register(workers *river.Workers, bus *events.Bus) {
 	river.AddWorker(workers, &worker[RedactArgs]{work: s.redact})
 	river.AddWorker(workers, &worker[IssueStateArgs]{work: s.issueState})
 	river.AddWorker(workers, &worker[BackfillArgs]{work: s.backfill})
+	s.registerDiscussions(workers, bus)
 	if s.Enabled() {
-		bus.Subscribe(events.TicketCreated, s.onTicketCreated)
+		bus.Subscribe(events.TicketCreated, s.onTicketCreatedDesk)
 		bus.Subscribe(events.ReplyCreated, s.onReplyCreated)
 		bus.Subscribe(events.TicketClosed, s.onStateChanged)
 		bus.Subscribe(events.TicketReopened, s.onStateChanged)

@@ -20,6 +20,7 @@ import (
 const (
 	LabelReplyAddress = "portico reply-address v1"
 	LabelSignup       = "portico signup-token v1"
+	LabelPortalForm   = "portico portal-form v1"
 )
 
 // Options are what a Ring is built from.
@@ -41,6 +42,7 @@ type Options struct {
 // pass it to whatever signs or verifies.
 type Ring struct {
 	replyAddress, signup []byte
+	portalForm           []byte
 	requester            []byte
 	master               []byte
 	since, until         time.Time
@@ -70,6 +72,9 @@ func New(o Options) (*Ring, error) {
 	if r.signup, err = derive(o.Master, LabelSignup); err != nil {
 		return nil, err
 	}
+	if r.portalForm, err = derive(o.Master, LabelPortalForm); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -88,6 +93,9 @@ func (r *Ring) ReplyAddress() []byte { return r.replyAddress }
 
 // Signup signs and verifies signup tokens.
 func (r *Ring) Signup() []byte { return r.signup }
+
+// PortalForm signs the anti-forgery tokens of the "My tickets" forms.
+func (r *Ring) PortalForm() []byte { return r.portalForm }
 
 // Requester verifies host apps' requester_signature; nil when not configured.
 func (r *Ring) Requester() []byte {

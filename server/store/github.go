@@ -145,11 +145,12 @@ func (tx *Tx) DeleteGitHubPost(ctx context.Context, key string) (bool, error) {
 }
 
 // TicketsWithoutIssue returns the ids of the tickets that have no GitHub
-// issue and were not erased, oldest first, and how many erased ones have
-// none either.
-func (s *Store) TicketsWithoutIssue(ctx context.Context) ([]int64, int64, error) {
+// issue, were not erased and have no post keyed otherDesk + id (mirrored
+// elsewhere, e.g. "discussion:"), oldest first, and how many erased ones
+// have no issue either.
+func (s *Store) TicketsWithoutIssue(ctx context.Context, otherDesk string) ([]int64, int64, error) {
 	ids := []int64{}
-	if err := s.q.TicketsWithoutIssue.SelectContext(ctx, &ids); err != nil {
+	if err := s.q.TicketsWithoutIssue.SelectContext(ctx, &ids, otherDesk); err != nil {
 		return nil, 0, fmt.Errorf("store: tickets without issue: %w", err)
 	}
 	var erased int64

@@ -11,7 +11,10 @@
 // browser's JSON and Response.json, HTTP through fetch).
 //
 // The loader hands over a bridge object as the global "portico":
-// {api, root, brand(color, position, title), ready(), close()}.
+// {api, own, root, brand(color, position, title), ready(), close()}; own is
+// what the page set (window.PorticoWidget or window.EscalatedWidget, else
+// the tag's data-*: color, position, title, greeting), which the form goes
+// by when <path>/config cannot be had.
 package main
 
 import (
@@ -44,10 +47,14 @@ const (
 	txtEmailed       = "We emailed you a link to follow this request."
 	txtAnother       = "Send another request"
 	txtClose         = "Close"
-	txtConfigFailed  = "The support form could not load here."
-	txtOpenForm      = "Open the support form in a new tab"
 	txtHumanCheckBox = "Verification"
+	txtMyTickets     = "My tickets"
 )
+
+// configTimeout bounds the wait for <path>/config, in milliseconds: past it
+// the form opens with the page's own settings rather than keep the visitor
+// looking at "Loading…".
+const configTimeout = 5000
 
 var (
 	global  = js.Global()
@@ -83,12 +90,7 @@ type widget struct {
 
 func main() {
 	w := &widget{api: bridge.Get("api").String(), root: bridge.Get("root")}
-	cfg, ok := w.config()
-	if !ok {
-		w.unavailable()
-	} else {
-		w.render(cfg)
-	}
+	w.render(w.config())
 	bridge.Call("ready")
 	select {} // serve events until the page goes away
 }
@@ -142,10 +144,32 @@ func str(v js.Value, key string) string {
 	return ""
 }
 
-// config fetches the widget's branding and form options.
-func (w *widget) config() (js.Value, bool) {
-	status, cfg, ok := request(w.api+"/config", object.New())
-	return cfg, ok && status == 200 && cfg.Type() == js.TypeObject
+// config fetches the widget's branding and form options. When that fails
+// (no answer within configTimeout, an error status, a body that is not a
+// JSON object), the form still opens, with what the page set (the bridge's
+// own), and the console says why: a visitor can still write, and whoever
+// runs the site learns what to fix.
+func (w *widget) config() js.Value {
+	init := object.New()
+	if as := global.Get("AbortSignal"); as.Type() == js.TypeFunction && as.Get("timeout").Type() == js.TypeFunction {
+		init.Set("signal", as.Call("timeout", configTimeout))
+	}
+	status, cfg, ok := request(w.api+"/config", init)
+	if ok && status == 200 && cfg.Type() == js.TypeObject {
+		return cfg
+	}
+	why := "no answer"
+	switch {
+	case ok && status == 200:
+		why = "the answer is not a JSON object"
+	case ok:
+		why = "status " + strconv.Itoa(status)
+	}
+	global.Get("console").Call("warn", "portico widget: "+w.api+"/config failed ("+why+"); the form opens with the page's own settings (data-* attributes, window.PorticoWidget or window.EscalatedWidget)")
+	if own := bridge.Get("own"); own.Type() == js.TypeObject {
+		return own
+	}
+	return object.New()
 }
 
 // el creates an element with attributes given as name, value pairs.
@@ -167,15 +191,6 @@ func on(e js.Value, event string, fn func(js.Value)) {
 		fn(arg(a))
 		return nil
 	}))
-}
-
-// unavailable tells the visitor the form cannot load here (the site is not
-// allowed, or the service cannot be reached) and links the hosted form.
-func (w *widget) unavailable() {
-	p := withText(el("p", "class", "m", "role", "alert"), txtConfigFailed+" ")
-	a := withText(el("a", "href", w.api+"/form", "target", "_blank", "rel", "noopener"), txtOpenForm)
-	p.Call("append", a)
-	w.root.Call("replaceChildren", p)
 }
 
 func (w *widget) render(cfg js.Value) {
@@ -234,6 +249,13 @@ func (w *widget) render(cfg js.Value) {
 
 	w.done = el("div", "class", "ok", "hidden", "")
 	w.root.Call("replaceChildren", w.form, w.done)
+	// "My tickets": where a customer gets a link to all their requests.
+	// Only an http(s) address from the server's config becomes a link.
+	if u := str(cfg, "my_tickets_url"); u != "" && validate.PageURL(u) == "" {
+		p := el("p", "class", "st")
+		p.Call("append", withText(el("a", "href", u, "target", "_blank", "rel", "noopener"), txtMyTickets))
+		w.root.Call("append", p)
+	}
 }
 
 func (w *widget) addField(name, label string, required bool, tag string, attrs ...string) *field {
@@ -338,6 +360,7 @@ func (w *widget) submit() {
 	if in.Priority != "" {
 		body.Set("priority", in.Priority)
 	}
+	setPage(body)
 	if w.siteKey != "" {
 		token := ""
 		if ts := global.Get("turnstile"); !ts.IsUndefined() && !w.turnstile.IsUndefined() {
@@ -445,6 +468,42 @@ func (w *widget) success(reference string) {
 func upperFirst(s string) string {
 	if s != "" && 'a' <= s[0] && s[0] <= 'z' {
 		return string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
+
+// setPage says where the widget runs: the page's address (without its
+// #fragment, which may hold tokens), title and the browser's language. What
+// the server's rules would refuse is shortened or left out: the visitor
+// cannot fix it.
+func setPage(body js.Value) {
+	loc := global.Get("location")
+	base := loc.Get("origin").String() + loc.Get("pathname").String()
+	for _, u := range []string{base + loc.Get("search").String(), base} {
+		if validate.PageURL(u) == "" {
+			body.Set(validate.FieldPageURL, u)
+			break
+		}
+	}
+	title := validate.Trim(doc.Get("title").String())
+	if n := validate.MaxPageTitle; validate.Runes(title) > n {
+		title = validate.Trim(cutRunes(title, n))
+	}
+	if title != "" && validate.PageTitle(title) == "" {
+		body.Set(validate.FieldPageTitle, title)
+	}
+	if l := global.Get("navigator").Get("language"); l.Type() == js.TypeString && validate.Locale(l.String()) == "" {
+		body.Set(validate.FieldLocale, l.String())
+	}
+}
+
+// cutRunes keeps the first n characters of s.
+func cutRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
 	}
 	return s
 }

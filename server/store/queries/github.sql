@@ -70,8 +70,12 @@ DELETE FROM github_posts WHERE key = ? AND posted_at IS NULL
 
 -- name: tickets-without-issue
 -- pool: read
--- Tickets the backfill may give an issue: none yet, and not erased.
-SELECT id FROM tickets WHERE github_issue_number IS NULL AND erased_at IS NULL ORDER BY id
+-- Tickets the backfill may give an issue: none yet, not erased, and not on
+-- another desk (a post keyed prefix || id, e.g. discussion:12).
+SELECT t.id FROM tickets t
+WHERE t.github_issue_number IS NULL AND t.erased_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM github_posts p WHERE p.key = CAST(? AS TEXT) || CAST(t.id AS TEXT))
+ORDER BY t.id
 
 -- name: count-erased-without-issue
 -- pool: read
