@@ -62,6 +62,9 @@ type Strings struct {
 
 	// Files are the texts of attachments (portal and hosted form).
 	Files FileStrings
+
+	// MyTickets are the texts of the "My tickets" pages (mytickets.templ).
+	MyTickets MyTicketsStrings
 }
 
 // English is the default language.
@@ -120,4 +123,6 @@ var English = Strings{
 	WidgetNotAllowed:  "This form cannot be sent from that site.",
 
 	Files: EnglishFiles,
+
+	MyTickets: englishMyTickets,
 }

@@ -5,7 +5,9 @@ import {
   activeLinks,
   authorText,
   githubIssueURL,
+  linkRecipients,
   linkStateText,
+  originHref,
   pageCount,
   queryFromSearch,
   rangeText,
@@ -51,8 +53,25 @@ describe('ticket page', () => {
     expect(linkStateText(base)).toMatch(/^Active, no expiry/)
     expect(linkStateText({ ...base, expires_at: '2026-02-01T00:00:00Z' }, 'en-GB')).toMatch(/^Active, expires .*2026/)
     expect(linkStateText({ ...base, state: 'expired', expires_at: '2026-02-01T00:00:00Z' }, 'en-GB')).toMatch(/^Expired .*2026/)
-    expect(linkStateText({ ...base, state: 'revoked', revoked_at: '2026-01-05T00:00:00Z' }, 'en-GB')).toMatch(/^Revoked .*2026/)
+    expect(linkStateText({ ...base, state: 'revoked', revoked_at: '2026-01-05T00:00:00Z' }, 'en-GB')).toMatch(
+      /^Revoked .*2026.*; the next mail carries a new link$/,
+    )
+    expect(linkStateText({ ...base, state: 'stopped' })).toBe('The portal of this ticket is stopped')
     expect(activeLinks([base, { ...base, id: 2, state: 'revoked' }, { ...base, id: 3 }])).toBe(2)
+    expect(activeLinks([{ ...base, state: 'stopped' }, { ...base, id: 2, state: 'expired' }])).toBe(1)
+  })
+
+  it('offers a new link to everyone on the ticket once, never to the erased', () => {
+    const link = (id: number, email: string): PortalLink => ({ id, email, state: 'active', expires_at: null, revoked_at: null, created_at: '' })
+    expect(
+      linkRecipients({
+        contact: { id: 1, email: 'ada@example.com', name: 'Ada', user_id: null },
+        participants: [{ email: 'bob@example.com', name: 'Bob' }],
+        portal_links: [link(1, 'ada@example.com'), link(2, 'boss@example.com'), link(3, 'erased-link-3@invalid')],
+      }),
+    ).toEqual(['ada@example.com', 'bob@example.com', 'boss@example.com'])
+    expect(linkRecipients({ contact: { id: 2, email: 'erased-2@invalid', name: '', user_id: null }, portal_links: [] })).toEqual([])
+    expect(linkRecipients({ contact: null, portal_links: [] })).toEqual([])
   })
 
   it('names message authors', () => {
@@ -91,5 +110,19 @@ describe('routes', () => {
     for (const bad of ['https://evil.example/admin', '//evil.example/admin', '/administrator', '/admin/../portal/x', '/admin\\evil', '']) {
       expect(isAppURL(bad), bad).toBe(false)
     }
+  })
+})
+
+describe('ticket origin', () => {
+  it('links only http(s) pages', () => {
+    const o = (page_url: string) => ({ page_url, page_title: 'Pricing', locale: 'en' })
+    expect(originHref(o('https://shop.example/pricing?plan=pro'))).toBe('https://shop.example/pricing?plan=pro')
+    expect(originHref(o('HTTP://Shop.Example/a'))).toBe('http://shop.example/a')
+    expect(originHref(o('javascript:alert(1)'))).toBeNull()
+    expect(originHref(o('data:text/html,x'))).toBeNull()
+    expect(originHref(o('/relative'))).toBeNull()
+    expect(originHref(o(''))).toBeNull()
+    expect(originHref(null)).toBeNull()
+    expect(originHref(undefined)).toBeNull()
   })
 })

@@ -51,6 +51,7 @@ import (
 	"github.com/portico/portico/server/turnstile"
 	"github.com/portico/portico/server/widget"
 	"github.com/portico/portico/server/workflows"
+	"github.com/portico/portico/views"
 )
 
 // Deps are the parts that come from outside the configuration.
@@ -121,6 +122,13 @@ const signingKeysSinceSetting = "signing_keys_v1_since"
 
 // New builds every part of the app; Serve starts it.
 func New(ctx context.Context, cfg config.Config, d Deps) (*App, error) {
+	return newApp(ctx, cfg, d, true)
+}
+
+// newApp builds the app; announce prints the first run's set-up link when
+// there is no admin yet. Commands other than the server do not: a new link
+// would kill the one the running server printed.
+func newApp(ctx context.Context, cfg config.Config, d Deps, announce bool) (*App, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -138,13 +146,13 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := a.build(ctx, d); err != nil {
+	if err := a.build(ctx, d, announce); err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
 	return a, nil
 }
 
-func (a *App) build(ctx context.Context, d Deps) error {
+func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 	cfg := a.cfg
 	if err := jobs.Migrate(ctx, a.store.WriteDB(), cfg.Database.Dialect, a.log); err != nil {
 		return err
@@ -224,12 +232,14 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	})
 	mailWorker := mail.NewWorker(mail.WorkerDeps{
 		Store: a.store, Jobs: a.queue, Sender: sender, Links: privacy.GuardLinks(a.Tickets, a.store), Signups: signups,
+		Signins: a.Tickets, SigninValidFor: tickets.SigninTTL,
 		From: mail.Address{Name: from.Name, Email: from.Address}, ReplyKey: ring.ReplyAddress(), ReplyDomain: cfg.ReplyDomain,
 		Limiter: limiter, PerRecipient: ratelimit.Limit(cfg.MailLimitPerRecipient),
 		Log: a.log, Now: d.Now,
 	})
 	river.AddWorker(workers, events.NewPublishWorker(a.bus, mailWorker))
 	river.AddWorker(workers, mailWorker)
+	river.AddWorker(workers, tickets.NewSigninRequestWorker(a.Tickets, a.log))
 	// GitHub: off (webhook ignores, no jobs queued) without a repository.
 	gh, err := github.New(github.Options{
 		Client: github.ClientOptions{
@@ -237,7 +247,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 			AppID: cfg.GitHubAppID, InstallationID: cfg.GitHubAppInstallationID, AppPrivateKeyFile: cfg.GitHubAppPrivateKeyFile,
 			APIURL: cfg.GitHubAPIURL, HTTPClient: d.HTTPClient,
 		},
-		Store: a.store, Tickets: a.Tickets, Jobs: a.queue, Log: a.log, Links: files,
+		Store: a.store, Tickets: a.Tickets, Jobs: a.queue, Desk: settingsSvc, Log: a.log, Links: files,
 	})
 	if err != nil {
 		return err
@@ -284,8 +294,10 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	} else if created {
 		a.log.Info("created the first admin", "email", logmask.MaskEmail(cfg.AdminEmail))
 	}
-	if err := a.announceSetup(ctx, auth, d.Console); err != nil {
-		return err
+	if announce {
+		if err := a.announceSetup(ctx, auth, d.Console); err != nil {
+			return err
+		}
 	}
 
 	registry := prometheus.NewRegistry()
@@ -299,11 +311,14 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		MetricsElsewhere: cfg.MetricsAddr != "",
 		HSTS:             cfg.BaseURL.Scheme == "https",
 		Ready:            a.store.Ping,
-		Widget:           widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log).WithUploads(files),
+		Widget: widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log).
+			WithMyTicketsURL(cfg.BaseURL.String() + views.MyTicketsPath).WithUploads(files),
 		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc, signups,
 			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
 		Setup:  admin.NewSetup(auth, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
 		Portal: portal.New(a.Tickets, cfg.TurnstileSiteKey).WithUploads(files),
+		MyTickets: portal.NewMyTickets(a.Tickets, ring.PortalForm(), cfg.BaseURL.Scheme == "https",
+			cfg.TurnstileSiteKey, a.log),
 		Inbound: inbound.New(a.Tickets, inbound.Options{
 			SharedSecret:      cfg.InboundSecret,
 			PostmarkBasicAuth: cfg.PostmarkBasicAuth,
@@ -328,6 +343,8 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		Workflows:    admin.NewWorkflows(wf),
 		Attachments:  admin.NewAttachments(settingsSvc),
 		Signed:       download.NewSigned(files),
+		DeskAdmin:    admin.NewDesk(gh),
+		GitHubAdmin:  admin.NewGitHub(gh),
 	})
 	return nil
 }

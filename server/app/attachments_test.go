@@ -424,17 +424,23 @@ func TestUploadGitHubLinks(t *testing.T) {
 		vars["PORTICO_GITHUB_API_URL"] = fake.URL()
 		vars["PORTICO_GITHUB_WEBHOOK_SECRET"] = ghSecret
 		g := ghApp{mailApp: startMailApp(t, d, vars, app.Deps{Now: clock}), gh: fake, d: d}
-		ct, body := multipartBody(t, ticketFields("ada@example.com"), upload{name: "screen [1](x).png", data: pngFile})
+		// Where the widget was opened travels in the multipart form too.
+		fields := ticketFields("ada@example.com")
+		fields["page_url"], fields["page_title"], fields["locale"] = "https://shop.example/cart#x", "Cart", "de-CH"
+		ct, body := multipartBody(t, fields, upload{name: "screen [1](x).png", data: pngFile})
 		r := send(t, g.App, "POST", "/support/widget/tickets", ct, body, nil)
 		if r.Status != 201 {
 			t.Fatalf("upload: %d %s", r.Status, r.Body)
 		}
 		issue := g.issueFor(t, r.json(t)["reference"].(string))
+		if want := "**Filed from:** [Cart](<https://shop.example/cart>) · language de-CH"; !strings.Contains(issue.Body, want) {
+			t.Errorf("issue body lacks\n%s\nin\n%s", want, issue.Body)
+		}
 		m := regexp.MustCompile(`\]\((` + regexp.QuoteMeta(testOrigin) + `/support/attachments/(\d+)\?exp=(\d+)&sig=([0-9a-f]{64}))\)`).FindStringSubmatch(issue.Body)
 		if m == nil {
 			t.Fatalf("no signed link in the issue body:\n%s", issue.Body)
 		}
-		if !strings.Contains(issue.Body, `screen \[1\]\(x\).png`) {
+		if !strings.Contains(issue.Body, `- [screen \[1\]\(x\)\.png](`) { // every ASCII punctuation escaped (escapeMarkdown)
 			t.Errorf("the file name is not escaped:\n%s", issue.Body)
 		}
 		u, _ := url.Parse(m[1])
@@ -467,7 +473,7 @@ func TestUploadGitHubLinks(t *testing.T) {
 			t.Fatalf("reply: %d %s", r.Status, r.Body)
 		}
 		comment := g.ownComments(t, issue.Number, 1)[0]
-		cm := regexp.MustCompile(`\[log\.txt\]\(` + regexp.QuoteMeta(testOrigin) + `(/support/attachments/\d+\?exp=\d+&sig=[0-9a-f]{64})\)`).FindStringSubmatch(comment.Body)
+		cm := regexp.MustCompile(`\[log\\\.txt\]\(` + regexp.QuoteMeta(testOrigin) + `(/support/attachments/\d+\?exp=\d+&sig=[0-9a-f]{64})\)`).FindStringSubmatch(comment.Body)
 		if cm == nil {
 			t.Fatalf("no signed link in the comment:\n%s", comment.Body)
 		}

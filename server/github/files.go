@@ -50,7 +50,7 @@ func filesSection(files []fileLink) string {
 	days := strconv.Itoa(int(attachments.DefaultLinkTTL.Hours() / 24))
 	b.WriteString("\n\n**Attachments** (links work for " + days + " days; open the ticket in portico after that):\n")
 	for _, f := range files {
-		name := defuse(escapeMarkdown(oneLine(f.Name)))
+		name := escapeMarkdown(oneLine(f.Name))
 		if f.URL != "" {
 			b.WriteString("- [" + name + "](" + f.URL + ")")
 		} else {
@@ -59,19 +59,6 @@ func filesSection(files []fileLink) string {
 		b.WriteString(" (" + sizeText(f.Size) + ", " + escapeMarkdown(f.Type) + ")\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
-}
-
-// escapeMarkdown backslash-escapes the characters that make Markdown or
-// HTML out of text.
-func escapeMarkdown(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune("\\`*_{}[]()<>#!|~&", r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 func sizeText(n int64) string {

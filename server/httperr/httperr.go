@@ -13,6 +13,7 @@ import (
 
 	"github.com/portico/portico/server/attachments"
 	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/store"
 	"github.com/portico/portico/server/tickets"
 )
 
@@ -37,6 +38,7 @@ func Of(err error) (Answer, bool) {
 	var fields model.FieldErrors
 	var limited *tickets.RateLimitedError
 	var tooLarge *attachments.TooLargeError
+	var refused *tickets.LinkRefusedError
 	switch {
 	case err == nil:
 		return Answer{}, false
@@ -53,6 +55,11 @@ func Of(err error) (Answer, bool) {
 	case errors.Is(err, tickets.ErrHumanCheckUnavailable), errors.Is(err, tickets.ErrLimiterUnavailable):
 		return Answer{Status: http.StatusServiceUnavailable, RetryAfter: RetryLater,
 			Message: "submissions are paused for a moment; please try again shortly"}, true
+	case store.IsUnavailable(err):
+		return Answer{Status: http.StatusServiceUnavailable, RetryAfter: 5,
+			Message: "the database is unreachable for a moment; please try again shortly"}, true
+	case errors.As(err, &refused):
+		return Answer{Status: http.StatusConflict, Message: refused.Reason}, true
 	case errors.Is(err, tickets.ErrPortalGone):
 		return Answer{Status: http.StatusGone, Message: err.Error()}, true
 	case errors.As(err, &tooLarge):

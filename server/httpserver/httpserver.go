@@ -60,6 +60,9 @@ type Options struct {
 	// Setup creates the first admin from the set-up link; nil: routes off.
 	Setup  *admin.SetupHandler
 	Portal *portal.Handler
+	// MyTickets serves the "My tickets" pages (/portal, sign-in links, the
+	// list); nil: routes off.
+	MyTickets *portal.MyTicketsHandler
 	// Inbound receives provider webhooks (inbound mail).
 	Inbound *inbound.Handler
 	// AdminUI is the built admin single-page app (may be nil or empty).
@@ -80,6 +83,10 @@ type Options struct {
 	Attachments *admin.AttachmentsHandler
 	// Signed serves the signed attachment links GitHub shows; nil: none.
 	Signed *download.SignedHandler
+	// DeskAdmin serves the GitHub desk setting; nil: routes off.
+	DeskAdmin *admin.DeskHandler
+	// GitHubAdmin serves the GitHub backfill (admin only); nil: no such routes.
+	GitHubAdmin *admin.GitHubHandler
 }
 
 // New returns the server with every route.
@@ -159,6 +166,9 @@ func routes(app *fiber.App, o Options) {
 	authed.Get("/tickets", ticketsScope, a.ListTickets)
 	authed.Get("/tickets/:reference", ticketsScope, a.GetTicket)
 	authed.Post("/tickets/:reference/portal-links/revoke", ticketsScope, a.RevokePortalLinks)
+	authed.Post("/tickets/:reference/portal-links/issue", ticketsScope, a.IssuePortalLink)
+	authed.Post("/tickets/:reference/portal/stop", ticketsScope, a.StopPortal)
+	authed.Post("/tickets/:reference/portal/resume", ticketsScope, a.ResumePortal)
 	authed.Post("/tickets/:reference/close", ticketsScope, a.CloseTicket)
 	authed.Post("/tickets/:reference/reopen", ticketsScope, a.ReopenTicket)
 	authed.Post("/contacts/:id/promote", contactsScope, a.PromoteContact)
@@ -188,6 +198,14 @@ func routes(app *fiber.App, o Options) {
 		authed.Get("/settings/attachments", settingsScope, at.GetSettings)
 		authed.Put("/settings/attachments", settingsScope, at.PutSettings)
 	}
+	if dk := o.DeskAdmin; dk != nil {
+		authed.Get("/settings/github", settingsScope, dk.GetSettings)
+		authed.Put("/settings/github", settingsScope, dk.PutSettings)
+	}
+	if gh := o.GitHubAdmin; gh != nil {
+		authed.Get("/api/github/backfill", ticketsScope, gh.BackfillStatus)
+		authed.Post("/api/github/backfill", ticketsScope, gh.Backfill)
+	}
 	if pv := o.Privacy; pv != nil {
 		authed.Get("/settings/privacy", privacyScope, pv.GetSettings)
 		authed.Put("/settings/privacy", privacyScope, pv.PutSettings)
@@ -195,6 +213,16 @@ func routes(app *fiber.App, o Options) {
 		authed.Post("/contacts/:id/erase", privacyScope, pv.EraseContact)
 	}
 
+	// The fixed "My tickets" paths come before /portal/:token.
+	if mt := o.MyTickets; mt != nil {
+		app.Get("/portal", portal.Headers, mt.Form)
+		app.Post("/portal", portal.Headers, mt.Request)
+		app.Get("/portal/signin/:token", portal.Headers, mt.SigninPage)
+		app.Post("/portal/signin/:token", portal.Headers, mt.Signin)
+		app.Get("/portal/tickets", portal.Headers, mt.List)
+		app.Get("/portal/tickets/:reference", portal.Headers, mt.Open)
+		app.Post("/portal/signout", portal.Headers, mt.SignOut)
+	}
 	p := o.Portal
 	app.Get("/portal/:token", portal.Headers, p.Page)
 	app.Post("/portal/:token/replies", portal.Headers, p.Reply)

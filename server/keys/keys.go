@@ -20,6 +20,7 @@ import (
 const (
 	LabelReplyAddress = "portico reply-address v1"
 	LabelSignup       = "portico signup-token v1"
+	LabelPortalForm   = "portico portal-form v1"
 	// LabelAttachmentURL signs the expiring attachment links GitHub shows.
 	LabelAttachmentURL = "portico attachment-url v1"
 )
@@ -44,6 +45,7 @@ type Options struct {
 type Ring struct {
 	replyAddress, signup []byte
 	attachmentURL        []byte
+	portalForm           []byte
 	requester            []byte
 	master               []byte
 	since, until         time.Time
@@ -76,6 +78,9 @@ func New(o Options) (*Ring, error) {
 	if r.attachmentURL, err = derive(o.Master, LabelAttachmentURL); err != nil {
 		return nil, err
 	}
+	if r.portalForm, err = derive(o.Master, LabelPortalForm); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -97,6 +102,9 @@ func (r *Ring) Signup() []byte { return r.signup }
 
 // AttachmentURL signs and verifies expiring attachment links.
 func (r *Ring) AttachmentURL() []byte { return r.attachmentURL }
+
+// PortalForm signs the anti-forgery tokens of the "My tickets" forms.
+func (r *Ring) PortalForm() []byte { return r.portalForm }
 
 // Requester verifies host apps' requester_signature; nil when not configured.
 func (r *Ring) Requester() []byte {

@@ -21,7 +21,9 @@ import (
 	"github.com/portico/portico/server/store"
 )
 
-// LinkMinter creates a fresh portal link for (ticket, email).
+// LinkMinter creates a fresh portal link for (ticket, email); "" means the
+// mail carries none (the ticket's portal is stopped, or the address may
+// never get one again), and it then says that replies go by email only.
 type LinkMinter interface {
 	MintPortalURL(ctx context.Context, ticketID int64, email string) (string, error)
 }
@@ -45,7 +47,11 @@ type WorkerDeps struct {
 	Sender  Sender
 	Links   LinkMinter
 	Signups SignupMinter
-	From    Address
+	// Signins mints the links of "My tickets" sign-in mails, valid for
+	// SigninValidFor (which the mail says).
+	Signins        SigninMinter
+	SigninValidFor time.Duration
+	From           Address
 	// ReplyKey signs the reply+<id>.<sig>@ addresses (the reply-address
 	// key of server/keys, never the secret key itself).
 	ReplyKey    []byte
@@ -220,7 +226,7 @@ const DroppedPrefix = "dropped: "
 // automatic reports the kinds that count against the per-recipient limit:
 // mails nobody on the team chose to send. Agent replies are the product and
 // always go out.
-func automatic(kind string) bool { return kind == model.MailConfirmation }
+func automatic(kind string) bool { return kind == model.MailConfirmation || kind == model.MailSignin }
 
 // dropOverLimit charges an automatic mail to its recipient's budget and,
 // when the budget is spent, records the mail as dropped (failed, with the
@@ -249,6 +255,9 @@ func (w *Worker) dropOverLimit(ctx context.Context, m model.OutboundMail) (bool,
 }
 
 func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, error) {
+	if m.Kind == model.MailSignin { // about no ticket: no portal link, no reply address
+		return w.composeSignin(ctx, m)
+	}
 	t, err := w.d.Store.Ticket(ctx, m.TicketID)
 	if err != nil {
 		return Message{}, err
@@ -303,6 +312,16 @@ func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, er
 		}
 		msg.Text, msg.HTML, err = ComposeAgentReply(AgentReply{Reference: t.Reference, Subject: t.Subject,
 			CustomerName: p.CustomerName, AgentName: p.AgentName, BodyText: p.BodyText, BodyHTML: p.BodyHTML, PortalURL: portalURL})
+	case model.MailPortalLink:
+		var p PortalLinkPayload
+		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
+			return Message{}, river.JobCancel(fmt.Errorf("mail %d: payload: %w", m.ID, err))
+		}
+		// Without a link (the portal was stopped or the address erased
+		// since it was queued) the mail has nothing to say: composing fails
+		// and it is recorded as failed, not sent.
+		msg.Text, msg.HTML, err = ComposePortalLink(PortalLink{Reference: t.Reference, Subject: t.Subject,
+			CustomerName: p.CustomerName, PortalURL: portalURL})
 	default:
 		return Message{}, river.JobCancel(fmt.Errorf("mail %d: unknown kind %q", m.ID, m.Kind))
 	}

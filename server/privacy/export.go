@@ -60,6 +60,12 @@ type ExportTicket struct {
 	Messages          []ExportMessage    `json:"messages"`
 	PortalLinks       []ExportPortalLink `json:"portal_links"`
 	Mails             []ExportMail       `json:"mails"`
+
+	// Where a widget ticket was filed from (issue 17), for its requester
+	// only; "" when unknown.
+	PageURL   string `json:"page_url"`
+	PageTitle string `json:"page_title"`
+	Locale    string `json:"locale"`
 }
 
 // ExportParticipant is the contact's record as a participant (To/Cc of a
@@ -131,11 +137,6 @@ func (s *Service) Export(ctx context.Context, contactID int64, actor string) (Ex
 	if err != nil {
 		return Export{}, err
 	}
-	portal, err := s.settings.Portal(ctx)
-	if err != nil {
-		return Export{}, err
-	}
-	retention := portal.Retention
 	now := s.now()
 	out := Export{
 		Format: ExportFormat, ExportedAt: now.UTC(),
@@ -148,7 +149,7 @@ func (s *Service) Export(ctx context.Context, contactID int64, actor string) (Ex
 		return Export{}, err
 	}
 	for _, t := range tickets {
-		et, err := s.exportTicket(ctx, c.Contact, t, retention, now)
+		et, err := s.exportTicket(ctx, c.Contact, t, now)
 		if err != nil {
 			return Export{}, err
 		}
@@ -165,7 +166,7 @@ func (s *Service) Export(ctx context.Context, contactID int64, actor string) (Ex
 	return out, nil
 }
 
-func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.PrivacyTicket, retention time.Duration, now time.Time) (ExportTicket, error) {
+func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.PrivacyTicket, now time.Time) (ExportTicket, error) {
 	et := ExportTicket{
 		ID: t.ID, Reference: t.Reference, Role: RoleParticipant, Subject: t.Subject, Status: t.Status, Priority: t.Priority,
 		Channel: t.Channel, RequesterID: t.RequesterID, ClosedAt: t.ClosedAt, GitHubIssueNumber: t.GitHubIssueNumber,
@@ -174,12 +175,16 @@ func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.Pri
 	}
 	if t.ContactID != nil && *t.ContactID == c.ID {
 		et.Role = RoleRequester
+		// Where it was filed from is the requester's, not a participant's.
+		et.PageURL, et.PageTitle, et.Locale = t.PageURL, t.PageTitle, t.Locale
 	}
 	msgs, err := s.store.PrivacyMessages(ctx, t.ID)
 	if err != nil {
 		return ExportTicket{}, err
 	}
-	// A participant sees only their part of someone else's ticket.
+	// A participant gets only their part of someone else's ticket: what
+	// they wrote and what was mailed to them. The customers' mails they were
+	// copied on (which their portal page shows) are the senders' data.
 	var visible map[int64]bool
 	if et.Role == RoleParticipant {
 		own, err := s.store.PortalMessages(ctx, t.ID, c.Email)
@@ -188,7 +193,9 @@ func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.Pri
 		}
 		visible = map[int64]bool{}
 		for _, m := range own {
-			visible[m.ID] = true
+			if m.Direction != model.DirectionInbound || m.AuthorEmail == c.Email {
+				visible[m.ID] = true
+			}
 		}
 	}
 	files, err := s.store.Attachments(ctx, t.ID)
@@ -223,7 +230,7 @@ func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.Pri
 			continue
 		}
 		el := ExportPortalLink{ID: l.ID, Email: l.Email, RevokedAt: l.RevokedAt, CreatedAt: l.CreatedAt}
-		el.State, el.ExpiresAt = l.State(t.ClosedAt, retention, now)
+		el.State, el.ExpiresAt = l.State(t.Ticket, now)
 		et.PortalLinks = append(et.PortalLinks, el)
 	}
 	mails, err := s.store.OutboundMails(ctx, t.ID)

@@ -20,14 +20,20 @@ type StateChange struct {
 	// workflow action makes it, then one more than the depth of the event
 	// that started the run, so that rules cannot set each other off forever.
 	Depth int
+	// MessageID is the customer's message that reopened the ticket (a reply
+	// by portal or mail; 0 for other changes). ticket.reopened carries it,
+	// so the GitHub sync can say on the issue who reopened it and how.
+	MessageID int64
 }
 
 // Close is the one way a ticket closes (workflow action, GitHub issue
 // closed, admin): an open ticket is closed at c.At and ticket.closed is
 // published in the same transaction; a closed ticket is left as it is
 // (false); model.ErrNotFound when there is no such ticket. Portal links
-// expire retention_after_close after the close. Run it with a context from
-// store.RunInTx to close in the caller's transaction.
+// expire retention_after_close after the close: the value in force now is
+// recorded with the close, so a later change of the setting does not move
+// this ticket's expiry. Run it with a context from store.RunInTx to close in
+// the caller's transaction.
 func (s *Service) Close(ctx context.Context, ticketID int64, c StateChange) (bool, error) {
 	return s.change(ctx, "close", ticketID, c, s.closeTx)
 }
@@ -60,7 +66,11 @@ func (s *Service) closeTx(ctx context.Context, tx *store.Tx, ticketID int64, c S
 	if at.IsZero() {
 		at = tx.Now()
 	}
-	closed, err := tx.CloseTicket(ctx, ticketID, at)
+	portal, err := s.settings.Portal(ctx)
+	if err != nil {
+		return false, err
+	}
+	closed, err := tx.CloseTicket(ctx, ticketID, at, portal.Retention)
 	if err != nil || !closed {
 		return false, exists(ctx, tx, ticketID, err)
 	}
@@ -72,7 +82,7 @@ func (s *Service) reopenTx(ctx context.Context, tx *store.Tx, ticketID int64, c 
 	if err != nil || !reopened {
 		return false, exists(ctx, tx, ticketID, err)
 	}
-	return true, s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketReopened, ticketID, 0, tx.Now()).AtDepth(c.Depth))
+	return true, s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketReopened, ticketID, c.MessageID, tx.Now()).AtDepth(c.Depth))
 }
 
 // exists is err, or model.ErrNotFound when no ticket has this id: a change

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -117,6 +118,9 @@ type WidgetSubmission struct {
 	// Files are the uploads that came with it (nil: none); the caller
 	// closes the form.
 	Files *attachments.Form
+	// Page is where the widget was opened (issue 17); empty fields are
+	// unknown.
+	Page validate.PageInput
 }
 
 // CreateFromWidget validates and files a widget ticket. Invalid fields come
@@ -140,6 +144,14 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 		Email: in.Email, Name: in.Name, Subject: in.Subject, Description: in.Description, Priority: in.Priority,
 		RequireEmail: in.RequesterID == nil,
 	}, widget.Priorities)
+	in.Page = cleanPage(in.Page)
+	if page := validate.Page(in.Page); len(page) > 0 {
+		if fields == nil {
+			fields = page
+		} else {
+			maps.Copy(fields, page)
+		}
+	}
 	if err := s.checkFiles(ctx, in.Files, fields); err != nil {
 		return model.Ticket{}, err
 	}
@@ -170,6 +182,9 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 			Priority:    in.Priority,
 			Channel:     model.ChannelWidget,
 			RequesterID: requesterFor(policy, contact, in.RequesterID),
+			PageURL:     pageURLWithoutFragment(in.Page.URL),
+			PageTitle:   in.Page.Title,
+			Locale:      in.Page.Locale,
 		}
 		if contact != nil {
 			nt.ContactID = &contact.ID
@@ -296,6 +311,9 @@ type Detail struct {
 	Attachments []model.Attachment
 	// Tags are the ticket's workflow tags, alphabetical.
 	Tags []string
+	// Participants are the people besides the requester who took part by
+	// mail (/sendall writes to them).
+	Participants []model.Participant
 }
 
 // Get returns the detail of the ticket with this reference (TK-42, [tk-042]).
@@ -331,14 +349,13 @@ func (s *Service) Get(ctx context.Context, reference string) (Detail, error) {
 	if d.Tags, err = s.store.TicketTags(ctx, id); err != nil {
 		return Detail{}, err
 	}
-	portal, err := s.settings.Portal(ctx)
-	if err != nil {
+	if d.Participants, err = s.store.Participants(ctx, id); err != nil {
 		return Detail{}, err
 	}
 	now := s.now()
 	for _, l := range links {
 		v := LinkView{PortalLink: l}
-		v.State, v.ExpiresAt = l.State(t.ClosedAt, portal.Retention, now)
+		v.State, v.ExpiresAt = l.State(t, now)
 		d.Links = append(d.Links, v)
 	}
 	return d, nil

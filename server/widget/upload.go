@@ -67,6 +67,7 @@ func (h *Handler) createWithFiles(c *fiber.Ctx) error {
 		Name: form.Value("name"), Subject: form.Value("subject"), Description: form.Value("description"),
 		Priority: form.Value("priority"), RequesterSignature: form.Value("requester_signature"),
 		Turnstile: form.Value("cf-turnstile-response"),
+		PageURL:   form.Value("page_url"), PageTitle: form.Value("page_title"), Locale: form.Value("locale"),
 	}
 	if v, ok := form.Values["email"]; ok {
 		in.Email = &v

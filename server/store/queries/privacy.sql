@@ -76,6 +76,10 @@ WHERE direction = 'inbound' AND author_email = ?
 -- pool: write
 DELETE FROM ticket_participants WHERE email = ?
 
+-- name: erase-recipient-of
+-- pool: write
+DELETE FROM message_recipients WHERE email = ?
+
 -- name: erase-portal-tokens-of
 -- pool: write
 DELETE FROM portal_tokens WHERE link_id IN (SELECT id FROM portal_links WHERE email = ?)
@@ -108,14 +112,14 @@ DELETE FROM held_mails WHERE lower(from_email) = lower(?)
 
 -- name: mark-ticket-erased
 -- pool: write
-UPDATE tickets SET subject = ?, erased_at = ?, updated_at = ?
+UPDATE tickets SET subject = ?, page_url = '', page_title = '', locale = '', erased_at = ?, updated_at = ?
 WHERE id = ? AND erased_at IS NULL RETURNING {{ticketCols}}
 
 -- name: mark-closed-ticket-erased
 -- pool: write
 -- The purge's gate also checks that the ticket is still closed since before
 -- the cutoff: one reopened meanwhile is left alone.
-UPDATE tickets SET subject = ?, erased_at = ?, updated_at = ?
+UPDATE tickets SET subject = ?, page_url = '', page_title = '', locale = '', erased_at = ?, updated_at = ?
 WHERE id = ? AND erased_at IS NULL AND status = 'closed' AND closed_at < ? RETURNING {{ticketCols}}
 
 -- name: erase-timeline
@@ -135,6 +139,10 @@ DELETE FROM attachments WHERE ticket_id = ?
 -- name: erase-ticket-participants
 -- pool: write
 DELETE FROM ticket_participants WHERE ticket_id = ?
+
+-- name: erase-ticket-recipients
+-- pool: write
+DELETE FROM message_recipients WHERE message_id IN (SELECT id FROM messages WHERE ticket_id = ?)
 
 -- name: erase-ticket-portal-tokens
 -- pool: write
