@@ -16,6 +16,7 @@ var columns = map[string]string{
 	"workflowRunCols":   `id, rule_id, rule_name, ticket_id, event, event_key, depth, actions, next_step, status, error, created_at, updated_at, finished_at`,
 	"workflowDelayCols": `id, run_id, rule_id, ticket_id, due_at, after_message_id, state, reason, created_at, updated_at`,
 	"auditCols":         `id, action, contact_id, ticket_id, actor, detail, created_at`,
+	"ratingCols":        `id, ticket_id, contact_id, score, comment, created_at, updated_at`,
 }
 
 // queries holds every query of queries/*.sql, filled at start-up by
@@ -185,4 +186,15 @@ type queries struct {
 	GitHubPostsOfTicket     *sqlx.Stmt `query:"github-posts-of-ticket"`
 	GitHubCommentsOfTicket  *sqlx.Stmt `query:"github-comments-of-ticket"`
 	CountPendingMailsTo     *sqlx.Stmt `query:"count-pending-mails-to"`
+
+	// ratings.sql
+	StatusMailRecipient *sqlx.Stmt `query:"status-mail-recipient"`
+	UpsertRating        *sqlx.Stmt `query:"upsert-rating"`
+	RatingOfTx          *sqlx.Stmt `query:"rating-of-tx"`
+	RatingOf            *sqlx.Stmt `query:"rating-of"`
+	RatingByID          *sqlx.Stmt `query:"rating-by-id"`
+	RatingsOfTicket     *sqlx.Stmt `query:"ratings-of-ticket"`
+	RatingCounts        *sqlx.Stmt `query:"rating-counts"`
+	EraseTicketRatings  *sqlx.Stmt `query:"erase-ticket-ratings"`
+	EraseContactRatings *sqlx.Stmt `query:"erase-contact-ratings"`
 }
