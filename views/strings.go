@@ -59,6 +59,9 @@ type Strings struct {
 	WidgetTooMany     string
 	WidgetUnavailable string
 	WidgetNotAllowed  string
+
+	// Rate is "How did we do?" after a ticket closed.
+	Rate RateStrings
 }
 
 // English is the default language.
@@ -115,4 +118,6 @@ var English = Strings{
 	WidgetTooMany:     "You have sent several requests in a short time. Please try again later; your text is still here.",
 	WidgetUnavailable: "We could not take your request just now. Nothing was lost: your text is below. Please try again in a moment.",
 	WidgetNotAllowed:  "This form cannot be sent from that site.",
+
+	Rate: englishRate,
 }

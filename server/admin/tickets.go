@@ -101,6 +101,17 @@ type ticketDetail struct {
 	PortalLinks       []linkView    `json:"portal_links"`
 	Attachments       []fileView    `json:"attachments"`
 	Tags              []string      `json:"tags"`
+	Ratings           []ratingView  `json:"ratings"`
+}
+
+// ratingView is a customer's answer to "How did we do?".
+type ratingView struct {
+	ID        int64     `json:"id"`
+	ContactID int64     `json:"contact_id"`
+	Score     string    `json:"score"`
+	Comment   string    `json:"comment"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 type fileView struct {
@@ -131,6 +142,11 @@ func (h *Handler) GetTicket(c *fiber.Ctx) error {
 		Messages: make([]messageView, len(d.Messages)), PortalLinks: make([]linkView, len(d.Links)),
 		Attachments: make([]fileView, len(d.Attachments)),
 		Tags:        d.Tags,
+		Ratings:     make([]ratingView, len(d.Ratings)),
+	}
+	for i, r := range d.Ratings {
+		out.Ratings[i] = ratingView{ID: r.ID, ContactID: r.ContactID, Score: r.Score, Comment: r.Comment,
+			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	}
 	for i, a := range d.Attachments {
 		out.Attachments[i] = fileView{ID: a.ID, MessageID: a.MessageID, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size}

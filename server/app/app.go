@@ -43,6 +43,7 @@ import (
 	"github.com/portico/portico/server/portal"
 	"github.com/portico/portico/server/privacy"
 	"github.com/portico/portico/server/ratelimit"
+	"github.com/portico/portico/server/ratings"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/store"
 	"github.com/portico/portico/server/tickets"
@@ -195,13 +196,14 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	a.settings = settingsSvc
 	contactsSvc := contacts.New(a.store)
 	signups := contacts.NewSignups(a.store, ring, d.Now)
+	human := turnstile.New(cfg.TurnstileSecretKey, cfg.TurnstileVerifyURL, d.HTTPClient, a.log)
 	a.Tickets = tickets.New(tickets.Deps{
 		Store: a.store, Jobs: a.queue, Settings: settingsSvc, Limiter: limiter,
 		Limits: tickets.Limits{
 			PerEmail: ratelimit.Limit(cfg.WidgetLimitPerEmail),
 			PerIP:    ratelimit.Limit(cfg.WidgetLimitPerIP),
 		},
-		Turnstile:   turnstile.New(cfg.TurnstileSecretKey, cfg.TurnstileVerifyURL, d.HTTPClient, a.log),
+		Turnstile:   human,
 		BaseURL:     cfg.BaseURL.String(),
 		ReplyDomain: cfg.ReplyDomain,
 		Keys:        ring,
@@ -229,6 +231,11 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	}
 	gh.Register(workers, a.bus)
 	a.github = gh
+	// "How did we do?" after a close; answers are mirrored on the issue.
+	ratingsSvc := ratings.New(ratings.Deps{
+		Store: a.store, Portal: a.Tickets, Mirror: gh, Turnstile: human, Limiter: limiter,
+		FormKey: ring.PortalForm(), Log: a.log, Now: d.Now,
+	})
 	// Workflows: rules acting on ticket events; their GitHub side (labels,
 	// assignees) only while the sync is on.
 	var labeler workflows.IssueLabeler
@@ -288,7 +295,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc, signups,
 			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
 		Setup:  admin.NewSetup(auth, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
-		Portal: portal.New(a.Tickets, cfg.TurnstileSiteKey),
+		Portal: portal.New(a.Tickets, ratingsSvc, cfg.TurnstileSiteKey),
 		Inbound: inbound.New(a.Tickets, inbound.Options{
 			SharedSecret:      cfg.InboundSecret,
 			PostmarkBasicAuth: cfg.PostmarkBasicAuth,
@@ -311,6 +318,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		Privacy:      admin.NewPrivacy(privacySvc, settingsSvc),
 		InboundAdmin: admin.NewInbound(a.Tickets, settingsSvc, a.log),
 		Workflows:    admin.NewWorkflows(wf),
+		Ratings:      admin.NewRatings(ratingsSvc),
 	})
 	return nil
 }

@@ -84,7 +84,9 @@ func (s *Service) redact(ctx context.Context, job *river.Job[RedactArgs]) error 
 	edits := 0
 	for _, p := range posts {
 		isIssue := p.Key == issueKey(t.ID)
-		if !(a.Whole && (isIssue || strings.HasPrefix(p.Key, "message:"))) && !wanted[p.Key] {
+		// A whole ticket: its issue, the mirrored replies and the ratings.
+		mirrored := strings.HasPrefix(p.Key, "message:") || strings.HasPrefix(p.Key, "rating:")
+		if !(a.Whole && (isIssue || mirrored)) && !wanted[p.Key] {
 			continue
 		}
 		if p.GitHubID == nil {

@@ -83,6 +83,7 @@ func (s *Service) Register(workers *river.Workers, bus *events.Bus) {
 	river.AddWorker(workers, &worker[CommentEventArgs]{work: s.commentEvent})
 	river.AddWorker(workers, &worker[IssueEventArgs]{work: s.issueEvent})
 	river.AddWorker(workers, &worker[RedactArgs]{work: s.redact})
+	s.registerRatings(workers)
 	if s.Enabled() {
 		bus.Subscribe(events.TicketCreated, s.onTicketCreated)
 		bus.Subscribe(events.ReplyCreated, s.onReplyCreated)

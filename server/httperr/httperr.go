@@ -12,6 +12,7 @@ import (
 	"net/http"
 
 	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/ratings"
 	"github.com/portico/portico/server/tickets"
 )
 
@@ -51,6 +52,12 @@ func Of(err error) (Answer, bool) {
 	case errors.Is(err, tickets.ErrHumanCheckUnavailable), errors.Is(err, tickets.ErrLimiterUnavailable):
 		return Answer{Status: http.StatusServiceUnavailable, RetryAfter: RetryLater,
 			Message: "submissions are paused for a moment; please try again shortly"}, true
+	case errors.Is(err, ratings.ErrFormToken):
+		return Answer{Status: http.StatusForbidden, Message: ratings.ErrFormToken.Error()}, true
+	case errors.Is(err, ratings.ErrNotRequester):
+		return Answer{Status: http.StatusForbidden, Message: ratings.ErrNotRequester.Error()}, true
+	case errors.Is(err, ratings.ErrTicketOpen):
+		return Answer{Status: http.StatusConflict, Message: ratings.ErrTicketOpen.Error()}, true
 	case errors.Is(err, tickets.ErrPortalGone):
 		return Answer{Status: http.StatusGone, Message: err.Error()}, true
 	case errors.Is(err, model.ErrNotFound):

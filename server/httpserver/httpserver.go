@@ -74,6 +74,8 @@ type Options struct {
 	InboundAdmin *admin.InboundHandler
 	// Workflows serves the workflow rules (admin only); nil: no such routes.
 	Workflows *admin.WorkflowHandler
+	// Ratings serves the ratings summary (admin only); nil: no such route.
+	Ratings *admin.RatingsHandler
 }
 
 // New returns the server with every route.
@@ -177,6 +179,9 @@ func routes(app *fiber.App, o Options) {
 		authed.Post("/inbound/held/:id/release", ticketsScope, ia.ReleaseHeld)
 		authed.Post("/inbound/held/:id/discard", ticketsScope, ia.DiscardHeld)
 	}
+	if rt := o.Ratings; rt != nil {
+		authed.Get("/ratings/summary", ticketsScope, rt.Summary)
+	}
 	if pv := o.Privacy; pv != nil {
 		authed.Get("/settings/privacy", privacyScope, pv.GetSettings)
 		authed.Put("/settings/privacy", privacyScope, pv.PutSettings)
@@ -188,6 +193,8 @@ func routes(app *fiber.App, o Options) {
 	app.Get("/portal/:token", portal.Headers, p.Page)
 	app.Post("/portal/:token/replies", portal.Headers, p.Reply)
 	app.Get("/portal/:token/attachments/:id", portal.Headers, p.Attachment)
+	app.Get("/portal/:token/rate", portal.Headers, p.RateForm)
+	app.Post("/portal/:token/rate", portal.Headers, p.Rate)
 
 	in := o.Inbound
 	app.Post("/support/inbound/postmark", in.Postmark)

@@ -20,6 +20,8 @@ import (
 const (
 	LabelReplyAddress = "portico reply-address v1"
 	LabelSignup       = "portico signup-token v1"
+	// LabelPortalForm signs the form tokens of the portal's rating form.
+	LabelPortalForm = "portico portal-form v1"
 )
 
 // Options are what a Ring is built from.
@@ -41,6 +43,7 @@ type Options struct {
 // pass it to whatever signs or verifies.
 type Ring struct {
 	replyAddress, signup []byte
+	portalForm           []byte
 	requester            []byte
 	master               []byte
 	since, until         time.Time
@@ -70,6 +73,9 @@ func New(o Options) (*Ring, error) {
 	if r.signup, err = derive(o.Master, LabelSignup); err != nil {
 		return nil, err
 	}
+	if r.portalForm, err = derive(o.Master, LabelPortalForm); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -88,6 +94,9 @@ func (r *Ring) ReplyAddress() []byte { return r.replyAddress }
 
 // Signup signs and verifies signup tokens.
 func (r *Ring) Signup() []byte { return r.signup }
+
+// PortalForm signs and verifies the form tokens of portal forms (the rating).
+func (r *Ring) PortalForm() []byte { return r.portalForm }
 
 // Requester verifies host apps' requester_signature; nil when not configured.
 func (r *Ring) Requester() []byte {

@@ -86,7 +86,7 @@ func (s *Store) RatingCounts(ctx context.Context, since time.Time) (model.Rating
 // EraseTicketRatings empties the comments of the answers about a ticket (the
 // scores stay, for statistics) and reports how many it emptied.
 func (tx *Tx) EraseTicketRatings(ctx context.Context, ticketID int64) (int64, error) {
-	return rowsChanged("erase ratings of "+model.Reference(ticketID))(tx.stmt(ctx, tx.s.q.EraseTicketRatings).ExecContext(ctx, ticketID))
+	return rowsChanged("erase ratings of " + model.Reference(ticketID))(tx.stmt(ctx, tx.s.q.EraseTicketRatings).ExecContext(ctx, ticketID))
 }
 
 // EraseContactRatings empties the comments of every answer a contact gave.

@@ -285,6 +285,8 @@ type Detail struct {
 	Attachments []model.Attachment
 	// Tags are the ticket's workflow tags, alphabetical.
 	Tags []string
+	// Ratings are the customers' answers to "How did we do?", oldest first.
+	Ratings []model.Rating
 }
 
 // Get returns the detail of the ticket with this reference (TK-42, [tk-042]).
@@ -318,6 +320,9 @@ func (s *Service) Get(ctx context.Context, reference string) (Detail, error) {
 		return Detail{}, err
 	}
 	if d.Tags, err = s.store.TicketTags(ctx, id); err != nil {
+		return Detail{}, err
+	}
+	if d.Ratings, err = s.store.TicketRatings(ctx, id); err != nil {
 		return Detail{}, err
 	}
 	portal, err := s.settings.Portal(ctx)
