@@ -39,7 +39,7 @@ var englishRate = RateStrings{
 	Changeable:   "You can change it as long as this link works.",
 	Back:         "Back to the conversation",
 	FormExpired:  "This form has expired. Please check your answer and send it again.",
-	Open:         "This request is open again, so it cannot be rated now. You can rate it once it is closed.",
+	Open:         "This request is open, so it cannot be rated now. You can rate it once it is closed.",
 	NotYours:     "Only the person who made this request can rate it.",
 	TooMany:      "You have changed your rating many times in a short while. Please wait a little and try again.",
 }

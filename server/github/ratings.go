@@ -167,13 +167,11 @@ func (s *Service) ratingComment(ctx context.Context, ticketID, ratingID int64) (
 
 var scoreIcon = map[string]string{model.RatingGood: "👍", model.RatingOkay: "😐", model.RatingBad: "👎"}
 
-// ratingBody is "Rating from Name <email>: 👍 good", the comment quoted
-// under it (its @mentions defused), and when it was changed.
+// ratingBody is "Rating from Name <email>: 👍 good" and the comment quoted
+// under it (its @mentions defused). A changed answer edits the comment
+// (GitHub marks it edited and keeps the earlier text in its history).
 func ratingBody(r model.Rating, c model.Contact) string {
 	s := marker(ratingKey(r.ID)) + "\n⭐ Rating from " + defuse(person(c.Name, c.Email)) + ": " + scoreIcon[r.Score] + " **" + r.Score + "**"
-	if !r.UpdatedAt.Equal(r.CreatedAt) {
-		s += " _(changed " + r.UpdatedAt.UTC().Format("2 Jan 2006, 15:04 UTC") + ")_"
-	}
 	if r.Comment != "" {
 		s += "\n\n" + quote(r.Comment)
 	}

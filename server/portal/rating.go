@@ -66,8 +66,12 @@ func (h *Handler) RateForm(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
+	status := fiber.StatusOK
+	if a, ok := httperr.Of(f.Refused); ok {
+		status = a.Status // 409 an open ticket, 403 someone else's link
+	}
 	v := h.ratingView(token, f, c.Query("score"), "", true)
-	return h.ratePage(c, token, page, f, fiber.StatusOK, v)
+	return h.ratePage(c, token, page, f, status, v)
 }
 
 // Rate answers POST /portal/:token/rate (form score, comment, form_token,
@@ -113,15 +117,10 @@ func (h *Handler) Rate(c *fiber.Ctx) error {
 	return h.ratePage(c, token, page, f, a.Status, v)
 }
 
-// ratePage renders the rating page, or why this link cannot rate (with
-// the refusal's status: 409 for an open ticket, 403 for someone else's
-// link).
+// ratePage renders the rating page, or why this link cannot rate.
 func (h *Handler) ratePage(c *fiber.Ctx, token string, page tickets.PortalPage, f ratings.Form, status int, v views.RatingForm) error {
 	d := views.RatePageData{S: h.s, Nonce: nonce(c), Reference: page.Ticket.Reference, BackURL: "/portal/" + token, Form: v}
 	if f.Refused != nil {
-		if a, ok := httperr.Of(f.Refused); ok {
-			status = a.Status
-		}
 		d.Refused = h.s.Rate.NotYours
 		if errors.Is(f.Refused, ratings.ErrTicketOpen) {
 			d.Refused = h.s.Rate.Open
