@@ -1,4 +1,5 @@
 // Ticket list and ticket page helpers.
+import type { Rating } from './ratings'
 
 export interface TicketSummary {
   id: number
@@ -64,6 +65,8 @@ export interface TicketDetail {
   portal_links: PortalLink[]
   /** Workflow tags (older servers send none). */
   tags?: string[]
+  /** Customers' answers to "How did we do?" (older servers send none). */
+  ratings?: Rating[]
 }
 
 export interface ListQuery {
