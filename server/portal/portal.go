@@ -82,10 +82,8 @@ func (h *Handler) Page(c *fiber.Ctx) error {
 		return h.fail(c, err)
 	}
 	d := h.data(c, token, page, "", "")
-	if rating, asked, err := h.pageRating(c, token, page); err != nil {
+	if err := h.addRating(c, token, page, &d); err != nil {
 		return h.fail(c, err)
-	} else if asked {
-		d.Rating = &rating
 	}
 	return render(c, fiber.StatusOK, views.Portal(d))
 }
@@ -136,10 +134,8 @@ func (h *Handler) again(c *fiber.Ctx, token string, status int, draft, reason st
 		return h.fail(c, err)
 	}
 	d := h.data(c, token, page, draft, reason)
-	if rating, asked, err := h.pageRating(c, token, page); err != nil {
+	if err := h.addRating(c, token, page, &d); err != nil {
 		return h.fail(c, err)
-	} else if asked {
-		d.Rating = &rating
 	}
 	return render(c, status, views.Portal(d))
 }

@@ -21,18 +21,19 @@ type Ratings interface {
 	Rate(ctx context.Context, in ratings.Input) (model.Rating, error)
 }
 
-// pageRating is the rating section of the conversation page; false when the
+// addRating adds the rating section to the conversation page, unless the
 // link is not asked (an open ticket, someone else's link).
-func (h *Handler) pageRating(c *fiber.Ctx, token string, page tickets.PortalPage) (views.RatingForm, bool, error) {
+func (h *Handler) addRating(c *fiber.Ctx, token string, page tickets.PortalPage, d *views.PortalData) error {
 	f, err := h.ratings.Form(c.UserContext(), page)
 	if err != nil || f.Refused != nil {
-		return views.RatingForm{}, false, err
+		return err
 	}
 	v := h.ratingView(token, f, "", "", true)
 	v.Saved = c.Query("rated") == "1"
 	// The reply form loads Turnstile's script already when it is shown.
 	v.LoadTurnstile = h.siteKey != "" && !page.AllowReply
-	return v, true, nil
+	d.Rating = &v
+	return nil
 }
 
 // ratingView fills the form: the score and comment given (or, with

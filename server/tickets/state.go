@@ -24,8 +24,9 @@ type StateChange struct {
 
 // Close is the one way a ticket closes (workflow action, GitHub issue
 // closed, admin): an open ticket is closed at c.At, and ticket.closed is
-// published and the customer's status mail queued in the same transaction; a closed ticket is left as it is
-// (false); model.ErrNotFound when there is no such ticket. Portal links
+// published and the customer's status mail queued in the same transaction;
+// a closed ticket is left as it is (false); model.ErrNotFound when there is
+// no such ticket. Portal links
 // expire retention_after_close after the close. Run it with a context from
 // store.RunInTx to close in the caller's transaction.
 func (s *Service) Close(ctx context.Context, ticketID int64, c StateChange) (bool, error) {
@@ -35,7 +36,8 @@ func (s *Service) Close(ctx context.Context, ticketID int64, c StateChange) (boo
 // Reopen is the one way a ticket reopens (a customer's reply by portal or
 // mail, GitHub issue reopened, admin): a closed ticket is opened, its
 // closed_at cleared (which stops the portal's retention clock),
-// ticket.reopened published and the customer's status mail queued; an open ticket is left as it is (false).
+// ticket.reopened published and the customer's status mail queued; an open
+// ticket is left as it is (false).
 func (s *Service) Reopen(ctx context.Context, ticketID int64, c StateChange) (bool, error) {
 	return s.change(ctx, "reopen", ticketID, c, s.reopenTx)
 }
