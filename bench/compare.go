@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/portico/portico/bench/internal/harness"
 )
 
 // figures are the numbers compared between runs: one run's, or the median
@@ -118,18 +120,18 @@ func compare(rows []row) []comparison {
 
 // comparisonTable has a line per figure: the baseline's, the current
 // one's and their ratio.
-func comparisonTable(cs []comparison) table {
-	t := table{header: []string{"database", "scenario", "figure", "baseline", "current", "ratio"}}
+func comparisonTable(cs []comparison) harness.Table {
+	t := harness.Table{Header: []string{"database", "scenario", "figure", "baseline", "current", "ratio"}}
 	for _, c := range cs {
 		b, n := c.baseline, c.current
-		t.add(c.database, c.scenario, "burst/s", rate(b.burst, false), rate(n.burst, false), ratio(b.burst, n.burst))
+		t.Add(c.database, c.scenario, "burst/s", rate(b.burst, false), rate(n.burst, false), ratio(b.burst, n.burst))
 		if b.sustained >= 0 || n.sustained >= 0 {
-			t.add(c.database, c.scenario, "sustained/s", rate(b.sustained, b.bound), rate(n.sustained, n.bound), ratio(b.sustained, n.sustained))
+			t.Add(c.database, c.scenario, "sustained/s", rate(b.sustained, b.bound), rate(n.sustained, n.bound), ratio(b.sustained, n.sustained))
 		}
 		if b.backlog >= 0 || n.backlog >= 0 {
-			t.add(c.database, c.scenario, "backlog s", seconds(b.backlog), seconds(n.backlog), ratio(b.backlog, n.backlog))
+			t.Add(c.database, c.scenario, "backlog s", seconds(b.backlog), seconds(n.backlog), ratio(b.backlog, n.backlog))
 		}
-		t.add(c.database, c.scenario, "p99 ms", ms(b.p99), ms(n.p99), ratio(float64(b.p99), float64(n.p99)))
+		t.Add(c.database, c.scenario, "p99 ms", ms(b.p99), ms(n.p99), ratio(float64(b.p99), float64(n.p99)))
 	}
 	return t
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"maps"
 	"math"
 	"net"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/portico/portico/bench/internal/harness"
 )
 
 // requestTimeout bounds one request, and so how long the load can run past
@@ -29,14 +30,14 @@ type target struct {
 	client     *http.Client
 
 	// Known only for a server the benchmark started:
-	pid           int          // its process, for its RSS; 0 otherwise
-	sink          *mailSink    // where its mail goes; nil otherwise
-	inboundSecret string       // PORTICO_INBOUND_SECRET
-	replyDomain   string       // the host of PORTICO_MAIL_FROM
-	queue         *sql.DB      // its database, to see its job queue's depth
-	postgres      bool         // on PostgreSQL, whose CPU time is then sampled
-	compared      bool         // there is a baseline, so labels name the side
-	stop          func() error // stops the server and removes its database
+	pid           int               // its process, for its RSS; 0 otherwise
+	sink          *harness.MailSink // where its mail goes; nil otherwise
+	inboundSecret string            // PORTICO_INBOUND_SECRET
+	replyDomain   string            // the host of PORTICO_MAIL_FROM
+	queue         *sql.DB           // its database, to see its job queue's depth
+	postgres      bool              // on PostgreSQL, whose CPU time is then sampled
+	compared      bool              // there is a baseline, so labels name the side
+	stop          func() error      // stops the server and removes its database
 
 	database string // its row label: sqlite, postgres, external, in-process
 	side     string // sideCurrent, sideBaseline; "" for the in-process server
@@ -64,7 +65,7 @@ func (t *target) label() string {
 func (t *target) mailsExpected() int { return t.state.setupTickets + t.loadMails }
 
 func newTarget(base, adminToken string, concurrency int) *target {
-	return &target{base: base, adminToken: adminToken, runID: randomHex(4), client: newClient(concurrency)}
+	return &target{base: base, adminToken: adminToken, runID: harness.RandomHex(4), client: newClient(concurrency)}
 }
 
 // note adds a report line to the current scenario's row.
@@ -265,9 +266,9 @@ func work(ctx context.Context, t *target, s scenario, worker int, from, to time.
 		var status int
 		var body []byte
 		if s.check == nil {
-			status, err = send(client, req)
+			status, err = harness.Send(client, req)
 		} else {
-			status, body, err = sendRead(client, req)
+			status, body, err = harness.SendRead(client, req)
 		}
 		end := time.Now()
 		var wrong string
@@ -294,40 +295,4 @@ func work(ctx context.Context, t *target, s scenario, worker int, from, to time.
 		}
 	}
 	return st
-}
-
-// send does req and reads the whole answer, which lets the connection be
-// reused and makes the latency include the body.
-func send(c *http.Client, req *http.Request) (status int, err error) {
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return 0, err
-	}
-	return resp.StatusCode, nil
-}
-
-// maxCheckedBody bounds what sendRead keeps of an answer for a check.
-const maxCheckedBody = 1 << 20
-
-// sendRead is send that also returns the body, for scenarios that look at
-// the answer and not only at its status.
-func sendRead(c *http.Client, req *http.Request) (status int, body []byte, err error) {
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err = io.ReadAll(io.LimitReader(resp.Body, maxCheckedBody))
-	if err != nil {
-		return 0, nil, err
-	}
-	// The rest, if any, so that the connection can be reused.
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return 0, nil, err
-	}
-	return resp.StatusCode, body, nil
 }

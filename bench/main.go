@@ -35,6 +35,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/portico/portico/bench/internal/harness"
 )
 
 // maxErrorRate is the share of errors above which a run fails.
@@ -106,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
-	rep := &report{o: o, command: commandLine(os.Args[0], o.args), started: time.Now(), loadBefore: loadAverage()}
+	rep := &report{o: o, command: harness.CommandLine(os.Args[0], "go run ./bench", o.args), started: time.Now(), loadBefore: harness.LoadAverage()}
 
 	if o.url != "" {
 		runExternal(ctx, rep, logf)
@@ -114,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		runLocal(ctx, rep, logf)
 	}
 
-	rep.loadAfter = loadAverage() // before the size scripts' builds
+	rep.loadAfter = harness.LoadAverage() // before the size scripts' builds
 	rep.finished = time.Now()
 	if o.sizes && ctx.Err() == nil {
 		logf("measuring the front-end sizes")
@@ -128,7 +130,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	writeText(stdout, rep)
 	if o.markdown != "" {
-		if err := writeMarkdownFile(o.markdown, markdownSection(rep)); err != nil {
+		if err := markers.WriteFile(o.markdown, markdownSection(rep)); err != nil {
 			fmt.Fprintf(stdout, "FAIL markdown: %v\n", err)
 			rep.failed = true
 		} else {
@@ -243,7 +245,7 @@ func runExternal(ctx context.Context, rep *report, logf func(string, ...any)) {
 	t := newTarget(o.url, "", o.concurrency)
 	t.database, t.side = "external", sideCurrent
 	defer t.client.CloseIdleConnections()
-	err := waitReady(ctx, t.base, readyTimeout, nil)
+	err := harness.WaitReady(ctx, t.base, harness.ReadyTimeout, nil)
 	if err == nil {
 		var run []scenario
 		for _, s := range serverScenarios(o.scenarios) {
@@ -378,7 +380,7 @@ func runOne(ctx context.Context, t *target, o options, s scenario, round int, la
 			t.note("%s", drainMail(ctx, t.sink, want, logf))
 		} else {
 			t.note("mail: %d of the %d mails queued were undelivered when the load ended (not waited for: no scenario follows)",
-				max(0, want-int(t.sink.received.Load())), want)
+				max(0, want-int(t.sink.Received())), want)
 		}
 	}
 	if sustain {
@@ -439,9 +441,9 @@ func settleQueue(ctx context.Context, db *sql.DB, logf func(string, ...any)) str
 
 // drainMail waits until the sink has received want mails in all, and says
 // how long the queue took to deliver the backlog left when the load ended.
-func drainMail(ctx context.Context, sink *mailSink, want int, logf func(string, ...any)) string {
+func drainMail(ctx context.Context, sink *harness.MailSink, want int, logf func(string, ...any)) string {
 	start := time.Now()
-	atEnd := int(sink.received.Load())
+	atEnd := int(sink.Received())
 	if atEnd >= want {
 		return fmt.Sprintf("mail: all %d mails queued so far were delivered by the end of the load", want)
 	}
@@ -449,7 +451,7 @@ func drainMail(ctx context.Context, sink *mailSink, want int, logf func(string, 
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		got := int(sink.received.Load())
+		got := int(sink.Received())
 		if got >= want {
 			took := time.Since(start)
 			return fmt.Sprintf("mail: %d of the %d mails queued so far were still undelivered when the load ended; "+

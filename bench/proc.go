@@ -3,12 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -31,88 +28,6 @@ func readRSS(pid int) int64 {
 		}
 	}
 	return 0
-}
-
-// logShown is how many lines of one message logFilter passes on.
-const logShown = 3
-
-// logFilter passes the server's log on to w, but only the first logShown
-// lines of each message: a warning logged on every request (the portal's
-// "no Turnstile secret") would otherwise flood the terminal, and the
-// benchmark would measure the terminal. Close reports what was held back.
-type logFilter struct {
-	w       io.Writer
-	mu      sync.Mutex
-	partial []byte
-	seen    map[string]int
-}
-
-func newLogFilter(w io.Writer) *logFilter {
-	return &logFilter{w: w, seen: map[string]int{}}
-}
-
-func (f *logFilter) Write(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.partial = append(f.partial, p...)
-	for {
-		i := bytes.IndexByte(f.partial, '\n')
-		if i < 0 {
-			break
-		}
-		f.line(f.partial[:i+1])
-		f.partial = f.partial[i+1:]
-	}
-	return len(p), nil
-}
-
-func (f *logFilter) line(l []byte) {
-	key := logKey(string(l))
-	f.seen[key]++
-	switch n := f.seen[key]; {
-	case n <= logShown:
-		_, _ = f.w.Write(l)
-	case n == logShown+1:
-		fmt.Fprintf(f.w, "bench: (further server log lines with %s are counted, not shown)\n", key)
-	}
-}
-
-// Close writes what is left and how many lines were held back.
-func (f *logFilter) Close() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.partial) > 0 {
-		f.line(append(f.partial, '\n'))
-		f.partial = nil
-	}
-	for key, n := range f.seen {
-		if n > logShown {
-			fmt.Fprintf(f.w, "bench: the server logged %d lines with %s\n", n, key)
-		}
-	}
-}
-
-// logKey is what makes two log lines the same message: slog's msg= field,
-// or for other lines the line without its time.
-func logKey(l string) string {
-	if i := strings.Index(l, " msg="); i >= 0 {
-		msg := l[i+1:]
-		if strings.HasPrefix(msg, `msg="`) {
-			if j := strings.Index(msg[5:], `"`); j >= 0 {
-				return msg[:5+j+1]
-			}
-		}
-		if j := strings.IndexByte(msg, ' '); j >= 0 {
-			return msg[:j]
-		}
-		return strings.TrimSpace(msg)
-	}
-	if rest, ok := strings.CutPrefix(l, "time="); ok {
-		if j := strings.IndexByte(rest, ' '); j >= 0 {
-			return strings.TrimSpace(rest[j+1:])
-		}
-	}
-	return strings.TrimSpace(l)
 }
 
 // userHZ is the unit of the CPU times in /proc (USER_HZ, 100 on Linux).
@@ -239,17 +154,4 @@ func cpuBetween(a, b cpuSample) cpuUse {
 		u.idle = 100 * float64(b.idle-a.idle) / float64(dt)
 	}
 	return u
-}
-
-// loadAverage is /proc/loadavg's 1, 5 and 15 minute figures, or "unknown".
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"runtime"
-	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/portico/portico/bench/internal/harness"
 )
 
 // writeText writes the report to the terminal: what is needed to compare
@@ -24,12 +22,12 @@ func writeText(w io.Writer, rep *report) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	if len(rep.rows) > 0 {
-		_ = resultsTable(rep).text(w)
+		_ = resultsTable(rep).Text(w)
 		fmt.Fprintln(w)
 	}
 	if cs := compare(rep.rows); len(cs) > 0 {
 		fmt.Fprintln(w, comparisonTitle(cs)+":")
-		_ = comparisonTable(cs).text(w)
+		_ = comparisonTable(cs).Text(w)
 		fmt.Fprintln(w)
 	}
 	for _, line := range reportLines(rep) {
@@ -62,7 +60,7 @@ func environment(rep *report) [][2]string {
 	env = append(env,
 		[2]string{"go", fmt.Sprintf("%s %s/%s, GOMAXPROCS %d", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))},
 		[2]string{"machine", fmt.Sprintf("%s, %d CPUs%s; load average %s at the start, %s at the end (1, 5, 15 min)",
-			unameSR(), runtime.NumCPU(), cpuModel(), rep.loadBefore, rep.loadAfter)},
+			harness.UnameSR(), runtime.NumCPU(), harness.CPUModel(), rep.loadBefore, rep.loadAfter)},
 		[2]string{"load", loadLine(o)},
 	)
 	return env
@@ -87,15 +85,6 @@ func loadLine(o options) string {
 	return line
 }
 
-// unameSR is `uname -sr`, the kernel's name and release.
-func unameSR() string {
-	out, err := exec.Command("uname", "-sr").Output()
-	if err != nil {
-		return runtime.GOOS
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // resultsTable has one row per database, scenario, side and round.
 // Latencies are in milliseconds, measured by the client (so they include
 // the loopback trip), of the burst. RSS is the server's resident set right
@@ -104,16 +93,16 @@ func unameSR() string {
 // SMTP sink, static server), each in percent of one core (the machine has
 // runtime.NumCPU() × 100%), and the machine's idle share. sustained/s,
 // backlog s and drain s are of the sustained load.
-func resultsTable(rep *report) table {
+func resultsTable(rep *report) harness.Table {
 	sides, rounds := len(rep.sides) > 1, rep.o.rounds > 1
-	t := table{header: []string{"database", "scenario"}}
+	t := harness.Table{Header: []string{"database", "scenario"}}
 	if sides {
-		t.header = append(t.header, "binary")
+		t.Header = append(t.Header, "binary")
 	}
 	if rounds {
-		t.header = append(t.header, "round")
+		t.Header = append(t.Header, "round")
 	}
-	t.header = append(t.header, "clients", "requests", "burst/s", "sustained/s", "backlog s", "drain s", "errors",
+	t.Header = append(t.Header, "clients", "requests", "burst/s", "sustained/s", "backlog s", "drain s", "errors",
 		"p50 ms", "p90 ms", "p99 ms", "p999 ms", "max ms", "rss MiB", "srv%", "pg%", "bench%", "idle%", "error statuses")
 	for _, r := range rep.rows {
 		res, f := r.result, r.figures()
@@ -137,7 +126,7 @@ func resultsTable(rep *report) table {
 			ms(res.percentile(50)), ms(res.percentile(90)), ms(res.percentile(99)), ms(res.percentile(99.9)),
 			ms(res.percentile(100)), mib(res.rssKB),
 			pct(res.cpu.server), pct(res.cpu.db), pct(res.cpu.bench), pct(res.cpu.idle), res.breakdown())
-		t.add(cells...)
+		t.Add(cells...)
 	}
 	return t
 }
@@ -282,20 +271,4 @@ func mib(kb int64) string {
 
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond))
-}
-
-// cpuModel is ", <model name>" from /proc/cpuinfo, or "" where there is none.
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if key, val, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(key) == "model name" {
-			return ", " + strings.TrimSpace(val)
-		}
-	}
-	return ""
 }

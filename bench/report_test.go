@@ -3,8 +3,6 @@ package main
 import (
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -155,7 +153,7 @@ func TestCompare(t *testing.T) {
 		t.Fatalf("compare = %+v", cs)
 	}
 	var b strings.Builder
-	if err := comparisonTable(cs).text(&b); err != nil {
+	if err := comparisonTable(cs).Text(&b); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
@@ -191,90 +189,21 @@ func TestResultsTable(t *testing.T) {
 		},
 	}
 	tb := resultsTable(rep)
-	col := func(name string) int { return slices.Index(tb.header, name) }
-	r := tb.rows[0]
+	col := func(name string) int { return slices.Index(tb.Header, name) }
+	r := tb.Rows[0]
 	for name, want := range map[string]string{
 		"binary": "current", "round": "2", "burst/s": "250", "sustained/s": "<100", "backlog s": "0.50", "drain s": ">2.0", "p99 ms": "8.00",
 	} {
 		if i := col(name); i < 0 || r[i] != want {
-			t.Errorf("column %q = %q, want %q (header %v)", name, r[max(i, 0)], want, tb.header)
+			t.Errorf("column %q = %q, want %q (header %v)", name, r[max(i, 0)], want, tb.Header)
 		}
 	}
-	if r := tb.rows[1]; r[col("binary")] != "-" || r[col("sustained/s")] != "-" || r[col("backlog s")] != "-" {
+	if r := tb.Rows[1]; r[col("binary")] != "-" || r[col("sustained/s")] != "-" || r[col("backlog s")] != "-" {
 		t.Errorf("static row = %v", r)
 	}
 	rep.sides, rep.o.rounds = rep.sides[1:], 1
-	if tb := resultsTable(rep); slices.Contains(tb.header, "binary") || slices.Contains(tb.header, "round") {
-		t.Errorf("a run without baseline or rounds has columns %v", tb.header)
-	}
-}
-
-func TestTableMarkdown(t *testing.T) {
-	tb := table{header: []string{"a", "b"}}
-	tb.add("1", "x|y")
-	var b strings.Builder
-	if err := tb.markdown(&b); err != nil {
-		t.Fatal(err)
-	}
-	if want := "| a | b |\n|---|---|\n| 1 | x\\|y |\n"; b.String() != want {
-		t.Errorf("markdown:\n%s\nwant:\n%s", b.String(), want)
-	}
-}
-
-func TestReplaceSection(t *testing.T) {
-	section := markBegin + "\n## Latest run\n\nnew\n" + markEnd + "\n"
-	doc := "# Performance\n\nintro\n\n" + markBegin + "\n## Latest run\n\nold\n" + markEnd + "\n\n## What is measured\n"
-	got, err := replaceSection([]byte(doc), section)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "# Performance\n\nintro\n\n" + section + "\n## What is measured\n"
-	if string(got) != want {
-		t.Errorf("replaced:\n%s\nwant:\n%s", got, want)
-	}
-	// Again: the same document, so a rerun changes only the section.
-	if again, _ := replaceSection(got, section); string(again) != want {
-		t.Errorf("second replacement:\n%s", again)
-	}
-	if got, err := replaceSection(nil, section); err != nil || string(got) != section {
-		t.Errorf("empty document: %q, %v", got, err)
-	}
-	for _, bad := range []string{
-		"# A hand-written file\n",
-		markEnd + "\n" + markBegin + "\n",
-		markBegin + "\nno end\n",
-	} {
-		if _, err := replaceSection([]byte(bad), section); err == nil {
-			t.Errorf("replaceSection(%q) did not refuse", bad)
-		}
-	}
-}
-
-func TestWriteMarkdownFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "bench.md")
-	if err := writeMarkdownFile(path, markBegin+"\none\n"+markEnd+"\n"); err != nil {
-		t.Fatal(err)
-	}
-	doc, _ := os.ReadFile(path)
-	if err := os.WriteFile(path, append([]byte("# Top\n\n"), append(doc, "\n## Kept\n"...)...), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeMarkdownFile(path, markBegin+"\ntwo\n"+markEnd+"\n"); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := os.ReadFile(path)
-	if want := "# Top\n\n" + markBegin + "\ntwo\n" + markEnd + "\n\n## Kept\n"; string(got) != want {
-		t.Errorf("file:\n%s\nwant:\n%s", got, want)
-	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("the file's mode was not kept: %v %v", fi.Mode(), err)
-	}
-	entries, _ := os.ReadDir(filepath.Dir(path))
-	if len(entries) != 1 {
-		t.Errorf("left behind: %v", entries)
+	if tb := resultsTable(rep); slices.Contains(tb.Header, "binary") || slices.Contains(tb.Header, "round") {
+		t.Errorf("a run without baseline or rounds has columns %v", tb.Header)
 	}
 }
 
@@ -323,16 +252,6 @@ func TestMarkdownSection(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the text report lacks %q:\n%s", want, b.String())
 		}
-	}
-}
-
-func TestCommandLine(t *testing.T) {
-	got := commandLine("/tmp/go-build123/b001/exe/bench", []string{"-baseline-ref", "main", "-scenarios", "widget inbound", "-x=it's"})
-	if want := `go run ./bench -baseline-ref main -scenarios 'widget inbound' '-x=it'\''s'`; got != want {
-		t.Errorf("commandLine = %s, want %s", got, want)
-	}
-	if got := commandLine("./bench", nil); got != "./bench" {
-		t.Errorf("commandLine of a built binary = %s", got)
 	}
 }
 

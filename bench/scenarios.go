@@ -9,7 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
+
+	"github.com/portico/portico/bench/internal/harness"
 )
 
 // scenario is one kind of request the benchmark sends. To add one, write its
@@ -144,7 +145,7 @@ func portalSetup(ctx context.Context, t *target, _ options) error {
 	if err != nil {
 		return err
 	}
-	status, body, err := sendRead(t.client, req)
+	status, body, err := harness.SendRead(t.client, req)
 	if err != nil {
 		return err
 	}
@@ -223,7 +224,7 @@ func portalReplyAfter(ctx context.Context, t *target, _ result) []string {
 	if err != nil {
 		return append(lines, "page weight after the replies: "+err.Error())
 	}
-	status, body, err := sendRead(t.client, req)
+	status, body, err := harness.SendRead(t.client, req)
 	switch {
 	case err != nil:
 		lines = append(lines, "page weight after the replies: "+err.Error())
@@ -266,40 +267,6 @@ func inboundSetup(ctx context.Context, t *target, _ options) error {
 	return nil
 }
 
-// postmarkInbound is Postmark's inbound webhook JSON, the fields of
-// postmarkapp.com/developer/webhooks/inbound-webhook that a plain reply has.
-type postmarkInbound struct {
-	FromName          string
-	From              string
-	FromFull          postmarkAddress
-	To                string
-	ToFull            []postmarkAddress
-	Cc                string
-	CcFull            []postmarkAddress
-	OriginalRecipient string
-	Subject           string
-	MessageID         string
-	Date              string
-	MailboxHash       string
-	TextBody          string
-	HtmlBody          string
-	StrippedTextReply string
-	Tag               string
-	Headers           []postmarkHeader
-	Attachments       []struct{}
-}
-
-type postmarkAddress struct {
-	Email       string
-	Name        string
-	MailboxHash string
-}
-
-type postmarkHeader struct {
-	Name  string
-	Value string
-}
-
 // inboundText is a reply with the quoted confirmation below it, which the
 // server strips before storing.
 const inboundText = "Hello,\n\nthanks for the quick answer. The export works now, but the CSV has no header row.\n" +
@@ -312,33 +279,16 @@ const inboundText = "Hello,\n\nthanks for the quick answer. The export works now
 // treat it as a redelivery.
 func inboundReply(ctx context.Context, t *target, worker, seq int) (*http.Request, error) {
 	m := t.state.inboundMail
-	to := postmarkAddress{Email: m.recipients, Name: "Support"}
-	mid := fmt.Sprintf("<bench-%s-%d-%d-%d@mail.example.com>", t.runID, t.load, worker, seq)
-	body, err := json.Marshal(postmarkInbound{
-		FromName:          "Bench Requester",
-		From:              m.from,
-		FromFull:          postmarkAddress{Email: m.from, Name: "Bench Requester"},
-		To:                `"Support" <` + m.recipients + ">",
-		ToFull:            []postmarkAddress{to},
-		CcFull:            []postmarkAddress{},
-		OriginalRecipient: m.recipients,
-		Subject:           "Re: [" + m.reference + "] " + m.subject,
-		MessageID:         fmt.Sprintf("%s-%04x-4%03x-8000-%012x", t.runID, worker&0xffff, t.load&0xfff, seq),
-		Date:              time.Now().Format(time.RFC1123Z),
-		TextBody:          inboundText,
-		Headers: []postmarkHeader{
-			// Postmark's verdicts for a genuine sender: only an authenticated
-			// sender threads by header or subject (issue 13).
-			{Name: "Authentication-Results", Value: "mx.postmarkapp.com; spf=pass smtp.mailfrom=" + m.from +
-				"; dmarc=pass header.from=" + fromDomain(m.from)},
-			{Name: "Message-ID", Value: mid},
-			{Name: "In-Reply-To", Value: m.inReplyTo},
-			{Name: "References", Value: m.inReplyTo},
-			{Name: "MIME-Version", Value: "1.0"},
-			{Name: "Content-Type", Value: "text/plain; charset=UTF-8"},
-		},
-		Attachments: []struct{}{},
-	})
+	body, err := harness.PostmarkReply{
+		From:       m.from,
+		FromName:   "Bench Requester",
+		To:         m.recipients,
+		Subject:    "Re: [" + m.reference + "] " + m.subject,
+		MessageID:  fmt.Sprintf("<bench-%s-%d-%d-%d@mail.example.com>", t.runID, t.load, worker, seq),
+		ProviderID: fmt.Sprintf("%s-%04x-4%03x-8000-%012x", t.runID, worker&0xffff, t.load&0xfff, seq),
+		InReplyTo:  m.inReplyTo,
+		Text:       inboundText,
+	}.JSON()
 	if err != nil {
 		return nil, err
 	}
@@ -349,12 +299,6 @@ func inboundReply(ctx context.Context, t *target, worker, seq int) (*http.Reques
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Portico-Inbound-Secret", t.inboundSecret)
 	return req, nil
-}
-
-// fromDomain is the domain of an address.
-func fromDomain(email string) string {
-	_, d, _ := strings.Cut(email, "@")
-	return d
 }
 
 // inboundAppended accepts only {"outcome":"appended"}: a reply that made a

@@ -2,28 +2,22 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	_ "github.com/lib/pq"  // creates and drops the benchmark database
 	_ "modernc.org/sqlite" // reads the job queue's depth, as the server's own driver
+
+	"github.com/portico/portico/bench/internal/harness"
 )
 
 const (
-	readyTimeout = 60 * time.Second
-	stopTimeout  = 20 * time.Second
 	// hugeLimit keeps the widget rate limits out of the measurement: every
 	// request comes from 127.0.0.1.
 	hugeLimit = "1000000000/1h"
@@ -86,38 +80,6 @@ func runLocal(ctx context.Context, rep *report, logf func(string, ...any)) {
 	runInProcess(ctx, rep, logf)
 }
 
-// moduleRoot is the directory of the portico module's go.mod.
-func moduleRoot(ctx context.Context) (string, error) {
-	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	if root == "." || root == "" || strings.TrimSpace(string(gomod)) == os.DevNull {
-		return "", errors.New("run from inside the portico module (go run ./bench)")
-	}
-	return root, nil
-}
-
-// buildServer compiles the main package of the module at src (this module
-// when empty) into dir.
-func buildServer(ctx context.Context, dir, src string) (string, error) {
-	root := src
-	if root == "" {
-		var err error
-		if root, err = moduleRoot(ctx); err != nil {
-			return "", err
-		}
-	}
-	bin := filepath.Join(dir, "portico")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build the server: %w\n%s", err, out)
-	}
-	return bin, nil
-}
-
 // runDatabase starts the server of every side, each on a fresh database
 // of the named kind with its own SMTP sink, runs the scenarios on them in
 // turn, then stops the servers and removes the databases. Both servers
@@ -129,7 +91,7 @@ func runDatabase(ctx context.Context, name string, sides []side, dir string, o o
 		for _, t := range targets {
 			// Each ticket, the setups' included, queues a confirmation mail.
 			notes = append(notes, fmt.Sprintf("note %s: the SMTP sink received %d mails in all; %d tickets were filed (warm-up and setups included)",
-				t.label(), t.sink.received.Load(), t.mailsExpected()))
+				t.label(), t.sink.Received(), t.mailsExpected()))
 			err = errors.Join(err, t.stop())
 		}
 	}()
@@ -184,22 +146,22 @@ func startInstance(ctx context.Context, name string, s side, dir string, o optio
 		})
 	}
 
-	sink, err := startMailSink()
+	sink, err := harness.StartMailSink()
 	if err != nil {
 		return nil, fmt.Errorf("mail sink: %w", err)
 	}
-	undo = append(undo, func() error { sink.close(); return nil })
+	undo = append(undo, func() error { sink.Close(); return nil })
 
 	logf("%s: starting the %s server", name, s.name)
-	srv, err := startServer(ctx, s.bin, dir, dbURL, sink.url())
+	srv, err := startServer(ctx, s.bin, dir, dbURL, sink.URL())
 	if err != nil {
 		return nil, fmt.Errorf("%s server: %w", s.name, err)
 	}
 	undo = append(undo, srv.stop)
-	t = newTarget(srv.base, srv.adminToken, o.concurrency)
+	t = newTarget(srv.Base, srv.adminToken, o.concurrency)
 	undo = append(undo, func() error { t.client.CloseIdleConnections(); return nil })
 	t.database, t.side = name, s.name
-	t.pid, t.sink, t.inboundSecret, t.replyDomain = srv.cmd.Process.Pid, sink, srv.inboundSecret, replyDomain
+	t.pid, t.sink, t.inboundSecret, t.replyDomain = srv.Pid(), sink, srv.inboundSecret, replyDomain
 	t.postgres = name == "postgres"
 	if t.queue, err = openQueueProbe(name, dbURL); err != nil {
 		return nil, err
@@ -235,7 +197,7 @@ func createPostgres(ctx context.Context) (dbURL string, drop func() error, err e
 		admin.Close()
 		return "", nil, unavailableError{fmt.Errorf("PostgreSQL at %s is not reachable: %w", u.Redacted(), err)}
 	}
-	name := "portico_bench_" + randomHex(6)
+	name := "portico_bench_" + harness.RandomHex(6)
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		admin.Close()
 		return "", nil, fmt.Errorf("create database: %w", err)
@@ -251,161 +213,6 @@ func createPostgres(ctx context.Context) (dbURL string, drop func() error, err e
 	}
 	u.Path = "/" + name
 	return u.String(), drop, nil
-}
-
-// server is a portico process started by the benchmark.
-type server struct {
-	cmd           *exec.Cmd
-	base          string
-	adminToken    string
-	inboundSecret string
-	log           *logFilter
-	exited        chan struct{} // closed once the process has exited
-	waitErr       error         // the exit status, set before exited closes
-}
-
-// startServer runs bin on a free loopback port and waits until it is ready.
-func startServer(ctx context.Context, bin, dir, dbURL, mailURL string) (*server, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	s := &server{base: "http://" + addr, adminToken: randomHex(16), inboundSecret: randomHex(16), exited: make(chan struct{})}
-	// Not CommandContext: stop sends SIGTERM and waits, as an orchestrator would.
-	s.cmd = exec.Command(bin)
-	s.cmd.Dir = dir // away from any portico.yaml in the working directory
-	s.cmd.Env = append(environWithout("PORTICO_"),
-		"PORTICO_ADDR="+addr,
-		"PORTICO_BASE_URL="+s.base,
-		"PORTICO_DATABASE_URL="+dbURL,
-		"PORTICO_MAIL_URL="+mailURL,
-		"PORTICO_WIDGET_LIMIT_PER_EMAIL="+hugeLimit,
-		"PORTICO_WIDGET_LIMIT_PER_IP="+hugeLimit,
-		"PORTICO_MAIL_LIMIT_PER_RECIPIENT="+hugeLimit,
-		"PORTICO_LOG_LEVEL=warn",
-		"PORTICO_ADMIN_API_TOKEN="+s.adminToken,
-		"PORTICO_MAIL_FROM="+mailFrom,
-		"PORTICO_INBOUND_SECRET="+s.inboundSecret,
-	)
-	// Profiling under load: the one setting passed on from the shell.
-	if v := os.Getenv("PORTICO_PPROF_ADDR"); v != "" {
-		s.cmd.Env = append(s.cmd.Env, "PORTICO_PPROF_ADDR="+v)
-	}
-	// Warnings and errors go with our progress lines, not into the table;
-	// a warning logged on every request is shown a few times, then counted.
-	s.log = newLogFilter(os.Stderr)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the server: %w", err)
-	}
-	go func() {
-		s.waitErr = s.cmd.Wait()
-		s.log.Close()
-		close(s.exited)
-	}()
-	if err := waitReady(ctx, s.base, readyTimeout, s.exited); err != nil {
-		select {
-		case <-s.exited:
-			// Typically a build of a tree that is mid-edit, or a bad setting.
-			return nil, fmt.Errorf("the server exited before it was ready (%v; its output is above)", s.waitErr)
-		default:
-			return nil, errors.Join(err, s.stop())
-		}
-	}
-	return s, nil
-}
-
-// stop asks the server to shut down gracefully and kills it if it is still
-// running after stopTimeout.
-func (s *server) stop() error {
-	select {
-	case <-s.exited:
-		// Gone already: on Ctrl-C the terminal signals it too. An exit
-		// that was not clean is still worth reporting.
-		if s.waitErr != nil {
-			return fmt.Errorf("the server exited early: %w", s.waitErr)
-		}
-		return nil
-	default:
-	}
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		_ = s.cmd.Process.Kill()
-	}
-	timer := time.NewTimer(stopTimeout)
-	defer timer.Stop()
-	select {
-	case <-s.exited:
-		if s.waitErr != nil {
-			return fmt.Errorf("the server did not shut down cleanly: %w", s.waitErr)
-		}
-		return nil
-	case <-timer.C:
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-		return fmt.Errorf("the server did not stop within %s of SIGTERM and was killed", stopTimeout)
-	}
-}
-
-// waitReady polls GET /readyz until it answers 200, the timeout passes or
-// exited (nil for a server we did not start) closes.
-func waitReady(ctx context.Context, base string, timeout time.Duration, exited <-chan struct{}) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil}}
-	defer client.CloseIdleConnections()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	var last error
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
-		if err != nil {
-			return err
-		}
-		status, err := send(client, req)
-		if err == nil && status == http.StatusOK {
-			return nil
-		}
-		if last = err; err == nil {
-			last = fmt.Errorf("status %d", status)
-		}
-		select {
-		case <-exited:
-			return errors.New("the server exited")
-		case <-ctx.Done():
-			return fmt.Errorf("%s/readyz did not answer 200 within %s: %v", base, timeout, last)
-		case <-tick.C:
-		}
-	}
-}
-
-// freeAddr returns a loopback address with a port that was free a moment
-// ago; the server binds it right after.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// environWithout is the environment minus variables with the prefix, so a
-// developer's own PORTICO_* settings (say a Redis URL) do not change what is
-// measured.
-func environWithout(prefix string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, prefix) {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // never fails
-	return hex.EncodeToString(b)
 }
 
 // openQueueProbe opens the server's database for the one query the
@@ -432,4 +239,53 @@ func queueDepth(ctx context.Context, db *sql.DB) (int, error) {
 	var n int
 	err := db.QueryRowContext(ctx, "SELECT count(*) FROM river_job WHERE state IN ('available', 'running')").Scan(&n)
 	return n, err
+}
+
+// server is a portico process started by the benchmark.
+type server struct {
+	*harness.Server
+	adminToken    string
+	inboundSecret string
+	log           *harness.LogFilter
+}
+
+// startServer runs bin on a free loopback port and waits until it is ready.
+func startServer(ctx context.Context, bin, dir, dbURL, mailURL string) (*server, error) {
+	addr, err := harness.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{adminToken: harness.RandomHex(16), inboundSecret: harness.RandomHex(16)}
+	env := []string{
+		"PORTICO_BASE_URL=http://" + addr,
+		"PORTICO_DATABASE_URL=" + dbURL,
+		"PORTICO_MAIL_URL=" + mailURL,
+		"PORTICO_WIDGET_LIMIT_PER_EMAIL=" + hugeLimit,
+		"PORTICO_WIDGET_LIMIT_PER_IP=" + hugeLimit,
+		"PORTICO_MAIL_LIMIT_PER_RECIPIENT=" + hugeLimit,
+		"PORTICO_LOG_LEVEL=warn",
+		"PORTICO_ADMIN_API_TOKEN=" + s.adminToken,
+		"PORTICO_MAIL_FROM=" + mailFrom,
+		"PORTICO_INBOUND_SECRET=" + s.inboundSecret,
+	}
+	// Profiling under load: the one setting passed on from the shell.
+	if v := os.Getenv("PORTICO_PPROF_ADDR"); v != "" {
+		env = append(env, "PORTICO_PPROF_ADDR="+v)
+	}
+	// Warnings and errors go with our progress lines, not into the table;
+	// a warning logged on every request is shown a few times, then counted.
+	s.log = harness.NewLogFilter(os.Stderr, "bench: ")
+	s.Server, err = harness.StartServer(ctx, harness.ServerOptions{Bin: bin, Dir: dir, Addr: addr, Env: env, Output: s.log})
+	if err != nil {
+		s.log.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// stop stops the server, then reports what its log filter held back.
+func (s *server) stop() error {
+	err := s.Stop()
+	s.log.Close()
+	return err
 }

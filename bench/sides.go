@@ -7,8 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/portico/portico/bench/internal/harness"
 )
 
 // side is one server under test: the current tree, or the baseline it is
@@ -28,7 +29,7 @@ func prepareSides(ctx context.Context, o options, dir string, logf func(string, 
 	cleanup = func() error { return nil }
 	current := side{name: sideCurrent, src: o.src, from: "-src " + o.src}
 	if o.src == "" {
-		if current.src, err = moduleRoot(ctx); err != nil {
+		if current.src, err = harness.ModuleRoot(ctx); err != nil {
 			return nil, cleanup, err
 		}
 		current.from = "the working tree"
@@ -48,13 +49,13 @@ func prepareSides(ctx context.Context, o options, dir string, logf func(string, 
 	sides = append(sides, current)
 	for i := range sides {
 		s := &sides[i]
-		s.commit = treeCommit(ctx, s.src)
+		s.commit = harness.TreeCommit(ctx, s.src)
 		logf("building the %s server (%s, %s)", s.name, s.from, s.commit)
 		out := filepath.Join(dir, s.name)
 		if err := os.Mkdir(out, 0o755); err != nil {
 			return nil, cleanup, err
 		}
-		if s.bin, err = buildServer(ctx, out, s.src); err != nil {
+		if s.bin, err = harness.Build(ctx, out, s.src); err != nil {
 			return nil, cleanup, fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
@@ -88,26 +89,11 @@ func addWorktree(ctx context.Context, repo, ref string) (dir string, remove func
 	return dir, remove, nil
 }
 
-// treeCommit is the commit checked out in dir, with "-dirty" when tracked
-// or untracked files differ from it: the figures then belong to no commit
-// exactly.
-func treeCommit(ctx context.Context, dir string) string {
-	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD").Output()
-	if err != nil {
-		return "unknown (not a git checkout)"
-	}
-	commit := strings.TrimSpace(string(out))
-	if status, err := exec.CommandContext(ctx, "git", "-C", dir, "status", "--porcelain").Output(); err == nil && len(status) > 0 {
-		commit += "-dirty"
-	}
-	return commit
-}
-
 // benchCommit is the commit of the benchmark's own tree.
 func benchCommit(ctx context.Context) string {
-	root, err := moduleRoot(ctx)
+	root, err := harness.ModuleRoot(ctx)
 	if err != nil {
 		return "unknown"
 	}
-	return treeCommit(ctx, root)
+	return harness.TreeCommit(ctx, root)
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/portico/portico/bench/internal/harness"
 )
 
 // sizeTimeout bounds one size script; the widget's builds a wasm floor.
@@ -26,7 +28,7 @@ var frontEnds = []struct {
 // frontEndSizes runs each front end's size script (no load) and returns its
 // output lines, or a line saying how to build what is missing.
 func frontEndSizes(ctx context.Context) []string {
-	root, err := moduleRoot(ctx)
+	root, err := harness.ModuleRoot(ctx)
 	if err != nil {
 		return []string{"not measured: " + err.Error()}
 	}

@@ -122,7 +122,7 @@ func runSustained(ctx context.Context, t *target, o options, s scenario, logf fu
 	if s.queuesMail {
 		t.loadMails += res.acceptedAll
 		sus.mailProduced = res.acceptedAll
-		sus.mailBacklog = max(0, t.mailsExpected()-int(t.sink.received.Load()))
+		sus.mailBacklog = max(0, t.mailsExpected()-int(t.sink.Received()))
 	}
 	depth, errDepth := queueDepth(ctx, t.queue)
 	jobsAfter, errAfter := jobCount(ctx, t.queue)
@@ -154,7 +154,7 @@ func drainEffects(ctx context.Context, t *target, since time.Time, timeout time.
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if int(t.sink.received.Load()) >= t.mailsExpected() {
+		if int(t.sink.Received()) >= t.mailsExpected() {
 			n, err := queueDepth(ctx, t.queue)
 			if err != nil {
 				return time.Since(since), false, fmt.Errorf("read the job queue: %w", err)

@@ -15,13 +15,22 @@ import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, requirePrerequisites, startServer, 
 
 const ADMIN_EMAIL = 'admin@example.com'
 const ADMIN_PASSWORD = 'correct horse battery staple'
+const STARTUP_TEMPLATE = 'https://app.example.com/welcome?invite={token}'
 
 requirePrerequisites('admin e2e')
 
 test('admin app in a real browser against the real server', { skip: why || false, timeout: 180_000 }, async (t) => {
   const { chromium } = await import('playwright-core')
   mkdirSync(ARTIFACTS, { recursive: true })
-  const server = await startServer({ env: { PORTICO_ADMIN_EMAIL: ADMIN_EMAIL, PORTICO_ADMIN_PASSWORD: ADMIN_PASSWORD } })
+  const server = await startServer({
+    env: {
+      PORTICO_ADMIN_EMAIL: ADMIN_EMAIL,
+      PORTICO_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      // The guest policy's start-up default, in force until one is saved.
+      PORTICO_GUEST_POLICY_MODE: 'prompt_signup',
+      PORTICO_GUEST_POLICY_SIGNUP_URL_TEMPLATE: STARTUP_TEMPLATE,
+    },
+  })
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -71,6 +80,11 @@ test('admin app in a real browser against the real server', { skip: why || false
     })
 
     await t.test('guest_user with id 42 survives a reload', async () => {
+      // Nothing saved yet: the start-up default is in force, and shown.
+      const source = page.getByTestId('gp-source')
+      await source.getByText('In force: start-up default (from PORTICO_GUEST_POLICY_*)').waitFor()
+      assert.equal(await page.getByLabel('Signup URL template').inputValue(), STARTUP_TEMPLATE)
+      assert.equal(await page.getByRole('button', { name: 'Reset to start-up default' }).count(), 0)
       await page.getByLabel('File under one user').check()
       const userId = page.getByLabel('User id')
       await userId.fill('42')
@@ -83,6 +97,7 @@ test('admin app in a real browser against the real server', { skip: why || false
       assert.equal(await page.getByLabel('File under one user').isChecked(), true)
       assert.equal(await page.getByLabel('User id').inputValue(), '42')
       assert.equal(await page.getByTestId('gp-stored-mode').textContent(), 'guest_user')
+      await page.getByTestId('gp-source').getByText('In force: saved here').waitFor()
     })
 
     await t.test('prompt_signup clears the user id; a 600-character template is cut at 500', async () => {
@@ -119,6 +134,23 @@ test('admin app in a real browser against the real server', { skip: why || false
       await page.getByLabel('Invite to sign up').check()
       assert.equal(await page.getByLabel('Signup URL template').inputValue(), '', 'switching back does not bring back unsaved text')
       await page.reload()
+    })
+
+    await t.test('reset to the start-up default', async () => {
+      const source = page.getByTestId('gp-source')
+      await source.getByText('In force: saved here').waitFor()
+      await source.getByText('Start-up default: Invite to sign up (' + STARTUP_TEMPLATE + ')').waitFor()
+      await shot('02b-guest-policy-saved')
+      await page.getByRole('button', { name: 'Reset to start-up default' }).click()
+      await page.getByTestId('gp-reset-status').getByText('the start-up default is in force again').waitFor()
+      await source.getByText('In force: start-up default (from PORTICO_GUEST_POLICY_*)').waitFor()
+      assert.equal(await page.getByRole('button', { name: 'Reset to start-up default' }).count(), 0)
+      assert.equal(await page.getByLabel('Signup URL template').inputValue(), STARTUP_TEMPLATE, 'the form shows the default')
+      const stored = await guestPolicy()
+      assert.equal(stored.source, 'default')
+      assert.equal(stored.guest_policy_signup_url_template, STARTUP_TEMPLATE)
+      await page.reload()
+      await page.getByTestId('gp-source').getByText('In force: start-up default (from PORTICO_GUEST_POLICY_*)').waitFor()
     })
 
     await t.test('portal retention is validated like the server and stored canonically', async () => {

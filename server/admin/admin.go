@@ -40,8 +40,9 @@ type Authenticator interface {
 
 // Settings reads and writes runtime settings.
 type Settings interface {
-	GuestPolicy(ctx context.Context) (settings.GuestPolicy, error)
-	SetGuestPolicy(ctx context.Context, in settings.GuestPolicyInput) (settings.GuestPolicy, error)
+	GuestPolicyState(ctx context.Context) (settings.GuestPolicyState, error)
+	SetGuestPolicy(ctx context.Context, in settings.GuestPolicyInput) (settings.GuestPolicyState, error)
+	ResetGuestPolicy(ctx context.Context) (settings.GuestPolicyState, error)
 	Portal(ctx context.Context) (settings.Portal, error)
 	SetPortal(ctx context.Context, in settings.PortalInput) (settings.Portal, error)
 	Widget(ctx context.Context) (settings.Widget, error)
@@ -251,9 +252,21 @@ func (h *Handler) Logout(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// GetGuestPolicy answers GET /support/admin/settings/public-tickets.
+// GetGuestPolicy answers GET /support/admin/settings/public-tickets: the
+// policy in force, its source (saved or the start-up default) and the
+// default.
 func (h *Handler) GetGuestPolicy(c *fiber.Ctx) error {
-	p, err := h.settings.GuestPolicy(c.UserContext())
+	p, err := h.settings.GuestPolicyState(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+// ResetGuestPolicy answers DELETE /support/admin/settings/public-tickets:
+// the saved policy is forgotten and the start-up default is in force again.
+func (h *Handler) ResetGuestPolicy(c *fiber.Ctx) error {
+	p, err := h.settings.ResetGuestPolicy(c.UserContext())
 	if err != nil {
 		return err
 	}

@@ -192,8 +192,11 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		return err
 	}
 
-	settingsSvc := settings.New(a.store, settings.Options{Now: d.Now, Log: a.log})
+	settingsSvc := settings.New(a.store, settings.Options{Now: d.Now, Log: a.log, GuestPolicy: cfg.GuestPolicy})
 	a.settings = settingsSvc
+	if err := a.noteGuestPolicy(ctx); err != nil {
+		return err
+	}
 	contactsSvc := contacts.New(a.store)
 	signups := contacts.NewSignups(a.store, ring, d.Now)
 	human := turnstile.New(cfg.TurnstileSecretKey, cfg.TurnstileVerifyURL, d.HTTPClient, a.log)
@@ -533,6 +536,23 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	stopWatch()
 	<-watched
 	return errors.Join(serveErr, httpErr, jobsErr)
+}
+
+// noteGuestPolicy tells an operator who set PORTICO_GUEST_POLICY_* when a
+// policy saved in the admin is in force instead, which would otherwise look
+// like the variables being ignored.
+func (a *App) noteGuestPolicy(ctx context.Context) error {
+	st, err := a.settings.GuestPolicyState(ctx)
+	if err != nil {
+		return err
+	}
+	// Unset variables give an unassigned default, and an unassigned
+	// default with other fields stops start-up: unassigned means unset.
+	if st.Source == settings.SourceSaved && st.Default.Mode != settings.ModeUnassigned {
+		a.log.Info("guest policy: the one saved in the admin is in force, not PORTICO_GUEST_POLICY_* (the admin's Reset to start-up default brings the variables back)",
+			"saved_mode", st.Mode, "default_mode", st.Default.Mode)
+	}
+	return nil
 }
 
 // Close releases the SMTP sessions and the database and Redis connections.

@@ -4,9 +4,13 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"time"
+
+	"github.com/portico/portico/server/validate"
 )
 
 // Database dialects.
@@ -95,6 +99,11 @@ type Config struct {
 	// OutboundAllow names the internal destinations workflow webhooks may
 	// reach anyway: IPs, CIDR prefixes or host names (lower case).
 	OutboundAllow []string
+
+	// GuestPolicy is the guest policy in force until an admin saves one
+	// (PORTICO_GUEST_POLICY_MODE, _USER_ID, _SIGNUP_URL_TEMPLATE), checked
+	// by the rule the admin API applies; unassigned when unset.
+	GuestPolicy validate.GuestPolicy
 
 	LogLevel        slog.Level
 	LogFormat       string // "text" or "json"
@@ -198,6 +207,8 @@ func load(lookup func(string) (string, bool), defaultPath string) (Config, error
 	c.MetricsToken = parse(l, "PORTICO_METRICS_TOKEN", "", minLen(16))
 	c.OutboundAllow = parse(l, "PORTICO_OUTBOUND_ALLOW", "", parseOutboundAllow)
 
+	c.GuestPolicy = guestPolicy(l)
+
 	c.LogLevel = parse(l, "PORTICO_LOG_LEVEL", "info", parseLogLevel)
 	c.LogFormat = parse(l, "PORTICO_LOG_FORMAT", "text", parseLogFormat)
 	c.ShutdownTimeout = parse(l, "PORTICO_SHUTDOWN_TIMEOUT", "15s", parseTimeout)
@@ -206,6 +217,42 @@ func load(lookup func(string) (string, bool), defaultPath string) (Config, error
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// guestPolicy reads the start-up default of the guest policy and refuses
+// whatever the admin API would store differently (an unknown mode, a user id
+// that is not a positive integer, a template over 500 characters, a field
+// of another mode) and a mode without its field.
+func guestPolicy(l *loader) validate.GuestPolicy {
+	const (
+		modeVar     = "PORTICO_GUEST_POLICY_MODE"
+		userIDVar   = "PORTICO_GUEST_POLICY_USER_ID"
+		templateVar = "PORTICO_GUEST_POLICY_SIGNUP_URL_TEMPLATE"
+	)
+	mode := l.value(modeVar, validate.GuestUnassigned)
+	userID := l.value(userIDVar, "")
+	tpl := l.value(templateVar, "")
+	p, problems := validate.CheckGuestPolicy(mode, userID, tpl)
+	if msg, bad := problems[validate.FieldGuestPolicyMode]; bad {
+		l.check(modeVar, fmt.Errorf("%q %s", mode, msg))
+	}
+	if msg, bad := problems[validate.FieldGuestPolicyUserID]; bad {
+		if userID != "" {
+			msg = strconv.Quote(userID) + " " + msg
+		}
+		if p.Mode != validate.GuestUser {
+			msg += " (" + modeVar + " is " + p.Mode + ")"
+		}
+		l.check(userIDVar, errors.New(msg))
+	}
+	if msg, bad := problems[validate.FieldGuestPolicyTemplate]; bad {
+		// Not quoted: a template may be long.
+		if p.Mode != validate.GuestPromptSignup {
+			msg += " (" + modeVar + " is " + p.Mode + ")"
+		}
+		l.check(templateVar, errors.New(msg))
+	}
+	return p
 }
 
 // parse reads name (or def) and converts it with fn, recording any error

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portico/portico/server/validate"
 )
 
 // Every secret used in these tests contains this marker, so a leak into an
@@ -90,6 +92,7 @@ func defaultConfig(t *testing.T) Config {
 		ShutdownTimeout:           15 * time.Second,
 		MailLimitPerRecipient:     Rate{Count: 20, Period: time.Hour},
 		LegacySignatureGrace:      90 * 24 * time.Hour,
+		GuestPolicy:               validate.GuestPolicy{Mode: validate.GuestUnassigned},
 	}
 }
 
@@ -137,6 +140,8 @@ func allEnv() map[string]string {
 		"PORTICO_REQUESTER_SIGNING_KEY":         "host-s3cr3t-0123456789abcdef0123456789",
 		"PORTICO_LEGACY_SIGNATURE_GRACE":        "30d",
 		"PORTICO_MAIL_LIMIT_PER_RECIPIENT":      "5/2h",
+		"PORTICO_GUEST_POLICY_MODE":             " guest_user ",
+		"PORTICO_GUEST_POLICY_USER_ID":          "42",
 	}
 }
 
@@ -184,6 +189,7 @@ func allConfig(t *testing.T) Config {
 		RequesterSigningKey:       "host-s3cr3t-0123456789abcdef0123456789",
 		LegacySignatureGrace:      30 * 24 * time.Hour,
 		MailLimitPerRecipient:     Rate{Count: 5, Period: 2 * time.Hour},
+		GuestPolicy:               validate.GuestPolicy{Mode: validate.GuestUser, UserID: 42},
 	}
 }
 
@@ -455,6 +461,26 @@ func TestErrors(t *testing.T) {
 		{"timeout zero", map[string]string{"PORTICO_SHUTDOWN_TIMEOUT": "0s"}, `PORTICO_SHUTDOWN_TIMEOUT: "0s": must be positive`, true},
 		{"timeout negative", map[string]string{"PORTICO_SHUTDOWN_TIMEOUT": "-1s"}, "PORTICO_SHUTDOWN_TIMEOUT:", false},
 		{"config file missing", map[string]string{"PORTICO_CONFIG": "/nonexistent/portico.yaml"}, "PORTICO_CONFIG: open /nonexistent/portico.yaml: no such file or directory", true},
+		// The guest policy's start-up default: what the admin API would
+		// store differently is refused (validate.CheckGuestPolicy).
+		{"guest policy mode", map[string]string{"PORTICO_GUEST_POLICY_MODE": "everyone"},
+			`PORTICO_GUEST_POLICY_MODE: "everyone" must be unassigned, guest_user or prompt_signup`, true},
+		{"guest policy user id missing", map[string]string{"PORTICO_GUEST_POLICY_MODE": "guest_user"},
+			"PORTICO_GUEST_POLICY_USER_ID: is required in guest_user mode", true},
+		{"guest policy user id zero", map[string]string{"PORTICO_GUEST_POLICY_MODE": "guest_user", "PORTICO_GUEST_POLICY_USER_ID": "0"},
+			`PORTICO_GUEST_POLICY_USER_ID: "0" must be a positive whole number`, true},
+		{"guest policy user id text", map[string]string{"PORTICO_GUEST_POLICY_MODE": "guest_user", "PORTICO_GUEST_POLICY_USER_ID": "guest"},
+			`PORTICO_GUEST_POLICY_USER_ID: "guest" must be a positive whole number`, true},
+		{"guest policy user id without its mode", map[string]string{"PORTICO_GUEST_POLICY_USER_ID": "42"},
+			`PORTICO_GUEST_POLICY_USER_ID: "42" is only used in guest_user mode (PORTICO_GUEST_POLICY_MODE is unassigned)`, true},
+		{"guest policy template missing", map[string]string{"PORTICO_GUEST_POLICY_MODE": "prompt_signup"},
+			"PORTICO_GUEST_POLICY_SIGNUP_URL_TEMPLATE: is required in prompt_signup mode", true},
+		{"guest policy template too long", map[string]string{"PORTICO_GUEST_POLICY_MODE": "prompt_signup",
+			"PORTICO_GUEST_POLICY_SIGNUP_URL_TEMPLATE": "https://app.example/" + strings.Repeat("x", 481) + "?t={token}"},
+			"PORTICO_GUEST_POLICY_SIGNUP_URL_TEMPLATE: must be at most 500 characters", true},
+		{"guest policy template in another mode", map[string]string{"PORTICO_GUEST_POLICY_MODE": "guest_user", "PORTICO_GUEST_POLICY_USER_ID": "7",
+			"PORTICO_GUEST_POLICY_SIGNUP_URL_TEMPLATE": "https://app.example/s?t={token}"},
+			"PORTICO_GUEST_POLICY_SIGNUP_URL_TEMPLATE: is only used in prompt_signup mode (PORTICO_GUEST_POLICY_MODE is guest_user)", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -555,6 +581,27 @@ sns_topic_arns:
 				return c
 			},
 		},
+		{
+			// The YAML keys are the admin API's field names; {token} needs
+			// no quotes inside a plain scalar.
+			name: "guest policy",
+			yaml: "guest_policy_mode: prompt_signup\nguest_policy_signup_url_template: https://app.example/signup?invite={token}\n",
+			want: func(t *testing.T) Config {
+				c := defaultConfig(t)
+				c.GuestPolicy = validate.GuestPolicy{Mode: validate.GuestPromptSignup, SignupURLTemplate: "https://app.example/signup?invite={token}"}
+				return c
+			},
+		},
+		{
+			name: "guest policy, env wins over file",
+			env:  map[string]string{"PORTICO_GUEST_POLICY_MODE": "guest_user", "PORTICO_GUEST_POLICY_USER_ID": "5"},
+			yaml: "PORTICO_GUEST_POLICY_MODE: prompt_signup\nPORTICO_GUEST_POLICY_USER_ID: 9\n",
+			want: func(t *testing.T) Config {
+				c := defaultConfig(t)
+				c.GuestPolicy = validate.GuestPolicy{Mode: validate.GuestUser, UserID: 5}
+				return c
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -591,6 +638,8 @@ func TestYAMLErrors(t *testing.T) {
 		{"list for scalar", "addr: [\":1\"]\n", "addr: must be a single value, not a list"},
 		{"nested list", "trusted_proxies: [[10.0.0.1]]\n", "trusted_proxies: list items must be single values"},
 		{"secret in file", "secret_key: toos3cr3t\n", "secret_key: must be at least 32 characters long"},
+		{"guest policy mode", "guest_policy_mode: guest\n", `guest_policy_mode: "guest" must be unassigned, guest_user or prompt_signup`},
+		{"guest policy user id", "guest_policy_mode: guest_user\nguest_policy_user_id: -1\n", `guest_policy_user_id: "-1" must be a positive whole number`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -692,6 +741,8 @@ func TestLogValueHidesSecrets(t *testing.T) {
 		`"widget_limit_per_ip":"100/24h"`,
 		`"log_level":"DEBUG"`,
 		`"github_api_url":"https://ghe.example.com/api/v3/"`,
+		`"guest_policy_mode":"guest_user"`,
+		`"guest_policy_user_id":42`,
 	} {
 		if !strings.Contains(logged, want) {
 			t.Errorf("log lacks %s:\n%s", want, logged)

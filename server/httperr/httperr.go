@@ -13,6 +13,7 @@ import (
 
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/ratings"
+	"github.com/portico/portico/server/store"
 	"github.com/portico/portico/server/tickets"
 )
 
@@ -58,6 +59,9 @@ func Of(err error) (Answer, bool) {
 		return Answer{Status: http.StatusForbidden, Message: ratings.ErrNotRequester.Error()}, true
 	case errors.Is(err, ratings.ErrTicketOpen):
 		return Answer{Status: http.StatusConflict, Message: ratings.ErrTicketOpen.Error()}, true
+	case store.IsUnavailable(err):
+		return Answer{Status: http.StatusServiceUnavailable, RetryAfter: 5,
+			Message: "the database is unreachable for a moment; please try again shortly"}, true
 	case errors.Is(err, tickets.ErrPortalGone):
 		return Answer{Status: http.StatusGone, Message: err.Error()}, true
 	case errors.Is(err, model.ErrNotFound):

@@ -146,6 +146,7 @@ func routes(app *fiber.App, o Options) {
 	privacyScope := a.RequireScope(adminauth.ScopePrivacy)
 	authed.Get("/settings/public-tickets", settingsScope, a.GetGuestPolicy)
 	authed.Put("/settings/public-tickets", settingsScope, a.PutGuestPolicy)
+	authed.Delete("/settings/public-tickets", settingsScope, a.ResetGuestPolicy)
 	authed.Get("/settings/portal", settingsScope, a.GetPortal)
 	authed.Put("/settings/portal", settingsScope, a.PutPortal)
 	authed.Get("/settings/widget", settingsScope, a.GetWidget)

@@ -39,8 +39,9 @@ type Options struct {
 	// PollInterval is how often idle workers look for new jobs (default 250ms;
 	// database/sql drivers have no LISTEN/NOTIFY, so workers poll).
 	PollInterval time.Duration
-	// RetryPolicy overrides River's backoff (attempt⁴ seconds); tests use a
-	// fast one.
+	// RetryPolicy overrides the queue's backoff (RetryPolicy: attempt⁴
+	// seconds, capped at 30 s for the first six failures); tests use a fast
+	// one.
 	RetryPolicy river.ClientRetryPolicy
 	// PeriodicJobs are inserted on a schedule by whichever instance River
 	// elected leader (ignored by an insert-only queue).
@@ -110,6 +111,9 @@ func New(opts Options) (*Queue, error) {
 		// would wait an hour for a confirmation caught in a crash).
 		RescueStuckJobsAfter: 5 * time.Minute,
 		RetryPolicy:          opts.RetryPolicy,
+	}
+	if cfg.RetryPolicy == nil {
+		cfg.RetryPolicy = &RetryPolicy{}
 	}
 	working := opts.Workers != nil
 	if working {

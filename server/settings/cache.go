@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/portico/portico/server/store"
+	"github.com/portico/portico/server/validate"
 )
 
 // DefaultMaxAge bounds how long a cached setting is used without a fresh
@@ -141,4 +142,8 @@ type Options struct {
 	MaxAge time.Duration
 	// Log receives the listener's state changes (default slog.Default()).
 	Log *slog.Logger
+	// GuestPolicy is the start-up default of the guest policy
+	// (PORTICO_GUEST_POLICY_*), in force while none is saved; the zero
+	// value is unassigned.
+	GuestPolicy validate.GuestPolicy
 }

@@ -23,15 +23,24 @@ import (
 	"github.com/portico/portico/server/validate"
 )
 
-// Guest policy modes.
+// Guest policy modes (the rule is validate.CheckGuestPolicy).
 const (
-	ModeUnassigned   = "unassigned"
-	ModeGuestUser    = "guest_user"
-	ModePromptSignup = "prompt_signup"
+	ModeUnassigned   = validate.GuestUnassigned
+	ModeGuestUser    = validate.GuestUser
+	ModePromptSignup = validate.GuestPromptSignup
 )
 
 // MaxSignupURLTemplate is the longest signup URL template kept, in characters.
-const MaxSignupURLTemplate = 500
+const MaxSignupURLTemplate = validate.MaxSignupURLTemplate
+
+// Where the guest policy in force comes from (GuestPolicyState.Source).
+const (
+	// SourceDefault: no guest policy was saved; the start-up default
+	// (PORTICO_GUEST_POLICY_*, else unassigned) is in force.
+	SourceDefault = "default"
+	// SourceSaved: an admin saved one; it wins over the start-up default.
+	SourceSaved = "saved"
+)
 
 const (
 	keyGuestPolicy = "guest_policy"
@@ -48,6 +57,15 @@ type GuestPolicy struct {
 	// SignupURLTemplate is the invitation link of prompt_signup mode; {token}
 	// is replaced by a signup token.
 	SignupURLTemplate *string `json:"guest_policy_signup_url_template"`
+}
+
+// GuestPolicyState is the guest policy in force, where it comes from, and
+// the start-up default that a reset brings back. In JSON the policy's fields
+// come first, then "source" and "default".
+type GuestPolicyState struct {
+	GuestPolicy
+	Source  string      `json:"source"`
+	Default GuestPolicy `json:"default"`
 }
 
 // GuestPolicyInput is what an admin sent, before coercion. UserID is the raw
@@ -159,6 +177,8 @@ type Service struct {
 	store *store.Store
 	cache *cache
 	log   *slog.Logger
+	// guestDefault is in force while no guest policy is saved.
+	guestDefault GuestPolicy
 }
 
 // New returns the settings service. Its cache is in use at once on SQLite;
@@ -173,7 +193,11 @@ func New(s *store.Store, opts Options) *Service {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	svc := &Service{store: s, cache: newCache(opts.Now, opts.MaxAge, !s.SettingsShared()), log: opts.Log}
+	// Checked at start-up already (server/config); coerced again so that a
+	// caller passing a zero value gets unassigned.
+	def, _ := validate.CheckGuestPolicy(opts.GuestPolicy.Mode, userIDText(opts.GuestPolicy.UserID), opts.GuestPolicy.SignupURLTemplate)
+	svc := &Service{store: s, cache: newCache(opts.Now, opts.MaxAge, !s.SettingsShared()), log: opts.Log,
+		guestDefault: guestPolicyOf(def)}
 	s.OnSettingsCommit(svc.cache.invalidate)
 	return svc
 }
@@ -231,46 +255,68 @@ func (s *Service) loadIntake(ctx context.Context) (intake, error) {
 			return intake{}, fmt.Errorf("settings: stored %s is not valid JSON: %w", keyWidget, err)
 		}
 	}
-	p := GuestPolicy{Mode: ModeUnassigned}
+	p := s.guestDefault
 	if v, ok := raw[keyGuestPolicy]; ok {
+		p = GuestPolicy{}
 		if err := json.Unmarshal([]byte(v), &p); err != nil {
 			return intake{}, fmt.Errorf("settings: stored %s is not valid JSON: %w", keyGuestPolicy, err)
 		}
+		p = p.coerce()
 	}
-	return intake{widget: w, policy: coerceGuestPolicy(p)}, nil
+	return intake{widget: w, policy: p.clone()}, nil
 }
 
-// GuestPolicy returns the current guest policy (unassigned if never set).
+// GuestPolicy returns the guest policy in force: the saved one, else the
+// start-up default.
 func (s *Service) GuestPolicy(ctx context.Context) (GuestPolicy, error) {
-	p, err := cached(ctx, s.cache, keyGuestPolicy, s.loadGuestPolicy)
-	return p.clone(), err
+	st, err := s.GuestPolicyState(ctx)
+	return st.GuestPolicy, err
 }
 
-func (s *Service) loadGuestPolicy(ctx context.Context) (GuestPolicy, error) {
-	p := GuestPolicy{Mode: ModeUnassigned}
-	if _, err := s.load(ctx, keyGuestPolicy, &p); err != nil {
-		return GuestPolicy{}, err
-	}
-	return coerceGuestPolicy(p), nil
+// GuestPolicyState returns the guest policy in force with its source and the
+// start-up default.
+func (s *Service) GuestPolicyState(ctx context.Context) (GuestPolicyState, error) {
+	st, err := cached(ctx, s.cache, keyGuestPolicy, s.loadGuestPolicy)
+	return st.clone(), err
 }
 
-// SetGuestPolicy coerces and stores a guest policy. It never fails on the
-// admin's values: an unknown mode becomes unassigned, a user id that is not a
-// positive integer becomes empty, the template is trimmed and cut to 500
-// characters, and the fields of the other modes are cleared.
-func (s *Service) SetGuestPolicy(ctx context.Context, in GuestPolicyInput) (GuestPolicy, error) {
-	p := GuestPolicy{Mode: strings.TrimSpace(in.Mode)}
-	if id, ok := positiveInt(in.UserID); ok {
-		p.UserID = &id
+func (s *Service) loadGuestPolicy(ctx context.Context) (GuestPolicyState, error) {
+	var p GuestPolicy
+	saved, err := s.load(ctx, keyGuestPolicy, &p)
+	if err != nil {
+		return GuestPolicyState{}, err
 	}
-	if tpl := truncateRunes(strings.TrimSpace(in.SignupURLTemplate), MaxSignupURLTemplate); tpl != "" {
-		p.SignupURLTemplate = &tpl
+	if !saved {
+		return s.state(s.guestDefault, SourceDefault), nil
 	}
-	p = coerceGuestPolicy(p)
+	return s.state(p.coerce(), SourceSaved), nil
+}
+
+func (s *Service) state(p GuestPolicy, source string) GuestPolicyState {
+	return GuestPolicyState{GuestPolicy: p.clone(), Source: source, Default: s.guestDefault.clone()}
+}
+
+// SetGuestPolicy coerces and stores a guest policy, which from then on wins
+// over the start-up default. It never fails on the admin's values
+// (validate.CheckGuestPolicy says how they are read; the admin sees what was
+// kept).
+func (s *Service) SetGuestPolicy(ctx context.Context, in GuestPolicyInput) (GuestPolicyState, error) {
+	v, _ := validate.CheckGuestPolicy(in.Mode, in.UserID, in.SignupURLTemplate)
+	p := guestPolicyOf(v)
 	if err := s.save(ctx, keyGuestPolicy, p); err != nil {
-		return GuestPolicy{}, err
+		return GuestPolicyState{}, err
 	}
-	return p, nil
+	return s.state(p, SourceSaved), nil
+}
+
+// ResetGuestPolicy forgets the saved guest policy, so that the start-up
+// default is in force again (on every instance: deleting the row drops the
+// caches as a save does). Without a saved policy it changes nothing.
+func (s *Service) ResetGuestPolicy(ctx context.Context) (GuestPolicyState, error) {
+	if err := s.store.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteSetting(ctx, keyGuestPolicy) }); err != nil {
+		return GuestPolicyState{}, err
+	}
+	return s.state(s.guestDefault, SourceDefault), nil
 }
 
 // clone copies what the pointers point at, so that a caller changing its
@@ -287,47 +333,48 @@ func (p GuestPolicy) clone() GuestPolicy {
 	return p
 }
 
-func coerceGuestPolicy(p GuestPolicy) GuestPolicy {
-	switch p.Mode {
-	case ModeGuestUser:
-		p.SignupURLTemplate = nil
-	case ModePromptSignup:
-		p.UserID = nil
-	default:
-		p = GuestPolicy{Mode: ModeUnassigned}
+func (st GuestPolicyState) clone() GuestPolicyState {
+	st.GuestPolicy = st.GuestPolicy.clone()
+	st.Default = st.Default.clone()
+	return st
+}
+
+// coerce applies the rule to a stored policy, which was coerced when saved
+// but may come from an older version or an edit by hand.
+func (p GuestPolicy) coerce() GuestPolicy {
+	tpl := ""
+	if p.SignupURLTemplate != nil {
+		tpl = *p.SignupURLTemplate
 	}
-	if p.UserID != nil && *p.UserID <= 0 {
-		p.UserID = nil
+	id := int64(0)
+	if p.UserID != nil {
+		id = *p.UserID
+	}
+	v, _ := validate.CheckGuestPolicy(p.Mode, userIDText(id), tpl)
+	return guestPolicyOf(v)
+}
+
+// guestPolicyOf is the checked policy as stored and answered: fields not
+// set are null.
+func guestPolicyOf(v validate.GuestPolicy) GuestPolicy {
+	p := GuestPolicy{Mode: v.Mode}
+	if v.UserID > 0 {
+		id := v.UserID
+		p.UserID = &id
+	}
+	if v.SignupURLTemplate != "" {
+		tpl := v.SignupURLTemplate
+		p.SignupURLTemplate = &tpl
 	}
 	return p
 }
 
-// positiveInt reads a JSON number or a quoted number; anything else (text,
-// fractions, zero, negatives, overflow) is not a user id.
-func positiveInt(raw string) (int64, bool) {
-	raw = strings.TrimSpace(raw)
-	if unq, err := strconv.Unquote(raw); err == nil {
-		raw = strings.TrimSpace(unq)
+// userIDText is a user id as CheckGuestPolicy reads it; 0 is none.
+func userIDText(id int64) string {
+	if id == 0 {
+		return ""
 	}
-	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, false
-	}
-	return id, true
-}
-
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for pos := range s {
-		if i == n {
-			return s[:pos]
-		}
-		i++
-	}
-	return s
+	return strconv.FormatInt(id, 10)
 }
 
 // Portal returns the portal settings.

@@ -71,6 +71,12 @@ describe('support widget', { skip: !haveChromium && !ci ? `no ${chromiumPath}` :
       },
       html: page(`<h1>Strict page</h1><p>No 'wasm-unsafe-eval' here.</p>`, tag()).html,
     }),
+    // The tag carries all the form needs when <path>/config fails.
+    '/fallback': () =>
+      page(
+        `<h1>Fallback</h1>`,
+        `<script src="${base}/support/widget/widget.js" data-base-url="${base}" data-color="#0f766e" data-position="bottom-left" data-title="Write to Acme" data-greeting="Our own greeting, from the tag." async></script>`,
+      ),
     '/escalated': () =>
       page(
         `<h1>Old Escalated snippet</h1><script>window.EscalatedWidget = { baseUrl: ${JSON.stringify(base)}, color: '#0f766e' }</script>`,
@@ -371,6 +377,66 @@ describe('support widget', { skip: !haveChromium && !ci ? `no ${chromiumPath}` :
     await shot(p, 'escalated')
     assert.deepEqual(p.errors, [])
     await p.context().close()
+  })
+
+  // open, with the widget's config answered by answer (a playwright route
+  // handler) instead of the server.
+  const openWithConfig = async (path, answer) => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } })
+    await context.route(base + '/support/widget/config', answer)
+    const p = await context.newPage()
+    p.errors = []
+    p.warnings = []
+    p.on('pageerror', (e) => p.errors.push(e.message))
+    p.on('console', (m) => (m.type() === 'warning' ? p.warnings : m.type() === 'error' && !m.text().startsWith('Failed to load resource') ? p.errors : []).push(m.text()))
+    await p.goto(origin + path)
+    return p
+  }
+  const cors = { 'Access-Control-Allow-Origin': '*' }
+
+  test('config answers 500: the form opens with the tag\'s settings and files a ticket', { timeout: 60_000 }, async () => {
+    const p = await openWithConfig('/fallback', (route) => route.fulfill({ status: 500, headers: cors, contentType: 'application/json', body: '{"error":"internal error"}' }))
+    await openForm(p)
+    // The tag's title, greeting, colour and corner; no priority without
+    // the server's list.
+    await dialog(p).getByRole('heading', { name: 'Write to Acme' }).waitFor()
+    await p.getByText('Our own greeting, from the tag.').waitFor()
+    assert.equal(await launcher(p).evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(15, 118, 110)')
+    assert.equal(await p.evaluate(() => document.querySelector('portico-widget').dataset.pos), 'bottom-left')
+    assert.equal(await p.getByLabel('Priority').count(), 0)
+    assert.ok(p.warnings.some((w) => w.includes('/support/widget/config failed (status 500)')), `console warnings: ${JSON.stringify(p.warnings)}`)
+    await shot(p, 'config-500')
+
+    const subject = unique('Config was down')
+    await fill(p, { Email: 'fallback@example.com', Subject: subject, 'How can we help?': 'Filed without the config.' })
+    await p.getByRole('button', { name: 'Send request' }).click()
+    const ref = p.getByText(/Your reference is/)
+    await ref.waitFor()
+    const reference = (await ref.textContent()).match(/TK-\d+/)[0]
+    const detail = await admin('/support/admin/tickets/' + reference)
+    assert.equal(detail.subject, subject)
+    assert.equal(detail.priority, 'medium', 'the server picks the default priority')
+    assert.equal(detail.contact.email, 'fallback@example.com')
+    assert.deepEqual(p.errors, [])
+    await p.context().close()
+  })
+
+  test('config unreachable, not JSON, or silent: the form opens all the same', { timeout: 60_000 }, async () => {
+    const cases = [
+      ['network error', (route) => route.abort('connectionrefused'), 'no answer'],
+      ['not JSON', (route) => route.fulfill({ status: 200, headers: cors, contentType: 'text/html', body: '<h1>Maintenance</h1>' }), 'the answer is not a JSON object'],
+      // Never answered: the widget gives up after 5 s.
+      ['timeout', () => {}, 'no answer'],
+    ]
+    for (const [name, answer, why] of cases) {
+      const p = await openWithConfig('/plain', answer)
+      await openForm(p)
+      await dialog(p).getByRole('heading', { name: 'Contact support' }).waitFor()
+      await p.getByLabel('Subject').waitFor()
+      assert.ok(p.warnings.some((w) => w.includes(`/support/widget/config failed (${why})`)), `${name}: console warnings ${JSON.stringify(p.warnings)}`)
+      assert.deepEqual(p.errors, [], name)
+      await p.context().close()
+    }
   })
 
   test('fits a 320 px phone, follows dark mode and reduced motion', { timeout: 60_000 }, async () => {

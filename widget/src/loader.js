@@ -10,6 +10,8 @@
 // file names of the wasm and of the scoped wasm_exec.js.
 
 /* global __WASM__, __RUNTIME__ */
+import { pageSettings } from './page.js'
+
 (() => {
   const w = window
   const d = document
@@ -19,14 +21,8 @@
 
   const script = d.currentScript || d.querySelector('script[src*="widget.js"]')
   const o = w.PorticoWidget || w.EscalatedWidget || {}
-  const ds = (script && script.dataset) || {}
-  const pick = (...keys) => {
-    for (const k of keys) if (o[k]) return String(o[k])
-  }
-  const base = (pick('baseUrl', 'baseURL', 'base_url') || ds.baseUrl || (script ? new URL(script.src).origin : location.origin)).replace(/\/+$/, '')
-  const api = base + '/' + (pick('widgetPath', 'widget_path') || ds.widgetPath || 'support/widget').replace(/^\/+|\/+$/g, '')
-  const ownColor = pick('color') || ds.color
-  const ownPos = pick('position') || ds.position
+  const own = pageSettings(o, (script && script.dataset) || {}, script ? new URL(script.src).origin : location.origin)
+  const { api, color: ownColor, position: ownPos } = own
 
   const h = (tag, attrs, ...kids) => {
     const e = d.createElement(tag)
@@ -127,6 +123,7 @@ a{color:inherit}
       s.onload = () => {
         const Go = s.p({
           api,
+          own, // what the form goes by when <api>/config fails
           root: body,
           ready: () => {
             ready = true

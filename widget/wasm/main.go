@@ -11,7 +11,10 @@
 // browser's JSON and Response.json, HTTP through fetch).
 //
 // The loader hands over a bridge object as the global "portico":
-// {api, root, brand(color, position, title), ready(), close()}.
+// {api, own, root, brand(color, position, title), ready(), close()}; own is
+// what the page set (window.PorticoWidget or window.EscalatedWidget, else
+// the tag's data-*: color, position, title, greeting), which the form goes
+// by when <path>/config cannot be had.
 package main
 
 import (
@@ -44,10 +47,13 @@ const (
 	txtEmailed       = "We emailed you a link to follow this request."
 	txtAnother       = "Send another request"
 	txtClose         = "Close"
-	txtConfigFailed  = "The support form could not load here."
-	txtOpenForm      = "Open the support form in a new tab"
 	txtHumanCheckBox = "Verification"
 )
+
+// configTimeout bounds the wait for <path>/config, in milliseconds: past it
+// the form opens with the page's own settings rather than keep the visitor
+// looking at "Loading…".
+const configTimeout = 5000
 
 var (
 	global  = js.Global()
@@ -83,12 +89,7 @@ type widget struct {
 
 func main() {
 	w := &widget{api: bridge.Get("api").String(), root: bridge.Get("root")}
-	cfg, ok := w.config()
-	if !ok {
-		w.unavailable()
-	} else {
-		w.render(cfg)
-	}
+	w.render(w.config())
 	bridge.Call("ready")
 	select {} // serve events until the page goes away
 }
@@ -142,10 +143,32 @@ func str(v js.Value, key string) string {
 	return ""
 }
 
-// config fetches the widget's branding and form options.
-func (w *widget) config() (js.Value, bool) {
-	status, cfg, ok := request(w.api+"/config", object.New())
-	return cfg, ok && status == 200 && cfg.Type() == js.TypeObject
+// config fetches the widget's branding and form options. When that fails
+// (no answer within configTimeout, an error status, a body that is not a
+// JSON object), the form still opens, with what the page set (the bridge's
+// own), and the console says why: a visitor can still write, and whoever
+// runs the site learns what to fix.
+func (w *widget) config() js.Value {
+	init := object.New()
+	if as := global.Get("AbortSignal"); as.Type() == js.TypeFunction && as.Get("timeout").Type() == js.TypeFunction {
+		init.Set("signal", as.Call("timeout", configTimeout))
+	}
+	status, cfg, ok := request(w.api+"/config", init)
+	if ok && status == 200 && cfg.Type() == js.TypeObject {
+		return cfg
+	}
+	why := "no answer"
+	switch {
+	case ok && status == 200:
+		why = "the answer is not a JSON object"
+	case ok:
+		why = "status " + strconv.Itoa(status)
+	}
+	global.Get("console").Call("warn", "portico widget: "+w.api+"/config failed ("+why+"); the form opens with the page's own settings (data-* attributes, window.PorticoWidget or window.EscalatedWidget)")
+	if own := bridge.Get("own"); own.Type() == js.TypeObject {
+		return own
+	}
+	return object.New()
 }
 
 // el creates an element with attributes given as name, value pairs.
@@ -167,15 +190,6 @@ func on(e js.Value, event string, fn func(js.Value)) {
 		fn(arg(a))
 		return nil
 	}))
-}
-
-// unavailable tells the visitor the form cannot load here (the site is not
-// allowed, or the service cannot be reached) and links the hosted form.
-func (w *widget) unavailable() {
-	p := withText(el("p", "class", "m", "role", "alert"), txtConfigFailed+" ")
-	a := withText(el("a", "href", w.api+"/form", "target", "_blank", "rel", "noopener"), txtOpenForm)
-	p.Call("append", a)
-	w.root.Call("replaceChildren", p)
 }
 
 func (w *widget) render(cfg js.Value) {

@@ -39,6 +39,51 @@ export interface GuestPolicy {
   guest_policy_signup_url_template: string | null
 }
 
+/** Where the policy in force comes from: the start-up default or a save here. */
+export type Source = 'default' | 'saved'
+
+/**
+ * What GET, PUT and DELETE answer: the policy in force, its source and the
+ * start-up default (PORTICO_GUEST_POLICY_*) that a reset brings back.
+ */
+export interface GuestPolicyState extends GuestPolicy {
+  source: Source
+  default: GuestPolicy
+}
+
+/** The variables that set the start-up default. */
+export const STARTUP_VARIABLES = 'PORTICO_GUEST_POLICY_*'
+
+/** The line that says which policy is in force. */
+export function sourceText(source: Source): string {
+  return source === 'saved' ? 'In force: saved here' : `In force: start-up default (from ${STARTUP_VARIABLES})`
+}
+
+/** What the source means for the admin, under that line. */
+export function sourceHelp(source: Source): string {
+  return source === 'saved'
+    ? 'This policy was saved on this page and wins over the start-up default until you reset it.'
+    : `Set by ${STARTUP_VARIABLES} when portico started (unassigned when unset). Saving here overrides it.`
+}
+
+/** A policy in a few words, e.g. “File under one user (id 42)”. */
+export function describePolicy(p: GuestPolicy): string {
+  const mode = MODES.find((m) => m.value === p.guest_policy_mode)
+  const label = mode ? mode.label : p.guest_policy_mode
+  if (p.guest_policy_mode === 'guest_user') {
+    return p.guest_policy_user_id == null ? `${label} (no user id)` : `${label} (id ${p.guest_policy_user_id})`
+  }
+  if (p.guest_policy_mode === 'prompt_signup') {
+    return p.guest_policy_signup_url_template ? `${label} (${p.guest_policy_signup_url_template})` : `${label} (no signup URL)`
+  }
+  return label
+}
+
+/** Only a saved policy can be reset; the default is in force otherwise. */
+export function canReset(state: GuestPolicyState): boolean {
+  return state.source === 'saved'
+}
+
 /** The form's state: inputs are text until sent. */
 export interface GuestPolicyForm {
   mode: Mode

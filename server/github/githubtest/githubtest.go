@@ -148,12 +148,32 @@ type Server struct {
 
 	permissions map[string]string
 	public      bool
+	outage      *Fault   // answered to every request while set
+	unexpected  []string // New: requests to unknown routes
 }
 
 // Start runs a fake holding the repository owner/name; it stops when the
-// test ends.
+// test ends, and a request to a route it does not know fails the test.
 func Start(t testing.TB, repository string) *Server {
 	t.Helper()
+	s := newServer(repository, func(r *http.Request) { t.Errorf("githubtest: unexpected %s %s", r.Method, r.URL) })
+	t.Cleanup(s.Close)
+	return s
+}
+
+// New runs a fake outside a test (a load tool's): Close stops it, and
+// Unexpected lists the requests to routes it does not know.
+func New(repository string) *Server {
+	var s *Server
+	s = newServer(repository, func(r *http.Request) {
+		s.mu.Lock()
+		s.unexpected = append(s.unexpected, r.Method+" "+r.URL.String())
+		s.mu.Unlock()
+	})
+	return s
+}
+
+func newServer(repository string, unexpected func(*http.Request)) *Server {
 	owner, repo, _ := strings.Cut(repository, "/")
 	s := &Server{Owner: owner, Repo: repo, Token: "ghp_test_token", BotLogin: "portico-bot", nextID: 1000,
 		files: map[string]string{}, faults: map[string][]Fault{}, issued: map[string]bool{},
@@ -175,12 +195,22 @@ func Start(t testing.TB, repository string) *Server {
 	mux.HandleFunc("GET "+p+"/collaborators/{username}/permission", s.route(RoutePermission, s.permission))
 	mux.HandleFunc("GET "+p, s.route(RouteGetRepository, s.repository))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("githubtest: unexpected %s %s", r.Method, r.URL)
+		unexpected(r)
 		writeError(w, http.StatusNotFound, "Not Found", "")
 	})
 	s.srv = httptest.NewServer(mux)
-	t.Cleanup(s.srv.Close)
 	return s
+}
+
+// Close stops the fake.
+func (s *Server) Close() { s.srv.Close() }
+
+// Unexpected lists the requests (method and URL) a fake made by New got
+// for routes it does not know.
+func (s *Server) Unexpected() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.unexpected)
 }
 
 // URL is the API root, with a trailing slash (PORTICO_GITHUB_API_URL).
@@ -195,6 +225,15 @@ func (s *Server) Fail(route string, f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults[route] = append(s.faults[route], f)
+}
+
+// SetOutage makes every request answer f, after doing the work when
+// f.AfterEffect, until SetOutage(nil): GitHub down, or rate limiting
+// everything, for a while. Faults queued with Fail come first.
+func (s *Server) SetOutage(f *Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outage = f
 }
 
 // SetFile puts a file on the default branch (for the Contents API).
@@ -301,6 +340,9 @@ func (s *Server) route(name string, h func(w http.ResponseWriter, r *http.Reques
 		if q := s.faults[name]; len(q) > 0 {
 			fault = &q[0]
 			s.faults[name] = q[1:]
+		} else if s.outage != nil {
+			f := *s.outage
+			fault = &f
 		}
 		s.mu.Unlock()
 		if fault != nil && !fault.AfterEffect {
