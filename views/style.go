@@ -44,6 +44,8 @@ a{color:var(--accent)}
 .msg-head{display:flex;justify-content:space-between;gap:.5rem;flex-wrap:wrap;font-size:.9rem}
 .msg-head time{color:var(--muted)}
 .body{white-space:pre-wrap;overflow-wrap:anywhere;margin-top:.4rem}
+.md{white-space:normal}.md>:first-child{margin-top:0}.md>:last-child{margin-bottom:0}.md pre{overflow-x:auto}.md img{max-width:100%}
+.md blockquote{margin:.5rem 0;padding-left:.75rem;border-left:3px solid var(--line);color:var(--muted)}
 label{display:block;font-weight:600;margin-top:.5rem}
 textarea{width:100%;font:inherit;padding:.6rem;border:1px solid var(--muted);border-radius:.4rem;background:var(--card);color:var(--fg)}
 button{margin-top:.75rem;font:inherit;font-weight:600;padding:.6rem 1.2rem;border:0;border-radius:.4rem;background:var(--accent);color:var(--bg);cursor:pointer;min-height:44px}

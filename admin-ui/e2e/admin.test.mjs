@@ -168,6 +168,7 @@ test('admin app in a real browser against the real server', { skip: why || false
       await page.getByRole('button', { name: 'Save portal settings' }).click()
       await page.getByText('Retention stored as 2w (2 weeks).').waitFor()
       assert.equal(await retention.inputValue(), '2w')
+      await page.getByTestId('retention-scope').getByText('A change applies to tickets closed from then on.').waitFor()
       const portal = (await api('/support/admin/settings/portal')).body
       assert.deepEqual(portal, { enabled: true, allow_reply: false, retention_after_close: '2w', status_mails: false })
       await page.getByLabel('Allow replies').check()
@@ -313,6 +314,35 @@ test('admin app in a real browser against the real server', { skip: why || false
       assert.equal(await page.getByRole('button', { name: 'Revoke portal links…' }).isDisabled(), true)
       await shot('07-ticket')
       assert.equal((await fetch(portalURL)).status, 404, 'the revoked portal link is gone')
+    })
+
+    await t.test('ticket page: mail a new link, stop and resume the portal', async () => {
+      // The confirmation's subject is fixed; the new link's mail keeps the ticket's.
+      await page.getByLabel('Mail a new link to').selectOption('carol@example.com')
+      await page.getByRole('button', { name: 'Mail a new link' }).click()
+      await page.getByTestId('issue-status').getByText('is on its way to carol@example.com').waitFor()
+      const m = await server.waitForOutput(/portico mail: to=carol@example\.com subject="\[TK-\d+\] Printer on fire" links: (http\S+\/portal\/[0-9a-f]{64})/)
+      const fresh = m[1]
+      assert.equal((await fetch(fresh)).status, 200, 'the new link works')
+      assert.equal((await fetch(portalURL)).status, 404, 'the revoked one stays revoked')
+      // The link is minted when the mail goes out, after the page reloaded.
+      await page.reload()
+      await page.locator('table.links tbody tr[data-state="active"]').waitFor()
+
+      await page.getByRole('button', { name: 'Stop the portal for this ticket' }).click()
+      await page.getByTestId('portal-stopped').waitFor()
+      await page.locator('table.links tbody tr[data-state="stopped"]').waitFor()
+      assert.equal(await page.getByRole('button', { name: 'Mail a new link' }).isDisabled(), true)
+      assert.equal((await fetch(fresh)).status, 404, 'a stopped portal answers not found')
+      await shot('07b-ticket-portal-stopped')
+      await page.getByRole('button', { name: 'Resume the portal' }).click()
+      await page.getByTestId('portal-stopped').waitFor({ state: 'hidden' })
+      assert.equal((await fetch(fresh)).status, 200, 'resumed')
+
+      await page.getByRole('button', { name: 'Revoke portal links…' }).click()
+      await page.getByRole('dialog', { name: 'Revoke portal links?' }).getByRole('button', { name: 'Revoke links' }).click()
+      await page.locator('table.links tbody tr[data-state="revoked"]').waitFor()
+      assert.equal((await fetch(fresh)).status, 404)
     })
 
     await t.test('contact page: promote to user', async () => {

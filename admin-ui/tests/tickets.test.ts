@@ -5,6 +5,7 @@ import {
   activeLinks,
   authorText,
   githubIssueURL,
+  linkRecipients,
   linkStateText,
   pageCount,
   queryFromSearch,
@@ -51,8 +52,25 @@ describe('ticket page', () => {
     expect(linkStateText(base)).toMatch(/^Active, no expiry/)
     expect(linkStateText({ ...base, expires_at: '2026-02-01T00:00:00Z' }, 'en-GB')).toMatch(/^Active, expires .*2026/)
     expect(linkStateText({ ...base, state: 'expired', expires_at: '2026-02-01T00:00:00Z' }, 'en-GB')).toMatch(/^Expired .*2026/)
-    expect(linkStateText({ ...base, state: 'revoked', revoked_at: '2026-01-05T00:00:00Z' }, 'en-GB')).toMatch(/^Revoked .*2026/)
+    expect(linkStateText({ ...base, state: 'revoked', revoked_at: '2026-01-05T00:00:00Z' }, 'en-GB')).toMatch(
+      /^Revoked .*2026.*; the next mail carries a new link$/,
+    )
+    expect(linkStateText({ ...base, state: 'stopped' })).toBe('The portal of this ticket is stopped')
     expect(activeLinks([base, { ...base, id: 2, state: 'revoked' }, { ...base, id: 3 }])).toBe(2)
+    expect(activeLinks([{ ...base, state: 'stopped' }, { ...base, id: 2, state: 'expired' }])).toBe(1)
+  })
+
+  it('offers a new link to everyone on the ticket once, never to the erased', () => {
+    const link = (id: number, email: string): PortalLink => ({ id, email, state: 'active', expires_at: null, revoked_at: null, created_at: '' })
+    expect(
+      linkRecipients({
+        contact: { id: 1, email: 'ada@example.com', name: 'Ada', user_id: null },
+        participants: [{ email: 'bob@example.com', name: 'Bob' }],
+        portal_links: [link(1, 'ada@example.com'), link(2, 'boss@example.com'), link(3, 'erased-link-3@invalid')],
+      }),
+    ).toEqual(['ada@example.com', 'bob@example.com', 'boss@example.com'])
+    expect(linkRecipients({ contact: { id: 2, email: 'erased-2@invalid', name: '', user_id: null }, portal_links: [] })).toEqual([])
+    expect(linkRecipients({ contact: null, portal_links: [] })).toEqual([])
   })
 
   it('names message authors', () => {

@@ -1,9 +1,10 @@
 -- +goose Up
 -- Status mails (issue 17): a ticket's customer is mailed when it closes and
--- when it opens again. Two new kinds of outbound mail.
+-- when it opens again. Two new kinds of outbound mail, besides those of
+-- 00002 and 00012 (portal_link).
 ALTER TABLE outbound_mails DROP CONSTRAINT outbound_mails_kind_check;
 ALTER TABLE outbound_mails ADD CONSTRAINT outbound_mails_kind_check
-    CHECK (kind IN ('confirmation', 'agent_reply', 'status_closed', 'status_reopened'));
+    CHECK (kind IN ('confirmation', 'agent_reply', 'portal_link', 'status_closed', 'status_reopened'));
 
 -- "How did we do?": one answer per customer per ticket, changed in place
 -- (updated_at) until the portal link expires. Erasure empties the comment
@@ -27,4 +28,4 @@ CREATE INDEX ticket_ratings_contact_idx ON ticket_ratings (contact_id);
 DROP TABLE ticket_ratings;
 DELETE FROM outbound_mails WHERE kind IN ('status_closed', 'status_reopened');
 ALTER TABLE outbound_mails DROP CONSTRAINT outbound_mails_kind_check;
-ALTER TABLE outbound_mails ADD CONSTRAINT outbound_mails_kind_check CHECK (kind IN ('confirmation', 'agent_reply'));
+ALTER TABLE outbound_mails ADD CONSTRAINT outbound_mails_kind_check CHECK (kind IN ('confirmation', 'agent_reply', 'portal_link'));

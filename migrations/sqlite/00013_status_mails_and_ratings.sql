@@ -1,15 +1,15 @@
 -- +goose Up
 -- Status mails (issue 17): a ticket's customer is mailed when it closes and
--- when it opens again. Two new kinds of outbound mail. SQLite cannot change
--- a CHECK constraint, so outbound_mails is rebuilt: a new table with the
--- wider check, the rows copied with their ids (delivery jobs name them),
+-- when it opens again. Two new kinds of outbound mail, besides those of
+-- 00002 and 00012 (portal_link). SQLite cannot change a CHECK constraint,
+-- so outbound_mails is rebuilt: a new table with the wider check, the rows copied with their ids (delivery jobs name them),
 -- the old table dropped, the new one renamed and its indexes made again.
 -- Nothing references outbound_mails, so the foreign keys stay intact.
 CREATE TABLE outbound_mails_new (
     id               INTEGER PRIMARY KEY,
     ticket_id        INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
     message_id       INTEGER REFERENCES messages (id) ON DELETE CASCADE,
-    kind             TEXT NOT NULL CHECK (kind IN ('confirmation', 'agent_reply', 'status_closed', 'status_reopened')),
+    kind             TEXT NOT NULL CHECK (kind IN ('confirmation', 'agent_reply', 'portal_link', 'status_closed', 'status_reopened')),
     to_email         TEXT NOT NULL CHECK (to_email = lower(to_email)),
     to_name          TEXT NOT NULL DEFAULT '',
     email_message_id TEXT NOT NULL,
@@ -56,7 +56,7 @@ CREATE TABLE outbound_mails_old (
     id               INTEGER PRIMARY KEY,
     ticket_id        INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
     message_id       INTEGER REFERENCES messages (id) ON DELETE CASCADE,
-    kind             TEXT NOT NULL CHECK (kind IN ('confirmation', 'agent_reply')),
+    kind             TEXT NOT NULL CHECK (kind IN ('confirmation', 'agent_reply', 'portal_link')),
     to_email         TEXT NOT NULL CHECK (to_email = lower(to_email)),
     to_name          TEXT NOT NULL DEFAULT '',
     email_message_id TEXT NOT NULL,
@@ -73,7 +73,7 @@ INSERT INTO outbound_mails_old (id, ticket_id, message_id, kind, to_email, to_na
     payload, status, attempts, last_error, sent_at, created_at)
 SELECT id, ticket_id, message_id, kind, to_email, to_name, email_message_id, in_reply_to, refs,
     payload, status, attempts, last_error, sent_at, created_at FROM outbound_mails
-WHERE kind IN ('confirmation', 'agent_reply');
+WHERE kind IN ('confirmation', 'agent_reply', 'portal_link');
 DROP TABLE outbound_mails;
 ALTER TABLE outbound_mails_old RENAME TO outbound_mails;
 CREATE INDEX outbound_mails_ticket_idx ON outbound_mails (ticket_id, to_email);

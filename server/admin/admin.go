@@ -54,6 +54,9 @@ type Tickets interface {
 	List(ctx context.Context, q tickets.ListQuery) ([]model.Ticket, int64, error)
 	Get(ctx context.Context, reference string) (tickets.Detail, error)
 	RevokePortalLinks(ctx context.Context, reference string) (int64, error)
+	IssuePortalLink(ctx context.Context, reference, email string) error
+	StopPortal(ctx context.Context, reference string) (bool, error)
+	ResumePortal(ctx context.Context, reference string) (bool, error)
 	Attachment(ctx context.Context, id int64) (model.Attachment, error)
 	Close(ctx context.Context, ticketID int64, c tickets.StateChange) (bool, error)
 	Reopen(ctx context.Context, ticketID int64, c tickets.StateChange) (bool, error)

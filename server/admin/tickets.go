@@ -85,6 +85,11 @@ type linkView struct {
 	CreatedAt time.Time  `json:"created_at"`
 }
 
+type participantView struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
 type ticketDetail struct {
 	ID                int64         `json:"id"`
 	Reference         string        `json:"reference"`
@@ -101,7 +106,10 @@ type ticketDetail struct {
 	PortalLinks       []linkView    `json:"portal_links"`
 	Attachments       []fileView    `json:"attachments"`
 	Tags              []string      `json:"tags"`
-	Ratings           []ratingView  `json:"ratings"`
+	// PortalStoppedAt is set while the ticket's portal is stopped.
+	PortalStoppedAt *time.Time        `json:"portal_stopped_at"`
+	Participants    []participantView `json:"participants"`
+	Ratings         []ratingView      `json:"ratings"`
 }
 
 // ratingView is a customer's answer to "How did we do?".
@@ -141,8 +149,11 @@ func (h *Handler) GetTicket(c *fiber.Ctx) error {
 		RequesterID: t.RequesterID, ClosedAt: t.ClosedAt, GitHubIssueNumber: t.GitHubIssueNumber, CreatedAt: t.CreatedAt,
 		Messages: make([]messageView, len(d.Messages)), PortalLinks: make([]linkView, len(d.Links)),
 		Attachments: make([]fileView, len(d.Attachments)),
-		Tags:        d.Tags,
-		Ratings:     make([]ratingView, len(d.Ratings)),
+		Tags:        d.Tags, PortalStoppedAt: t.PortalStoppedAt, Participants: make([]participantView, len(d.Participants)),
+		Ratings: make([]ratingView, len(d.Ratings)),
+	}
+	for i, p := range d.Participants {
+		out.Participants[i] = participantView{Email: p.Email, Name: p.Name}
 	}
 	for i, r := range d.Ratings {
 		out.Ratings[i] = ratingView{ID: r.ID, ContactID: r.ContactID, Score: r.Score, Comment: r.Comment,
@@ -205,6 +216,64 @@ func (h *Handler) RevokePortalLinks(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"revoked": n})
+}
+
+type issueLinkBody struct {
+	Email string `json:"email"`
+}
+
+// IssuePortalLink answers POST /support/admin/tickets/:reference/portal-links/issue
+// {email}: a mail with a fresh portal link is queued for that person (202).
+func (h *Handler) IssuePortalLink(c *fiber.Ctx) error {
+	ref, err := url.PathUnescape(c.Params("reference"))
+	if err != nil {
+		return fiber.NewError(fiber.StatusNotFound, "no ticket "+c.Params("reference"))
+	}
+	var in issueLinkBody
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	err = h.tickets.IssuePortalLink(c.UserContext(), ref, in.Email)
+	switch {
+	case errors.Is(err, tickets.ErrUnknownAddress):
+		return fiber.NewError(fiber.StatusNotFound, "nobody with the address "+contacts.Normalize(in.Email)+" is known to portico")
+	case errors.Is(err, model.ErrNotFound):
+		return fiber.NewError(fiber.StatusNotFound, "no ticket "+ref)
+	case err != nil:
+		return err
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"reference": canonical(ref), "email": contacts.Normalize(in.Email), "queued": true})
+}
+
+// StopPortal answers POST /support/admin/tickets/:reference/portal/stop.
+func (h *Handler) StopPortal(c *fiber.Ctx) error {
+	return h.setPortal(c, true, h.tickets.StopPortal)
+}
+
+// ResumePortal answers POST /support/admin/tickets/:reference/portal/resume.
+func (h *Handler) ResumePortal(c *fiber.Ctx) error {
+	return h.setPortal(c, false, h.tickets.ResumePortal)
+}
+
+func (h *Handler) setPortal(c *fiber.Ctx, stopped bool, set func(context.Context, string) (bool, error)) error {
+	ref, err := url.PathUnescape(c.Params("reference"))
+	if err != nil {
+		return fiber.NewError(fiber.StatusNotFound, "no ticket "+c.Params("reference"))
+	}
+	changed, err := set(c.UserContext(), ref)
+	if errors.Is(err, model.ErrNotFound) {
+		return fiber.NewError(fiber.StatusNotFound, "no ticket "+ref)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"reference": canonical(ref), "portal_stopped": stopped, "changed": changed})
+}
+
+// canonical is a reference the service accepted, written as TK-n.
+func canonical(ref string) string {
+	id, _ := model.ParseReference(ref)
+	return model.Reference(id)
 }
 
 // CloseTicket answers POST /support/admin/tickets/:reference/close: the

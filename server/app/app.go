@@ -227,7 +227,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 			AppID: cfg.GitHubAppID, InstallationID: cfg.GitHubAppInstallationID, AppPrivateKeyFile: cfg.GitHubAppPrivateKeyFile,
 			APIURL: cfg.GitHubAPIURL, HTTPClient: d.HTTPClient,
 		},
-		Store: a.store, Tickets: a.Tickets, Jobs: a.queue, Log: a.log,
+		Store: a.store, Tickets: a.Tickets, Jobs: a.queue, Desk: settingsSvc, Log: a.log,
 	})
 	if err != nil {
 		return err
@@ -321,6 +321,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		Privacy:      admin.NewPrivacy(privacySvc, settingsSvc),
 		InboundAdmin: admin.NewInbound(a.Tickets, settingsSvc, a.log),
 		Workflows:    admin.NewWorkflows(wf),
+		DeskAdmin:    admin.NewDesk(gh),
 		Ratings:      admin.NewRatings(ratingsSvc),
 	})
 	return nil

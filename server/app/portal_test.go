@@ -299,7 +299,7 @@ func TestPortalRetentionAndRevocation(t *testing.T) {
 		if r := do(t, ma.App, req{method: "GET", path: path}); r.Status != 200 {
 			t.Errorf("reopened: %d", r.Status)
 		}
-		// A shorter retention applies at once.
+		// A shorter retention applies to the next close.
 		do(t, ma.App, req{method: "PUT", path: "/support/admin/settings/portal", body: `{"retention_after_close":"30m"}`, header: bearer()})
 		if _, err := ma.Tickets.Close(ctx, ticketID, tickets.StateChange{At: time.Now().Add(-time.Hour)}); err != nil {
 			t.Fatal(err)

@@ -543,3 +543,59 @@ func TestRatingHumanCheck(t *testing.T) {
 		}
 	})
 }
+
+// TestRatingOnDiscussion: on the Discussions desk an answer is a comment on
+// the ticket's discussion, edited when it changes and redacted on erasure.
+func TestRatingOnDiscussion(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d store.Dialect) {
+		g := startRatingApp(t, d, app.Deps{})
+		a := g.App
+		g.gh.EnableDiscussions("Support")
+		if r := g.putDesk(t, `{"desk":"discussions","discussion_category":"Support"}`); r.Status != 200 {
+			t.Fatalf("set discussions: %d %s", r.Status, r.Body)
+		}
+		mails := &mailCounter{srv: g.mail}
+		ref := fileTicket(t, a, `{"email":"dee@example.com","name":"Dee","subject":"On a discussion","description":"Please help."}`).json(t)["reference"].(string)
+		disc := g.discussionFor(t, ref)
+		mails.next(t, 1)
+		adminPost(t, a, "/support/admin/tickets/"+ref+"/close")
+		links := ratingLinks(t, mails.next(t, 1)[0].Envelope(t).Text)
+		rate := strings.SplitN(links["good"], "?", 2)[0]
+		token := formTokenOf(t, do(t, a, req{method: "GET", path: links["good"]}))
+
+		ratingOn := func() []githubtest.DiscussionComment {
+			var out []githubtest.DiscussionComment
+			for _, c := range g.gh.DiscussionComments(disc.Number) {
+				if strings.HasPrefix(c.Body, "<!-- portico:rating=") {
+					out = append(out, c)
+				}
+			}
+			return out
+		}
+		g.gh.FailGraphQL("addDiscussionComment", githubtest.GraphQLFault{Status: 502, Message: "Server Error", AfterEffect: true})
+		if r := form(t, a, rate, url.Values{"score": {"good"}, "form_token": {token}, "comment": {"Thanks, Dee here."}}); r.Status != 303 {
+			t.Fatalf("rate good: %d %s", r.Status, r.Body)
+		}
+		githubtest.Wait(t, "the rating on the discussion", 20*time.Second, func() bool { return len(ratingOn()) > 0 })
+		settle()
+		if c := ratingOn(); len(c) != 1 || !strings.Contains(c[0].Body, "Rating from Dee <dee@example.com>: 👍 **good**") ||
+			!strings.Contains(c[0].Body, "> Thanks, Dee here.") {
+			t.Fatalf("discussion rating comments: %+v", c)
+		}
+		if r := form(t, a, rate, url.Values{"score": {"okay"}, "form_token": {token}}); r.Status != 303 {
+			t.Fatalf("rate okay: %d %s", r.Status, r.Body)
+		}
+		githubtest.Wait(t, "the discussion rating edited", 20*time.Second, func() bool {
+			c := ratingOn()
+			return len(c) == 1 && strings.Contains(c[0].Body, "😐 **okay**") && !strings.Contains(c[0].Body, "Dee here")
+		})
+		if r := do(t, a, req{method: "POST", path: fmt.Sprintf("/support/admin/contacts/%d/erase", contactOf(t, a, ref)), header: bearer()}); r.Status != 200 {
+			t.Fatalf("erase: %d %s", r.Status, r.Body)
+		}
+		githubtest.Wait(t, "the discussion rating redacted", 20*time.Second, func() bool {
+			c := ratingOn()
+			return len(c) == 1 && strings.Contains(c[0].Body, "Erased in portico") && !strings.Contains(c[0].Body, "dee@example.com")
+		})
+	})
+}

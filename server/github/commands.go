@@ -1,16 +1,11 @@
 package github
 
 import (
-	"bytes"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 
-	"github.com/microcosm-cc/bluemonday"
-	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/extension"
-	"github.com/yuin/goldmark/renderer/html"
+	"github.com/portico/portico/server/markdown"
 )
 
 // Commands an agent writes at the start of a line of an issue comment.
@@ -107,25 +102,8 @@ func fill(template string, v replyVars) string {
 	})
 }
 
-// ugc is bluemonday's policy for user-generated content: formatting, links
-// and images stay; scripts, styles and event handlers go.
-var ugc = bluemonday.UGCPolicy()
-
-// markdown renders as GitHub shows comments (GitHub Flavored Markdown, line
-// breaks kept). Built once: goldmark's parsers and renderers keep no state
-// between calls, and building them takes longer than rendering a reply.
-var markdown = goldmark.New(
-	goldmark.WithExtensions(extension.GFM),
-	goldmark.WithRendererOptions(html.WithHardWraps(), html.WithUnsafe()),
-)
-
-// renderMarkdown turns an agent's Markdown into the HTML part of the mail,
-// then sanitizes it: raw HTML is let through the renderer only to be
-// cleaned here.
+// renderMarkdown turns an agent's Markdown into the HTML part of the mail
+// (sanitized); the portal renders the stored reply with the same function.
 func renderMarkdown(src string) (string, error) {
-	var b bytes.Buffer
-	if err := markdown.Convert([]byte(src), &b); err != nil {
-		return "", fmt.Errorf("github: render markdown: %w", err)
-	}
-	return strings.TrimSpace(ugc.Sanitize(b.String())), nil
+	return markdown.ToHTML(src)
 }

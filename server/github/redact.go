@@ -111,6 +111,11 @@ func (s *Service) redact(ctx context.Context, job *river.Job[RedactArgs]) error 
 			edits++
 		}
 	}
+	n, err := s.redactDiscussion(ctx, t, a)
+	if err != nil {
+		return err
+	}
+	edits += n
 	s.log.InfoContext(ctx, "github redacted", "ticket", t.Reference, "whole", a.Whole, "edits", edits)
 	return nil
 }

@@ -31,7 +31,9 @@ type Options struct {
 	Store   *store.Store
 	Tickets Tickets
 	Jobs    tickets.Enqueuer
-	Log     *slog.Logger
+	// Desk is the runtime desk setting: issues or discussions (nil: issues).
+	Desk DeskSettings
+	Log  *slog.Logger
 	// Now is the clock rate-limit waits are measured with (default time.Now).
 	Now func() time.Time
 }
@@ -48,6 +50,8 @@ type Service struct {
 
 	perms      permissionCache
 	visibility visibilityCache
+	desk       DeskSettings
+	categories categoryCache
 }
 
 // New builds the service; with a repository configured it also builds the
@@ -59,7 +63,7 @@ func New(o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Service{repo: o.Client.Repository, store: o.Store, tickets: o.Tickets, jobs: o.Jobs, log: o.Log, now: o.Now}
+	s := &Service{repo: o.Client.Repository, store: o.Store, tickets: o.Tickets, jobs: o.Jobs, log: o.Log, now: o.Now, desk: o.Desk}
 	if o.Client.Repository == "" {
 		return s, nil
 	}
@@ -83,9 +87,10 @@ func (s *Service) Register(workers *river.Workers, bus *events.Bus) {
 	river.AddWorker(workers, &worker[CommentEventArgs]{work: s.commentEvent})
 	river.AddWorker(workers, &worker[IssueEventArgs]{work: s.issueEvent})
 	river.AddWorker(workers, &worker[RedactArgs]{work: s.redact})
+	s.registerDiscussions(workers, bus)
 	s.registerRatings(workers)
 	if s.Enabled() {
-		bus.Subscribe(events.TicketCreated, s.onTicketCreated)
+		bus.Subscribe(events.TicketCreated, s.onTicketCreatedDesk)
 		bus.Subscribe(events.ReplyCreated, s.onReplyCreated)
 	}
 }

@@ -66,6 +66,9 @@ type payload struct {
 // (other events and actions, pull requests, other repositories, sync off)
 // are ignored; a delivery id seen before is a duplicate and does nothing.
 func (s *Service) Accept(ctx context.Context, d Delivery) (string, error) {
+	if isDiscussionEvent(d.Event) {
+		return s.acceptDiscussion(ctx, d)
+	}
 	var p payload
 	if err := json.Unmarshal(d.Payload, &p); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadPayload, err)

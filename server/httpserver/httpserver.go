@@ -74,6 +74,8 @@ type Options struct {
 	InboundAdmin *admin.InboundHandler
 	// Workflows serves the workflow rules (admin only); nil: no such routes.
 	Workflows *admin.WorkflowHandler
+	// DeskAdmin serves the GitHub desk setting; nil: routes off.
+	DeskAdmin *admin.DeskHandler
 	// Ratings serves the ratings summary (admin only); nil: no such route.
 	Ratings *admin.RatingsHandler
 }
@@ -155,6 +157,9 @@ func routes(app *fiber.App, o Options) {
 	authed.Get("/tickets", ticketsScope, a.ListTickets)
 	authed.Get("/tickets/:reference", ticketsScope, a.GetTicket)
 	authed.Post("/tickets/:reference/portal-links/revoke", ticketsScope, a.RevokePortalLinks)
+	authed.Post("/tickets/:reference/portal-links/issue", ticketsScope, a.IssuePortalLink)
+	authed.Post("/tickets/:reference/portal/stop", ticketsScope, a.StopPortal)
+	authed.Post("/tickets/:reference/portal/resume", ticketsScope, a.ResumePortal)
 	authed.Post("/tickets/:reference/close", ticketsScope, a.CloseTicket)
 	authed.Post("/tickets/:reference/reopen", ticketsScope, a.ReopenTicket)
 	authed.Post("/contacts/:id/promote", contactsScope, a.PromoteContact)
@@ -179,6 +184,10 @@ func routes(app *fiber.App, o Options) {
 		authed.Get("/inbound/held", ticketsScope, ia.ListHeld)
 		authed.Post("/inbound/held/:id/release", ticketsScope, ia.ReleaseHeld)
 		authed.Post("/inbound/held/:id/discard", ticketsScope, ia.DiscardHeld)
+	}
+	if dk := o.DeskAdmin; dk != nil {
+		authed.Get("/settings/github", settingsScope, dk.GetSettings)
+		authed.Put("/settings/github", settingsScope, dk.PutSettings)
 	}
 	if rt := o.Ratings; rt != nil {
 		authed.Get("/ratings/summary", ticketsScope, rt.Summary)

@@ -26,7 +26,7 @@ func TestRetryPolicy(t *testing.T) {
 			d := p.NextRetry(job).Sub(now)
 			if c.failures > quickRetries {
 				// River's own policy reads its own clock.
-				d = p.NextRetry(job).Sub(time.Now())
+				d = time.Until(p.NextRetry(job))
 			}
 			if d < c.lo || d > c.hi {
 				t.Fatalf("failure %d: retry in %v, want within [%v, %v]", c.failures, d, c.lo, c.hi)

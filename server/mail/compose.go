@@ -37,6 +37,13 @@ type AgentReply struct {
 	PortalURL string // empty: portal disabled, no link
 }
 
+// PortalLink is the mail that brings one person a fresh portal link an admin
+// chose to send (after a revoke, or for a lost mail).
+type PortalLink struct {
+	Reference, Subject, CustomerName string
+	PortalURL                        string // required: the mail exists for it
+}
+
 // texts holds every sentence of the mails in one place, ready for
 // translation. A %s is filled in by the template.
 type texts struct {
@@ -57,6 +64,8 @@ type texts struct {
 	OrOpen         string
 	Personal       string
 	ReplyHint      string
+	EmailOnly      string // the footer when the mail carries no link
+	NewLink        string // %s = reference
 }
 
 var english = texts{
@@ -77,6 +86,8 @@ var english = texts{
 	OrOpen:         "Or open this link:",
 	Personal:       "This link is personal: anyone who has it can read this conversation. Please do not forward this email.",
 	ReplyHint:      "You can also reply to this email directly.",
+	EmailOnly:      "This conversation continues by email only: reply to this email.",
+	NewLink:        "Here is a new link to follow your request %s on our website.",
 }
 
 // view is what the templates see: the escaping is done by html/template for
@@ -129,6 +140,24 @@ func ComposeAgentReply(r AgentReply) (text, html string, err error) {
 		v.Body = escapeLines(r.BodyText)
 	}
 	return render("reply", v)
+}
+
+// ComposePortalLink renders the mail that carries a fresh portal link.
+func ComposePortalLink(p PortalLink) (text, html string, err error) {
+	if p.PortalURL == "" {
+		return "", "", fmt.Errorf("mail: a portal link mail without a link")
+	}
+	if err := checkURLs(p.PortalURL); err != nil {
+		return "", "", err
+	}
+	v := view{
+		T:         english,
+		Greeting:  greeting(english, p.CustomerName),
+		Reference: p.Reference,
+		Subject:   p.Subject,
+		PortalURL: p.PortalURL,
+	}
+	return render("link", v)
 }
 
 func render(name string, v view) (text, html string, err error) {
@@ -198,7 +227,7 @@ const textTemplate = `
 -- 
 {{if .PortalURL}}{{.T.View}}: {{.PortalURL}}
 {{.T.Personal}}
-{{end}}{{.T.ReplyHint}}
+{{.T.ReplyHint}}{{else}}{{.T.EmailOnly}}{{end}}
 {{end}}
 
 {{- define "confirmation" -}}
@@ -225,6 +254,13 @@ const textTemplate = `
 {{printf .T.Replied .Agent .Reference}}
 
 {{.BodyText}}
+{{template "footer" .}}
+{{- end}}
+
+{{- define "link" -}}
+{{.Greeting}}
+
+{{printf .T.NewLink .Reference}}
 {{template "footer" .}}
 {{- end}}`
 
@@ -255,7 +291,7 @@ const htmlTemplate = `
 <p style="margin:0 0 12px;">{{.T.OrOpen}} <a href="{{.PortalURL}}" style="color:#4f46e5;word-break:break-all;">{{.PortalURL}}</a></p>
 <p style="margin:0 0 12px;">{{.T.Personal}}</p>
 {{- end}}
-<p style="margin:0;">{{.T.ReplyHint}}</p>
+<p style="margin:0;">{{if .PortalURL}}{{.T.ReplyHint}}{{else}}{{.T.EmailOnly}}{{end}}</p>
 </td></tr>
 </table>
 </td></tr>
@@ -280,6 +316,12 @@ const htmlTemplate = `
 {{template "top" .}}
 <p style="margin:0 0 16px;color:#52525b;">{{printf .T.Replied .Agent .Reference}}</p>
 <div style="margin:0 0 8px;padding:8px 12px;border-left:3px solid #4f46e5;">{{.Body}}</div>
+{{template "bottom" .}}
+{{- end}}
+
+{{- define "link" -}}
+{{template "top" .}}
+<p style="margin:0 0 16px;">{{printf .T.NewLink .Reference}}</p>
 {{template "bottom" .}}
 {{- end}}`
 

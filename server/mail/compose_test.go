@@ -172,3 +172,31 @@ func TestComposeLinks(t *testing.T) {
 		t.Errorf("footer without portal:\n%s\n%s", text, page)
 	}
 }
+
+func TestComposePortalLink(t *testing.T) {
+	t.Parallel()
+	text, page, err := ComposePortalLink(PortalLink{Reference: "TK-7", Subject: "Printer", CustomerName: "Ada <b>", PortalURL: testPortal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Hello Ada <b>,", "Here is a new link to follow your request TK-7", "View this conversation: " + testPortal, "You can also reply"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	if !strings.Contains(page, `href="`+testPortal+`"`) || !strings.Contains(page, "Ada &lt;b&gt;") {
+		t.Errorf("HTML:\n%s", page)
+	}
+	// The mail exists for its link: without one it is not composed.
+	if _, _, err := ComposePortalLink(PortalLink{Reference: "TK-7"}); err == nil {
+		t.Error("a link mail without a link was composed")
+	}
+	// Other mails without a link say that replies go by email.
+	text, page, err = ComposeAgentReply(AgentReply{Reference: "TK-7", BodyText: "Hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "continues by email only") || !strings.Contains(page, "continues by email only") || strings.Contains(text, "also reply") {
+		t.Errorf("footer without a link:\n%s\n%s", text, page)
+	}
+}

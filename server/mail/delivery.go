@@ -21,7 +21,9 @@ import (
 	"github.com/portico/portico/server/store"
 )
 
-// LinkMinter creates a fresh portal link for (ticket, email).
+// LinkMinter creates a fresh portal link for (ticket, email); "" means the
+// mail carries none (the ticket's portal is stopped, or the address may
+// never get one again), and it then says that replies go by email only.
 type LinkMinter interface {
 	MintPortalURL(ctx context.Context, ticketID int64, email string) (string, error)
 }
@@ -309,6 +311,16 @@ func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, er
 		}
 		msg.Text, msg.HTML, err = ComposeAgentReply(AgentReply{Reference: t.Reference, Subject: t.Subject,
 			CustomerName: p.CustomerName, AgentName: p.AgentName, BodyText: p.BodyText, BodyHTML: p.BodyHTML, PortalURL: portalURL})
+	case model.MailPortalLink:
+		var p PortalLinkPayload
+		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
+			return Message{}, river.JobCancel(fmt.Errorf("mail %d: payload: %w", m.ID, err))
+		}
+		// Without a link (the portal was stopped or the address erased
+		// since it was queued) the mail has nothing to say: composing fails
+		// and it is recorded as failed, not sent.
+		msg.Text, msg.HTML, err = ComposePortalLink(PortalLink{Reference: t.Reference, Subject: t.Subject,
+			CustomerName: p.CustomerName, PortalURL: portalURL})
 	case model.MailStatusClosed, model.MailStatusReopened:
 		// Automatic and to an address nobody verified, like the
 		// confirmation: a fixed subject, no name in To.

@@ -2,8 +2,10 @@ package mail
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -24,6 +26,16 @@ func FirstMessageID(ticketID int64, domain string) string {
 func ReplyMessageID(ticketID, messageID int64, domain string) string {
 	return "<ticket-" + strconv.FormatInt(ticketID, 10) + "-reply-" +
 		strconv.FormatInt(messageID, 10) + "@" + domain + ">"
+}
+
+// LinkMessageID is the Message-ID of a mail that carries a fresh portal link
+// (no timeline message of its own): <ticket-42-link-<16 hex>@domain>.
+func LinkMessageID(ticketID int64, domain string) (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("mail: message id: %w", err)
+	}
+	return "<ticket-" + strconv.FormatInt(ticketID, 10) + "-link-" + hex.EncodeToString(b[:]) + "@" + domain + ">", nil
 }
 
 // ReplyTo is the signed address customers answer to:

@@ -29,3 +29,9 @@ type AgentReplyPayload struct {
 	BodyText     string `json:"body_text"`
 	BodyHTML     string `json:"body_html,omitempty"`
 }
+
+// PortalLinkPayload is what a mail with a fresh portal link says (the link
+// itself is minted when it is sent).
+type PortalLinkPayload struct {
+	CustomerName string `json:"customer_name"`
+}

@@ -52,6 +52,29 @@ type Ticket struct {
 	GitHubIssueNumber *int64     `db:"github_issue_number"`
 	CreatedAt         time.Time  `db:"created_at"`
 	UpdatedAt         time.Time  `db:"updated_at"`
+	// PortalStoppedAt is set while an admin has stopped the portal of this
+	// ticket: every link answers 404 and mails carry none.
+	PortalStoppedAt *time.Time `db:"portal_stopped_at"`
+	// PortalRetention is the retention_after_close in force when the ticket
+	// closed, in seconds (nil while open): the links' 410 time is fixed at
+	// the close, whatever the setting becomes later.
+	PortalRetention *int64 `db:"portal_retention"`
+}
+
+// LinksExpireAt is when the ticket's portal links stop working (410): the
+// close plus the retention recorded with it; nil while the ticket is open.
+func (t Ticket) LinksExpireAt() *time.Time {
+	if t.ClosedAt == nil {
+		return nil
+	}
+	var retention time.Duration
+	if t.PortalRetention != nil {
+		retention = time.Duration(*t.PortalRetention) * time.Second
+	}
+	// A close always records the retention; a missing one expires at the
+	// close rather than never.
+	exp := t.ClosedAt.Add(retention)
+	return &exp
 }
 
 // Message directions on the timeline. Internal messages (agent notes) are
@@ -85,11 +108,14 @@ type Message struct {
 
 // PortalLink is the portal access of one (ticket, customer email) pair. Each
 // mail to that customer carries a token of its own; the store keeps only the
-// tokens' SHA-256, and revoking the link ends all of them.
+// tokens' SHA-256. A revoke ends the tokens issued so far; the next mail to
+// the address carries a fresh one, which works.
 type PortalLink struct {
-	ID        int64      `db:"id"`
-	TicketID  int64      `db:"ticket_id"`
-	Email     string     `db:"email"`
+	ID       int64  `db:"id"`
+	TicketID int64  `db:"ticket_id"`
+	Email    string `db:"email"`
+	// RevokedAt is when the link's tokens were revoked, none having been
+	// issued since. Read through a token, it is that token's revocation.
 	RevokedAt *time.Time `db:"revoked_at"`
 	CreatedAt time.Time  `db:"created_at"`
 }
@@ -99,29 +125,32 @@ const (
 	LinkActive  = "active"
 	LinkExpired = "expired"
 	LinkRevoked = "revoked"
+	// LinkStopped: the admin stopped the portal of the ticket.
+	LinkStopped = "stopped"
 )
 
-// State says whether the link still opens: revoked wins, then expiry, which
-// is retention after the ticket closed (nil while it is open).
-func (l PortalLink) State(closedAt *time.Time, retention time.Duration, now time.Time) (state string, expiresAt *time.Time) {
-	state = LinkActive
-	if closedAt != nil {
-		exp := closedAt.Add(retention)
-		expiresAt = &exp
-		if !now.Before(exp) {
-			state = LinkExpired
-		}
+// State says whether the link still opens on ticket t: revoked wins, then a
+// portal stopped for the ticket, then expiry, which is the retention
+// recorded when the ticket closed (expiresAt nil while it is open).
+func (l PortalLink) State(t Ticket, now time.Time) (state string, expiresAt *time.Time) {
+	expiresAt = t.LinksExpireAt()
+	switch {
+	case l.RevokedAt != nil:
+		return LinkRevoked, expiresAt
+	case t.PortalStoppedAt != nil:
+		return LinkStopped, expiresAt
+	case expiresAt != nil && !now.Before(*expiresAt):
+		return LinkExpired, expiresAt
 	}
-	if l.RevokedAt != nil {
-		state = LinkRevoked
-	}
-	return state, expiresAt
+	return LinkActive, expiresAt
 }
 
 // Outbound mail kinds.
 const (
 	MailConfirmation = "confirmation"
 	MailAgentReply   = "agent_reply"
+	// MailPortalLink carries a fresh portal link an admin sent one person.
+	MailPortalLink = "portal_link"
 )
 
 // Outbound mail statuses.

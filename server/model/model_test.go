@@ -35,20 +35,38 @@ func TestPortalLinkState(t *testing.T) {
 	closedLongAgo := now.Add(-48 * time.Hour)
 	closedRecently := now.Add(-time.Hour)
 	revoked := now
+	day := int64(24 * 60 * 60)
+	week := 7 * day
+	open := Ticket{}
+	recent := Ticket{ClosedAt: &closedRecently, PortalRetention: &day}
+	old := Ticket{ClosedAt: &closedLongAgo, PortalRetention: &day}
+	promisedLonger := Ticket{ClosedAt: &closedLongAgo, PortalRetention: &week}
+	stopped := Ticket{PortalStoppedAt: &now}
+	stoppedOld := Ticket{ClosedAt: &closedLongAgo, PortalRetention: &day, PortalStoppedAt: &now}
+	noRecord := Ticket{ClosedAt: &closedRecently}
 	for _, c := range []struct {
+		name   string
 		link   PortalLink
-		closed *time.Time
+		ticket Ticket
 		want   string
 	}{
-		{PortalLink{}, nil, LinkActive},
-		{PortalLink{}, &closedRecently, LinkActive},
-		{PortalLink{}, &closedLongAgo, LinkExpired},
-		{PortalLink{RevokedAt: &revoked}, nil, LinkRevoked},
-		{PortalLink{RevokedAt: &revoked}, &closedLongAgo, LinkRevoked},
+		{"open", PortalLink{}, open, LinkActive},
+		{"closed within retention", PortalLink{}, recent, LinkActive},
+		{"closed beyond retention", PortalLink{}, old, LinkExpired},
+		{"the retention recorded at the close counts", PortalLink{}, promisedLonger, LinkActive},
+		{"a close without a recorded retention expires at once", PortalLink{}, noRecord, LinkExpired},
+		{"revoked", PortalLink{RevokedAt: &revoked}, open, LinkRevoked},
+		{"revoked wins over expired", PortalLink{RevokedAt: &revoked}, old, LinkRevoked},
+		{"revoked wins over stopped", PortalLink{RevokedAt: &revoked}, stopped, LinkRevoked},
+		{"stopped", PortalLink{}, stopped, LinkStopped},
+		{"stopped wins over expired", PortalLink{}, stoppedOld, LinkStopped},
 	} {
-		got, exp := c.link.State(c.closed, 24*time.Hour, now)
-		if got != c.want || (c.closed == nil) != (exp == nil) {
-			t.Errorf("State(%v) = %s, %v; want %s", c.closed, got, exp, c.want)
+		got, exp := c.link.State(c.ticket, now)
+		if got != c.want || (c.ticket.ClosedAt == nil) != (exp == nil) {
+			t.Errorf("%s: State = %s, %v; want %s", c.name, got, exp, c.want)
 		}
+	}
+	if _, exp := (PortalLink{}).State(promisedLonger, now); !exp.Equal(closedLongAgo.Add(7 * 24 * time.Hour)) {
+		t.Errorf("expires_at = %v, want the close plus the recorded week", exp)
 	}
 }

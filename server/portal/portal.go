@@ -148,7 +148,7 @@ func (h *Handler) data(c *fiber.Ctx, token string, page tickets.PortalPage, draf
 		Sent: c.Query("sent") == "1" && reason == "", TurnstileSiteKey: h.siteKey,
 	}
 	for _, m := range page.Messages {
-		vm := views.Message{Mine: m.Direction == model.DirectionInbound, At: m.CreatedAt, Body: m.Body}
+		vm := views.Message{Mine: m.Mine, At: m.CreatedAt, Body: m.Body, HTML: m.HTML}
 		for _, a := range page.Attachments[m.ID] {
 			vm.Attachments = append(vm.Attachments, views.AttachmentLink{
 				Name: a.Filename, Size: humanSize(a.Size),
@@ -158,6 +158,13 @@ func (h *Handler) data(c *fiber.Ctx, token string, page tickets.PortalPage, draf
 		switch {
 		case vm.Mine:
 			vm.Author = h.s.You
+		case m.Direction == model.DirectionInbound:
+			// A customer's mail this person was copied on: they saw the
+			// sender's name and address in it.
+			vm.Author = m.AuthorName
+			if vm.Author == "" {
+				vm.Author = m.AuthorEmail
+			}
 		case m.AuthorName != "":
 			vm.Author = m.AuthorName + " (" + h.s.Support + ")"
 		default:

@@ -143,11 +143,6 @@ func (s *Service) Export(ctx context.Context, contactID int64, actor string) (Ex
 	if err != nil {
 		return Export{}, err
 	}
-	portal, err := s.settings.Portal(ctx)
-	if err != nil {
-		return Export{}, err
-	}
-	retention := portal.Retention
 	now := s.now()
 	out := Export{
 		Format: ExportFormat, ExportedAt: now.UTC(),
@@ -160,7 +155,7 @@ func (s *Service) Export(ctx context.Context, contactID int64, actor string) (Ex
 		return Export{}, err
 	}
 	for _, t := range tickets {
-		et, err := s.exportTicket(ctx, c.Contact, t, retention, now)
+		et, err := s.exportTicket(ctx, c.Contact, t, now)
 		if err != nil {
 			return Export{}, err
 		}
@@ -177,7 +172,7 @@ func (s *Service) Export(ctx context.Context, contactID int64, actor string) (Ex
 	return out, nil
 }
 
-func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.PrivacyTicket, retention time.Duration, now time.Time) (ExportTicket, error) {
+func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.PrivacyTicket, now time.Time) (ExportTicket, error) {
 	et := ExportTicket{
 		ID: t.ID, Reference: t.Reference, Role: RoleParticipant, Subject: t.Subject, Status: t.Status, Priority: t.Priority,
 		Channel: t.Channel, RequesterID: t.RequesterID, ClosedAt: t.ClosedAt, GitHubIssueNumber: t.GitHubIssueNumber,
@@ -191,7 +186,9 @@ func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.Pri
 	if err != nil {
 		return ExportTicket{}, err
 	}
-	// A participant sees only their part of someone else's ticket.
+	// A participant gets only their part of someone else's ticket: what
+	// they wrote and what was mailed to them. The customers' mails they were
+	// copied on (which their portal page shows) are the senders' data.
 	var visible map[int64]bool
 	if et.Role == RoleParticipant {
 		own, err := s.store.PortalMessages(ctx, t.ID, c.Email)
@@ -200,7 +197,9 @@ func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.Pri
 		}
 		visible = map[int64]bool{}
 		for _, m := range own {
-			visible[m.ID] = true
+			if m.Direction != model.DirectionInbound || m.AuthorEmail == c.Email {
+				visible[m.ID] = true
+			}
 		}
 	}
 	files, err := s.store.Attachments(ctx, t.ID)
@@ -235,7 +234,7 @@ func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.Pri
 			continue
 		}
 		el := ExportPortalLink{ID: l.ID, Email: l.Email, RevokedAt: l.RevokedAt, CreatedAt: l.CreatedAt}
-		el.State, el.ExpiresAt = l.State(t.ClosedAt, retention, now)
+		el.State, el.ExpiresAt = l.State(t.Ticket, now)
 		et.PortalLinks = append(et.PortalLinks, el)
 	}
 	mails, err := s.store.OutboundMails(ctx, t.ID)

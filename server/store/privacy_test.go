@@ -321,10 +321,10 @@ func TestPrivacyPurgeCandidates(t *testing.T) {
 		s := dbtest.Open(t, d, fixedClock())
 		f := seedPrivacy(t, ctx, s)
 		err := s.InTx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.CloseTicket(ctx, f.adas.ID, now.Add(-400*24*time.Hour)); err != nil {
+			if _, err := tx.CloseTicket(ctx, f.adas.ID, now.Add(-400*24*time.Hour), 30*24*time.Hour); err != nil {
 				return err
 			}
-			_, err := tx.CloseTicket(ctx, f.bobs.ID, now.Add(-10*24*time.Hour))
+			_, err := tx.CloseTicket(ctx, f.bobs.ID, now.Add(-10*24*time.Hour), 30*24*time.Hour)
 			return err
 		})
 		if err != nil {
@@ -358,7 +358,7 @@ func TestPrivacyPurgeCandidates(t *testing.T) {
 		}
 		// A reopened ticket is no candidate however long ago it was closed.
 		err = s.InTx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.CloseTicket(ctx, f.bobs.ID, now.Add(-500*24*time.Hour)); err != nil {
+			if _, err := tx.CloseTicket(ctx, f.bobs.ID, now.Add(-500*24*time.Hour), 30*24*time.Hour); err != nil {
 				return err
 			}
 			_, err := tx.ReopenTicket(ctx, f.bobs.ID)

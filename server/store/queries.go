@@ -6,7 +6,7 @@ import "github.com/jmoiron/sqlx"
 // columns a model type is read from, in one place.
 var columns = map[string]string{
 	"contactCols":       `id, email, name, user_id, created_at, updated_at`,
-	"ticketCols":        `id, reference, subject, status, priority, channel, contact_id, requester_id, closed_at, github_issue_number, created_at, updated_at`,
+	"ticketCols":        `id, reference, subject, status, priority, channel, contact_id, requester_id, closed_at, github_issue_number, created_at, updated_at, portal_stopped_at, portal_retention`,
 	"messageCols":       `id, ticket_id, direction, source, author_name, author_email, body, email_message_id, created_at`,
 	"linkCols":          `id, ticket_id, email, revoked_at, created_at`,
 	"mailCols":          `id, ticket_id, message_id, kind, to_email, to_name, email_message_id, in_reply_to, refs, payload, status, attempts, last_error, sent_at, created_at`,
@@ -39,16 +39,24 @@ type queries struct {
 	PortalLinksOfTicket *sqlx.Stmt `query:"portal-links-of-ticket"`
 
 	// portal.sql
-	UpsertPortalLink  *sqlx.Stmt `query:"upsert-portal-link"`
-	InsertPortalToken *sqlx.Stmt `query:"insert-portal-token"`
-	PortalLinkByToken *sqlx.Stmt `query:"portal-link-by-token"`
-	RevokePortalLinks *sqlx.Stmt `query:"revoke-portal-links"`
-	PortalMessages    *sqlx.Stmt `query:"portal-messages"`
-	CloseTicket       *sqlx.Stmt `query:"close-ticket"`
-	ReopenTicket      *sqlx.Stmt `query:"reopen-ticket"`
-	SetMessageEmailID *sqlx.Stmt `query:"set-message-email-id"`
-	ThreadMessageIDs  *sqlx.Stmt `query:"thread-message-ids"`
-	UseSignupToken    *sqlx.Stmt `query:"use-signup-token"`
+	UpsertPortalLink    *sqlx.Stmt `query:"upsert-portal-link"`
+	InsertPortalToken   *sqlx.Stmt `query:"insert-portal-token"`
+	PortalLinkByToken   *sqlx.Stmt `query:"portal-link-by-token"`
+	RevokePortalLinks   *sqlx.Stmt `query:"revoke-portal-links"`
+	RevokePortalTokens  *sqlx.Stmt `query:"revoke-portal-tokens"`
+	PortalLinkFacts     *sqlx.Stmt `query:"portal-link-facts"`
+	StopPortal          *sqlx.Stmt `query:"stop-portal"`
+	ResumePortal        *sqlx.Stmt `query:"resume-portal"`
+	OnTicket            *sqlx.Stmt `query:"on-ticket"`
+	AddressKnown        *sqlx.Stmt `query:"address-known"`
+	AddMessageRecipient *sqlx.Stmt `query:"add-message-recipient"`
+	PortalMessages      *sqlx.Stmt `query:"portal-messages"`
+	ReplyPayloadsTo     *sqlx.Stmt `query:"reply-payloads-to"`
+	CloseTicket         *sqlx.Stmt `query:"close-ticket"`
+	ReopenTicket        *sqlx.Stmt `query:"reopen-ticket"`
+	SetMessageEmailID   *sqlx.Stmt `query:"set-message-email-id"`
+	ThreadMessageIDs    *sqlx.Stmt `query:"thread-message-ids"`
+	UseSignupToken      *sqlx.Stmt `query:"use-signup-token"`
 
 	// mail.sql
 	InsertMail    *sqlx.Stmt `query:"insert-mail"`
@@ -168,6 +176,8 @@ type queries struct {
 	EraseAuthoredFiles      *sqlx.Stmt `query:"erase-authored-attachments"`
 	EraseAuthoredMessages   *sqlx.Stmt `query:"erase-authored-messages"`
 	EraseParticipant        *sqlx.Stmt `query:"erase-participant"`
+	EraseRecipientOf        *sqlx.Stmt `query:"erase-recipient-of"`
+	EraseTicketRecipients   *sqlx.Stmt `query:"erase-ticket-recipients"`
 	ErasePortalTokensOf     *sqlx.Stmt `query:"erase-portal-tokens-of"`
 	RevokePortalLinksOf     *sqlx.Stmt `query:"revoke-portal-links-of"`
 	RenamePortalLinksOf     *sqlx.Stmt `query:"rename-portal-links-of"`
@@ -186,6 +196,18 @@ type queries struct {
 	GitHubPostsOfTicket     *sqlx.Stmt `query:"github-posts-of-ticket"`
 	GitHubCommentsOfTicket  *sqlx.Stmt `query:"github-comments-of-ticket"`
 	CountPendingMailsTo     *sqlx.Stmt `query:"count-pending-mails-to"`
+
+	// discussions.sql
+	InsertGitHubDiscussion        *sqlx.Stmt `query:"insert-github-discussion"`
+	GitHubDiscussionOfTicket      *sqlx.Stmt `query:"github-discussion-of-ticket"`
+	TicketByGitHubDiscussion      *sqlx.Stmt `query:"ticket-by-github-discussion"`
+	FinishGitHubNodePost          *sqlx.Stmt `query:"finish-github-node-post"`
+	GitHubNodePostByKey           *sqlx.Stmt `query:"github-node-post-by-key"`
+	InsertGitHubDiscussionComment *sqlx.Stmt `query:"insert-github-discussion-comment"`
+	GitHubDiscussionCommentByID   *sqlx.Stmt `query:"github-discussion-comment-by-id"`
+	GitHubDiscussionPostsOfTicket *sqlx.Stmt `query:"github-discussion-posts-of-ticket"`
+	GitHubDiscussionAgentComments *sqlx.Stmt `query:"github-discussion-agent-comments-of-ticket"`
+	GitHubIssueStateOfTicket      *sqlx.Stmt `query:"github-issue-state-of-ticket"`
 
 	// ratings.sql
 	StatusMailRecipient *sqlx.Stmt `query:"status-mail-recipient"`

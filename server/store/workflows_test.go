@@ -108,8 +108,8 @@ func TestWorkflowBookkeeping(t *testing.T) {
 			if _, err := tx.SetTicketPriority(ctx, ticket.ID, "urgent"); err != nil {
 				return err
 			}
-			closed, err := tx.CloseTicket(ctx, ticket.ID, t0)
-			again, err2 := tx.CloseTicket(ctx, ticket.ID, t0)
+			closed, err := tx.CloseTicket(ctx, ticket.ID, t0, time.Hour)
+			again, err2 := tx.CloseTicket(ctx, ticket.ID, t0, time.Hour)
 			if !closed || again || err != nil || err2 != nil {
 				t.Errorf("close if open: %v %v %v %v", closed, again, err, err2)
 			}

@@ -231,7 +231,7 @@ func (s *Service) appendMail(ctx context.Context, ticketID int64, how string, in
 		// only when, besides, it matched by the signed address or by
 		// headers (a subject reference proves less).
 		authenticated := in.authenticated()
-		if err := s.recordParticipants(ctx, tx, ticketID, requester, m, authenticated, authenticated && how != howSubject); err != nil {
+		if err := s.recordParticipants(ctx, tx, ticketID, msg.ID, requester, m, authenticated, authenticated && how != howSubject); err != nil {
 			return err
 		}
 		return s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.ReplyCreated, ticketID, msg.ID, tx.Now()).By(events.AuthorCustomer))
@@ -291,8 +291,10 @@ func duplicateReason(m model.InboundMail) string {
 // recordParticipants remembers, for /sendall, the sender (when sender is
 // set) and everyone on To/Cc (when others is set), except our own addresses
 // and the requester. A Cc line is the sender's word only, so it counts only
-// from an authenticated sender.
-func (s *Service) recordParticipants(ctx context.Context, tx *store.Tx, ticketID int64, requester string, m model.InboundMail, sender, others bool) error {
+// from an authenticated sender. When others is set, it also records who the
+// message (messageID) was addressed to, the requester included: their
+// portal pages show the messages they were copied on.
+func (s *Service) recordParticipants(ctx context.Context, tx *store.Tx, ticketID, messageID int64, requester string, m model.InboundMail, sender, others bool) error {
 	var list []model.Address
 	if sender {
 		list = append(list, m.From)
@@ -300,9 +302,18 @@ func (s *Service) recordParticipants(ctx context.Context, tx *store.Tx, ticketID
 	if others {
 		list = append(append(list, m.To...), m.Cc...)
 	}
+	from := contacts.Normalize(m.From.Email)
 	for _, a := range list {
 		email := contacts.Normalize(a.Email)
-		if email == "" || email == requester || s.isOurAddress(email) || validate.Email(email) != "" {
+		if email == "" || s.isOurAddress(email) || validate.Email(email) != "" {
+			continue
+		}
+		if others && email != from {
+			if err := tx.AddMessageRecipient(ctx, messageID, email); err != nil {
+				return err
+			}
+		}
+		if email == requester {
 			continue
 		}
 		if err := tx.AddParticipant(ctx, ticketID, email, oneLine(a.Name)); err != nil {
@@ -354,7 +365,7 @@ func (s *Service) createFromMail(ctx context.Context, in InboundMessage) (Inboun
 		// and it gets no confirmation: a forged From must not make portico
 		// mail a stranger.
 		authenticated := in.authenticated()
-		if err := s.recordParticipants(ctx, tx, t.ID, c.Email, m, false, authenticated); err != nil {
+		if err := s.recordParticipants(ctx, tx, t.ID, msg.ID, c.Email, m, false, authenticated); err != nil {
 			return err
 		}
 		created := events.Job(events.TicketCreated, t.ID, msg.ID, tx.Now())

@@ -158,7 +158,11 @@ func dedupe(to []Recipient) []Recipient {
 }
 
 // MintPortalURL creates a new secret portal token for (ticket, email) and
-// returns the link to put in a mail. Only the token's SHA-256 is stored.
+// returns the link to put in a mail. Only the token's SHA-256 is stored. It
+// returns "" (a mail without a link: replies by email only) while the
+// ticket's portal is stopped, and for an erased ticket or an erased
+// contact's address, which never get a link again. A token minted after a
+// revoke works: the revoke ended only the tokens issued before it.
 func (s *Service) MintPortalURL(ctx context.Context, ticketID int64, email string) (string, error) {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -166,11 +170,17 @@ func (s *Service) MintPortalURL(ctx context.Context, ticketID int64, email strin
 	}
 	token := hex.EncodeToString(raw[:])
 	hash := sha256.Sum256([]byte(token))
+	email = contacts.Normalize(email)
+	var minted bool
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.AddPortalToken(ctx, ticketID, contacts.Normalize(email), hash[:])
+		facts, err := tx.PortalLinkFacts(ctx, ticketID, email)
+		if minted = err == nil && linkBar(facts) == ""; !minted {
+			return err
+		}
+		_, err = tx.AddPortalToken(ctx, ticketID, email, hash[:])
 		return err
 	})
-	if err != nil {
+	if err != nil || !minted {
 		return "", err
 	}
 	return s.baseURL + "/portal/" + token, nil

@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -11,7 +12,10 @@ import (
 
 	"github.com/microcosm-cc/bluemonday"
 
+	"github.com/portico/portico/server/contacts"
 	"github.com/portico/portico/server/events"
+	"github.com/portico/portico/server/mail"
+	"github.com/portico/portico/server/markdown"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/ratelimit"
 	"github.com/portico/portico/server/store"
@@ -37,12 +41,24 @@ var PortalReplyLimit = ratelimit.Limit{Count: 20, Period: time.Hour}
 type PortalPage struct {
 	Ticket     model.Ticket
 	Link       model.PortalLink
-	Messages   []model.Message
+	Messages   []PortalMessage
 	AllowReply bool
 	// ExpiresAt is set once the ticket is closed.
 	ExpiresAt *time.Time
 	// Attachments of the visible messages, by message id (no data).
 	Attachments map[int64][]model.Attachment
+}
+
+// PortalMessage is one message of a portal page.
+type PortalMessage struct {
+	model.Message
+	// Mine: the link's own address wrote it. A customer's message that is
+	// not Mine is one the link's address was copied on.
+	Mine bool
+	// HTML is an agent's reply as its mail showed it: the Markdown rendered
+	// and sanitized by server/markdown, safe to insert as is. Empty for
+	// customers' messages, which are plain text.
+	HTML string
 }
 
 // validToken reports whether s looks like a portal token (64 lowercase hex),
@@ -87,13 +103,21 @@ func (s *Service) OpenPortal(ctx context.Context, token string) (PortalPage, err
 	}
 	page := PortalPage{Ticket: t, Link: link, AllowReply: portal.AllowReply}
 	var state string
-	switch state, page.ExpiresAt = link.State(t.ClosedAt, portal.Retention, s.now()); state {
-	case model.LinkRevoked:
+	switch state, page.ExpiresAt = link.State(t, s.now()); state {
+	case model.LinkRevoked, model.LinkStopped:
 		return PortalPage{}, notFound
 	case model.LinkExpired:
 		return PortalPage{}, ErrPortalGone
 	}
-	if page.Messages, err = s.store.PortalMessages(ctx, t.ID, link.Email); err != nil {
+	msgs, err := s.store.PortalMessages(ctx, t.ID, link.Email)
+	if err != nil {
+		return PortalPage{}, err
+	}
+	payloads, err := s.store.ReplyPayloads(ctx, t.ID, link.Email)
+	if err != nil {
+		return PortalPage{}, err
+	}
+	if page.Messages, err = portalMessages(msgs, link.Email, payloads); err != nil {
 		return PortalPage{}, err
 	}
 	all, err := s.store.Attachments(ctx, t.ID)
@@ -111,6 +135,29 @@ func (s *Service) OpenPortal(ctx context.Context, token string) (PortalPage, err
 		}
 	}
 	return page, nil
+}
+
+// portalMessages says whose each message is and shows agents' replies as
+// their mails did: the HTML part of the mail to this address (the Markdown
+// rendered and sanitized by server/markdown), sanitized again by the same
+// policy; a reply mailed as plain text stays plain text.
+func portalMessages(msgs []model.Message, email string, payloads map[int64]string) ([]PortalMessage, error) {
+	out := make([]PortalMessage, len(msgs))
+	for i, m := range msgs {
+		out[i] = PortalMessage{Message: m, Mine: m.Direction == model.DirectionInbound && m.AuthorEmail == email}
+		raw, ok := payloads[m.ID]
+		if m.Direction != model.DirectionOutbound || !ok {
+			continue
+		}
+		var p mail.AgentReplyPayload
+		if err := json.Unmarshal([]byte(raw), &p); err != nil {
+			return nil, fmt.Errorf("tickets: mail payload of message %d: %w", m.ID, err)
+		}
+		if p.BodyHTML != "" {
+			out[i].HTML = markdown.Sanitize(p.BodyHTML)
+		}
+	}
+	return out, nil
 }
 
 // PortalAttachment returns an attachment for download through a portal
@@ -210,21 +257,190 @@ func CleanReply(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// RevokePortalLinks ends every portal link of the ticket with this
-// reference; their pages answer 404 from now on.
+// RevokePortalLinks ends the portal links issued so far for the ticket with
+// this reference: their pages answer 404 from now on. The next mail to a
+// customer carries a fresh link, which works. It reports how many links
+// were live.
 func (s *Service) RevokePortalLinks(ctx context.Context, reference string) (int64, error) {
-	id, ok := model.ParseReference(reference)
-	if !ok {
-		return 0, fmt.Errorf("ticket %q: %w", reference, model.ErrNotFound)
-	}
-	if _, err := s.store.Ticket(ctx, id); err != nil {
+	t, err := s.ticketByReference(ctx, reference)
+	if err != nil {
 		return 0, err
 	}
 	var n int64
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		n, err = tx.RevokePortalLinks(ctx, id)
+		n, err = tx.RevokePortalTokens(ctx, t.ID)
 		return err
 	})
-	return n, err
+	if err != nil {
+		return 0, fmt.Errorf("tickets: revoke links of %s: %w", t.Reference, err)
+	}
+	return n, nil
+}
+
+func (s *Service) ticketByReference(ctx context.Context, reference string) (model.Ticket, error) {
+	id, ok := model.ParseReference(reference)
+	if !ok {
+		return model.Ticket{}, fmt.Errorf("ticket %q: %w", reference, model.ErrNotFound)
+	}
+	return s.store.Ticket(ctx, id)
+}
+
+// StopPortal stops the portal of one ticket: every link of it answers 404
+// and later mails carry none (replies by email only), until ResumePortal.
+// false: it was stopped already.
+func (s *Service) StopPortal(ctx context.Context, reference string) (bool, error) {
+	return s.setPortal(ctx, reference, "stop", (*store.Tx).StopPortal)
+}
+
+// ResumePortal undoes StopPortal: the links that were not revoked open
+// again, and mails carry links again. false: it was not stopped.
+func (s *Service) ResumePortal(ctx context.Context, reference string) (bool, error) {
+	return s.setPortal(ctx, reference, "resume", (*store.Tx).ResumePortal)
+}
+
+func (s *Service) setPortal(ctx context.Context, reference, verb string, set func(*store.Tx, context.Context, int64) (bool, error)) (bool, error) {
+	t, err := s.ticketByReference(ctx, reference)
+	if err != nil {
+		return false, err
+	}
+	var changed bool
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		changed, err = set(tx, ctx, t.ID)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("tickets: %s the portal of %s: %w", verb, t.Reference, err)
+	}
+	return changed, nil
+}
+
+// ErrUnknownAddress: a new link was asked for an address portico does not
+// know at all (no contact, no participant).
+var ErrUnknownAddress = fmt.Errorf("no contact or participant has this address: %w", model.ErrNotFound)
+
+// LinkRefusedError says why a ticket's state allows no new link (409).
+type LinkRefusedError struct{ Reason string }
+
+func (e *LinkRefusedError) Error() string { return e.Reason }
+
+// IssuePortalLink mails one person on a ticket (its requester, a
+// participant, or someone a mail about it went to) a fresh portal link,
+// threaded in the ticket's conversation: the mail is queued with its
+// delivery job in one transaction, and the link is minted when it is sent.
+// Earlier links of that person keep their state. A malformed address is
+// model.FieldErrors, an address not on the ticket too; an address nobody
+// has is ErrUnknownAddress; a ticket or address that may not get a link
+// (portal off or stopped, links expired, erased) *LinkRefusedError.
+func (s *Service) IssuePortalLink(ctx context.Context, reference, email string) error {
+	t, err := s.ticketByReference(ctx, reference)
+	if err != nil {
+		return err
+	}
+	email = contacts.Normalize(email)
+	if msg := validate.Email(email); msg != "" {
+		return model.FieldErrors{"email": msg}
+	}
+	on, err := s.store.OnTicket(ctx, t.ID, email)
+	if err != nil {
+		return err
+	}
+	if !on {
+		known, err := s.store.AddressKnown(ctx, email)
+		if err != nil {
+			return err
+		}
+		if !known {
+			return fmt.Errorf("%s: %w", email, ErrUnknownAddress)
+		}
+		return model.FieldErrors{"email": "is not on " + t.Reference + " (neither its requester nor a participant)"}
+	}
+	portal, err := s.settings.Portal(ctx)
+	if err != nil {
+		return err
+	}
+	if !portal.Enabled {
+		return &LinkRefusedError{"the portal is switched off (Settings → Portal): a link would answer “not found”"}
+	}
+	if state, _ := (model.PortalLink{}).State(t, s.now()); state == model.LinkExpired {
+		return &LinkRefusedError{"the links of " + t.Reference + " have expired (it closed longer ago than its retention): reopen it first"}
+	}
+	name, err := s.nameOf(ctx, t, email)
+	if err != nil {
+		return err
+	}
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		facts, err := tx.PortalLinkFacts(ctx, t.ID, email)
+		if err != nil {
+			return err
+		}
+		if reason := linkBar(facts); reason != "" {
+			return &LinkRefusedError{reason}
+		}
+		thread, err := tx.ThreadMessageIDs(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		refs := append([]string{mail.FirstMessageID(t.ID, s.replyDomain)}, thread...)
+		mid, err := mail.LinkMessageID(t.ID, s.replyDomain)
+		if err != nil {
+			return err
+		}
+		id, err := s.recordMail(ctx, tx, store.NewOutboundMail{
+			TicketID: t.ID, Kind: model.MailPortalLink, ToEmail: email, ToName: name, EmailMessageID: mid,
+			InReplyTo: refs[len(refs)-1], Refs: strings.Join(refs, " "),
+		}, mail.PortalLinkPayload{CustomerName: name})
+		if err != nil {
+			return err
+		}
+		return s.jobs.Enqueue(ctx, tx.SQL(), mail.DeliverArgs{OutboundID: id})
+	})
+	var refused *LinkRefusedError
+	if errors.As(err, &refused) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("tickets: issue a link on %s: %w", t.Reference, err)
+	}
+	return nil
+}
+
+// linkBar says why a mail may not carry a portal link ("" when it may): an
+// erased ticket or contact never gets one again; a stopped portal until it
+// is resumed.
+func linkBar(f store.LinkFacts) string {
+	switch {
+	case f.TicketErased:
+		return "the ticket was erased: it never gets a portal link again"
+	case f.ContactErased:
+		return "the address belongs to an erased contact: it never gets a portal link again"
+	case f.PortalStopped:
+		return "the portal of this ticket is stopped: resume it first"
+	}
+	return ""
+}
+
+// nameOf is the name portico knows for email on ticket t: the requester's
+// or a participant's ("" when none).
+func (s *Service) nameOf(ctx context.Context, t model.Ticket, email string) (string, error) {
+	if t.ContactID != nil {
+		c, err := s.store.Contact(ctx, *t.ContactID)
+		if err != nil {
+			return "", err
+		}
+		if c.Email == email {
+			return c.Name, nil
+		}
+	}
+	ps, err := s.store.Participants(ctx, t.ID)
+	if err != nil {
+		return "", err
+	}
+	for _, p := range ps {
+		if p.Email == email {
+			return p.Name, nil
+		}
+	}
+	return "", nil
 }

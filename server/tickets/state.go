@@ -26,8 +26,9 @@ type StateChange struct {
 // closed, admin): an open ticket is closed at c.At, and ticket.closed is
 // published and the customer's status mail queued in the same transaction;
 // a closed ticket is left as it is (false); model.ErrNotFound when there is
-// no such ticket. Portal links
-// expire retention_after_close after the close. Run it with a context from
+// no such ticket. Portal links expire retention_after_close after the close:
+// the value in force now is recorded with the close, so a later change of the
+// setting does not move this ticket's expiry. Run it with a context from
 // store.RunInTx to close in the caller's transaction.
 func (s *Service) Close(ctx context.Context, ticketID int64, c StateChange) (bool, error) {
 	return s.change(ctx, "close", ticketID, c, s.closeTx)
@@ -62,7 +63,11 @@ func (s *Service) closeTx(ctx context.Context, tx *store.Tx, ticketID int64, c S
 	if at.IsZero() {
 		at = tx.Now()
 	}
-	closed, err := tx.CloseTicket(ctx, ticketID, at)
+	portal, err := s.settings.Portal(ctx)
+	if err != nil {
+		return false, err
+	}
+	closed, err := tx.CloseTicket(ctx, ticketID, at, portal.Retention)
 	if err != nil || !closed {
 		return false, exists(ctx, tx, ticketID, err)
 	}

@@ -285,6 +285,9 @@ type Detail struct {
 	Attachments []model.Attachment
 	// Tags are the ticket's workflow tags, alphabetical.
 	Tags []string
+	// Participants are the people besides the requester who took part by
+	// mail (/sendall writes to them).
+	Participants []model.Participant
 	// Ratings are the customers' answers to "How did we do?", oldest first.
 	Ratings []model.Rating
 }
@@ -322,17 +325,16 @@ func (s *Service) Get(ctx context.Context, reference string) (Detail, error) {
 	if d.Tags, err = s.store.TicketTags(ctx, id); err != nil {
 		return Detail{}, err
 	}
-	if d.Ratings, err = s.store.TicketRatings(ctx, id); err != nil {
+	if d.Participants, err = s.store.Participants(ctx, id); err != nil {
 		return Detail{}, err
 	}
-	portal, err := s.settings.Portal(ctx)
-	if err != nil {
+	if d.Ratings, err = s.store.TicketRatings(ctx, id); err != nil {
 		return Detail{}, err
 	}
 	now := s.now()
 	for _, l := range links {
 		v := LinkView{PortalLink: l}
-		v.State, v.ExpiresAt = l.State(t.ClosedAt, portal.Retention, now)
+		v.State, v.ExpiresAt = l.State(t, now)
 		d.Links = append(d.Links, v)
 	}
 	return d, nil

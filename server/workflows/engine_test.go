@@ -73,7 +73,7 @@ func (r *recorder) Close(ctx context.Context, id int64, c tickets.StateChange) (
 	var closed bool
 	err := r.st.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		closed, err = tx.CloseTicket(ctx, id, tx.Now())
+		closed, err = tx.CloseTicket(ctx, id, tx.Now(), 30*24*time.Hour)
 		return err
 	})
 	if err == nil && closed {

@@ -43,7 +43,7 @@ export interface Message {
 export interface PortalLink {
   id: number
   email: string
-  state: 'active' | 'expired' | 'revoked' | string
+  state: 'active' | 'expired' | 'revoked' | 'stopped' | string
   expires_at: string | null
   revoked_at: string | null
   created_at: string
@@ -65,6 +65,10 @@ export interface TicketDetail {
   portal_links: PortalLink[]
   /** Workflow tags (older servers send none). */
   tags?: string[]
+  /** Set while the portal of this ticket is stopped (older servers send none). */
+  portal_stopped_at?: string | null
+  /** People besides the requester on the customer's mails (older servers send none). */
+  participants?: { email: string; name: string }[]
   /** Customers' answers to "How did we do?" (older servers send none). */
   ratings?: Rating[]
 }
@@ -124,7 +128,7 @@ export function formatDate(iso: string | null | undefined, locale?: string): str
   return d.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' })
 }
 
-/** "Active, no expiry yet", "Active, expires …", "Expired …", "Revoked …". */
+/** "Active, no expiry yet", "Active, expires …", "Expired …", "Revoked …", "Stopped …". */
 export function linkStateText(l: PortalLink, locale?: string): string {
   switch (l.state) {
     case 'active':
@@ -132,14 +136,33 @@ export function linkStateText(l: PortalLink, locale?: string): string {
     case 'expired':
       return l.expires_at ? `Expired ${formatDate(l.expires_at, locale)}` : 'Expired'
     case 'revoked':
-      return l.revoked_at ? `Revoked ${formatDate(l.revoked_at, locale)}` : 'Revoked'
+      return l.revoked_at
+        ? `Revoked ${formatDate(l.revoked_at, locale)}; the next mail carries a new link`
+        : 'Revoked; the next mail carries a new link'
+    case 'stopped':
+      return 'The portal of this ticket is stopped'
     default:
       return l.state
   }
 }
 
+/** The links a revoke would end: those not revoked or expired (a stopped portal's too). */
 export function activeLinks(links: PortalLink[]): number {
-  return links.filter((l) => l.state === 'active').length
+  return links.filter((l) => l.state === 'active' || l.state === 'stopped').length
+}
+
+/**
+ * Who may be mailed a new portal link: the requester, the participants and
+ * everyone a mail about the ticket went to, each once, in that order. Erased
+ * people (addresses under .invalid) never get one.
+ */
+export function linkRecipients(t: Pick<TicketDetail, 'contact' | 'participants' | 'portal_links'>): string[] {
+  const all = [t.contact?.email ?? '', ...(t.participants ?? []).map((p) => p.email), ...t.portal_links.map((l) => l.email)]
+  const out: string[] = []
+  for (const e of all) {
+    if (e && !e.endsWith('.invalid') && !e.endsWith('@invalid') && !out.includes(e)) out.push(e)
+  }
+  return out
 }
 
 /** Who wrote a message, for the timeline. */

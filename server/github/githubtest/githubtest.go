@@ -150,6 +150,7 @@ type Server struct {
 	public      bool
 	outage      *Fault   // answered to every request while set
 	unexpected  []string // New: requests to unknown routes
+	gql         gqlState
 }
 
 // Start runs a fake holding the repository owner/name; it stops when the
@@ -177,7 +178,7 @@ func newServer(repository string, unexpected func(*http.Request)) *Server {
 	owner, repo, _ := strings.Cut(repository, "/")
 	s := &Server{Owner: owner, Repo: repo, Token: "ghp_test_token", BotLogin: "portico-bot", nextID: 1000,
 		files: map[string]string{}, faults: map[string][]Fault{}, issued: map[string]bool{},
-		permissions: map[string]string{}}
+		permissions: map[string]string{}, gql: gqlState{faults: map[string][]GraphQLFault{}}}
 	mux := http.NewServeMux()
 	p := "/repos/{owner}/{repo}"
 	mux.HandleFunc("POST /app/installations/{id}/access_tokens", s.route(RouteAccessToken, s.accessToken))
@@ -194,6 +195,7 @@ func newServer(repository string, unexpected func(*http.Request)) *Server {
 	mux.HandleFunc("POST "+p+"/issues/{number}/assignees", s.route(RouteAddAssignees, s.addAssignees))
 	mux.HandleFunc("GET "+p+"/collaborators/{username}/permission", s.route(RoutePermission, s.permission))
 	mux.HandleFunc("GET "+p, s.route(RouteGetRepository, s.repository))
+	mux.HandleFunc("POST /graphql", s.route(RouteGraphQL, s.graphql))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		unexpected(r)
 		writeError(w, http.StatusNotFound, "Not Found", "")
@@ -447,7 +449,7 @@ func (s *Server) createIssue(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	s.mu.Lock()
 	now := time.Now().UTC().Truncate(time.Second)
-	is := &Issue{ID: s.id(), Number: int64(len(s.issues) + 1), Title: in.Title, Body: in.Body, Labels: in.Labels,
+	is := &Issue{ID: s.id(), Number: s.nextNumber(), Title: in.Title, Body: in.Body, Labels: in.Labels,
 		State: "open", User: s.BotLogin, CreatedAt: now, UpdatedAt: now}
 	s.issues = append(s.issues, is)
 	out := s.issueJSON(is)

@@ -126,7 +126,7 @@ func (s *Server) OpenIssue(title, body string) Issue {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now().UTC().Truncate(time.Second)
-	is := &Issue{ID: s.id(), Number: int64(len(s.issues) + 1), Title: title, Body: body, State: "open", User: "octocat",
+	is := &Issue{ID: s.id(), Number: s.nextNumber(), Title: title, Body: body, State: "open", User: "octocat",
 		CreatedAt: now, UpdatedAt: now}
 	s.issues = append(s.issues, is)
 	return *is

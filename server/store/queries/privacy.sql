@@ -76,6 +76,10 @@ WHERE direction = 'inbound' AND author_email = ?
 -- pool: write
 DELETE FROM ticket_participants WHERE email = ?
 
+-- name: erase-recipient-of
+-- pool: write
+DELETE FROM message_recipients WHERE email = ?
+
 -- name: erase-portal-tokens-of
 -- pool: write
 DELETE FROM portal_tokens WHERE link_id IN (SELECT id FROM portal_links WHERE email = ?)
@@ -135,6 +139,10 @@ DELETE FROM attachments WHERE ticket_id = ?
 -- name: erase-ticket-participants
 -- pool: write
 DELETE FROM ticket_participants WHERE ticket_id = ?
+
+-- name: erase-ticket-recipients
+-- pool: write
+DELETE FROM message_recipients WHERE message_id IN (SELECT id FROM messages WHERE ticket_id = ?)
 
 -- name: erase-ticket-portal-tokens
 -- pool: write
