@@ -453,21 +453,25 @@ func (s *Service) discussionState(ctx context.Context, job *river.Job[Discussion
 	if !s.Enabled() {
 		return river.JobCancel(errSyncOff)
 	}
+	// The last state GitHub reported (or portico set there) is the
+	// ticket's: the change came from GitHub, or was mirrored already. A
+	// discussion starts open. Read before the ticket: a change GitHub makes
+	// meanwhile then shows in the ticket and on the discussion alike, so the
+	// comparison with the discussion below finds nothing to do (read after
+	// it, a ticket read before GitHub's reopen was applied would close the
+	// reopened discussion again).
+	last, _, err := s.store.GitHubIssueState(ctx, job.Args.TicketID)
+	if errors.Is(err, model.ErrNotFound) {
+		last, err = model.StatusOpen, nil
+	}
+	if err != nil {
+		return err
+	}
 	t, err := s.store.Ticket(ctx, job.Args.TicketID)
 	if err != nil {
 		return gone(err)
 	}
 	d, err := s.discussionOf(ctx, t.ID)
-	if err != nil {
-		return err
-	}
-	// The last state GitHub reported (or portico set there) is the
-	// ticket's: the change came from GitHub, or was mirrored already. A
-	// discussion starts open.
-	last, _, err := s.store.GitHubIssueState(ctx, t.ID)
-	if errors.Is(err, model.ErrNotFound) {
-		last, err = model.StatusOpen, nil
-	}
 	if err != nil {
 		return err
 	}
