@@ -60,6 +60,8 @@ type Strings struct {
 	WidgetUnavailable string
 	WidgetNotAllowed  string
 
+	// MyTickets are the texts of the "My tickets" pages (mytickets.templ).
+	MyTickets MyTicketsStrings
 	// Rate is "How did we do?" after a ticket closed.
 	Rate RateStrings
 }
@@ -119,5 +121,6 @@ var English = Strings{
 	WidgetUnavailable: "We could not take your request just now. Nothing was lost: your text is below. Please try again in a moment.",
 	WidgetNotAllowed:  "This form cannot be sent from that site.",
 
-	Rate: englishRate,
+	MyTickets: englishMyTickets,
+	Rate:      englishRate,
 }

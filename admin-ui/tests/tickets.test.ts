@@ -7,6 +7,7 @@ import {
   githubIssueURL,
   linkRecipients,
   linkStateText,
+  originHref,
   pageCount,
   queryFromSearch,
   rangeText,
@@ -109,5 +110,19 @@ describe('routes', () => {
     for (const bad of ['https://evil.example/admin', '//evil.example/admin', '/administrator', '/admin/../portal/x', '/admin\\evil', '']) {
       expect(isAppURL(bad), bad).toBe(false)
     }
+  })
+})
+
+describe('ticket origin', () => {
+  it('links only http(s) pages', () => {
+    const o = (page_url: string) => ({ page_url, page_title: 'Pricing', locale: 'en' })
+    expect(originHref(o('https://shop.example/pricing?plan=pro'))).toBe('https://shop.example/pricing?plan=pro')
+    expect(originHref(o('HTTP://Shop.Example/a'))).toBe('http://shop.example/a')
+    expect(originHref(o('javascript:alert(1)'))).toBeNull()
+    expect(originHref(o('data:text/html,x'))).toBeNull()
+    expect(originHref(o('/relative'))).toBeNull()
+    expect(originHref(o(''))).toBeNull()
+    expect(originHref(null)).toBeNull()
+    expect(originHref(undefined)).toBeNull()
   })
 })

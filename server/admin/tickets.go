@@ -109,7 +109,24 @@ type ticketDetail struct {
 	// PortalStoppedAt is set while the ticket's portal is stopped.
 	PortalStoppedAt *time.Time        `json:"portal_stopped_at"`
 	Participants    []participantView `json:"participants"`
-	Ratings         []ratingView      `json:"ratings"`
+	// Origin is where a widget ticket was filed from; null when unknown.
+	Origin  *originView  `json:"origin"`
+	Ratings []ratingView `json:"ratings"`
+}
+
+// originView is where a ticket was filed from (issue 17); empty strings are
+// unknown.
+type originView struct {
+	PageURL   string `json:"page_url"`
+	PageTitle string `json:"page_title"`
+	Locale    string `json:"locale"`
+}
+
+func origin(t model.Ticket) *originView {
+	if t.PageURL == "" && t.PageTitle == "" && t.Locale == "" {
+		return nil
+	}
+	return &originView{PageURL: t.PageURL, PageTitle: t.PageTitle, Locale: t.Locale}
 }
 
 // ratingView is a customer's answer to "How did we do?".
@@ -149,7 +166,7 @@ func (h *Handler) GetTicket(c *fiber.Ctx) error {
 		RequesterID: t.RequesterID, ClosedAt: t.ClosedAt, GitHubIssueNumber: t.GitHubIssueNumber, CreatedAt: t.CreatedAt,
 		Messages: make([]messageView, len(d.Messages)), PortalLinks: make([]linkView, len(d.Links)),
 		Attachments: make([]fileView, len(d.Attachments)),
-		Tags:        d.Tags, PortalStoppedAt: t.PortalStoppedAt, Participants: make([]participantView, len(d.Participants)),
+		Tags:        d.Tags, PortalStoppedAt: t.PortalStoppedAt, Origin: origin(t), Participants: make([]participantView, len(d.Participants)),
 		Ratings: make([]ratingView, len(d.Ratings)),
 	}
 	for i, p := range d.Participants {

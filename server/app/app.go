@@ -50,6 +50,7 @@ import (
 	"github.com/portico/portico/server/turnstile"
 	"github.com/portico/portico/server/widget"
 	"github.com/portico/portico/server/workflows"
+	"github.com/portico/portico/views"
 )
 
 // Deps are the parts that come from outside the configuration.
@@ -214,12 +215,14 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	})
 	mailWorker := mail.NewWorker(mail.WorkerDeps{
 		Store: a.store, Jobs: a.queue, Sender: sender, Links: privacy.GuardLinks(a.Tickets, a.store), Signups: signups,
+		Signins: a.Tickets, SigninValidFor: tickets.SigninTTL,
 		From: mail.Address{Name: from.Name, Email: from.Address}, ReplyKey: ring.ReplyAddress(), ReplyDomain: cfg.ReplyDomain,
 		Limiter: limiter, PerRecipient: ratelimit.Limit(cfg.MailLimitPerRecipient),
 		Log: a.log, Now: d.Now,
 	})
 	river.AddWorker(workers, events.NewPublishWorker(a.bus, mailWorker))
 	river.AddWorker(workers, mailWorker)
+	river.AddWorker(workers, tickets.NewSigninRequestWorker(a.Tickets, a.log))
 	// GitHub: off (webhook ignores, no jobs queued) without a repository.
 	gh, err := github.New(github.Options{
 		Client: github.ClientOptions{
@@ -294,11 +297,14 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		MetricsElsewhere: cfg.MetricsAddr != "",
 		HSTS:             cfg.BaseURL.Scheme == "https",
 		Ready:            a.store.Ping,
-		Widget:           widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log),
+		Widget: widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log).
+			WithMyTicketsURL(cfg.BaseURL.String() + views.MyTicketsPath),
 		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc, signups,
 			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
 		Setup:  admin.NewSetup(auth, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
 		Portal: portal.New(a.Tickets, ratingsSvc, cfg.TurnstileSiteKey),
+		MyTickets: portal.NewMyTickets(a.Tickets, ring.PortalForm(), cfg.BaseURL.Scheme == "https",
+			cfg.TurnstileSiteKey, a.log),
 		Inbound: inbound.New(a.Tickets, inbound.Options{
 			SharedSecret:      cfg.InboundSecret,
 			PostmarkBasicAuth: cfg.PostmarkBasicAuth,

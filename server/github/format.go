@@ -70,7 +70,9 @@ func issueBody(src issueSource) string {
 	default:
 		b.WriteString("**Contact:** none\n")
 	}
-	fmt.Fprintf(&b, "**Priority:** %s\n\n", src.Ticket.Priority)
+	fmt.Fprintf(&b, "**Priority:** %s\n", src.Ticket.Priority)
+	b.WriteString(filedFrom(src.Ticket))
+	b.WriteString("\n")
 	b.WriteString(quote(src.Message.Body))
 	return cut(b.String(), maxBody, "\n\n_(cut here; the whole message is in portico)_")
 }

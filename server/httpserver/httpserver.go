@@ -58,6 +58,9 @@ type Options struct {
 	// Setup creates the first admin from the set-up link; nil: routes off.
 	Setup  *admin.SetupHandler
 	Portal *portal.Handler
+	// MyTickets serves the "My tickets" pages (/portal, sign-in links, the
+	// list); nil: routes off.
+	MyTickets *portal.MyTicketsHandler
 	// Inbound receives provider webhooks (inbound mail).
 	Inbound *inbound.Handler
 	// AdminUI is the built admin single-page app (may be nil or empty).
@@ -199,6 +202,16 @@ func routes(app *fiber.App, o Options) {
 		authed.Post("/contacts/:id/erase", privacyScope, pv.EraseContact)
 	}
 
+	// The fixed "My tickets" paths come before /portal/:token.
+	if mt := o.MyTickets; mt != nil {
+		app.Get("/portal", portal.Headers, mt.Form)
+		app.Post("/portal", portal.Headers, mt.Request)
+		app.Get("/portal/signin/:token", portal.Headers, mt.SigninPage)
+		app.Post("/portal/signin/:token", portal.Headers, mt.Signin)
+		app.Get("/portal/tickets", portal.Headers, mt.List)
+		app.Get("/portal/tickets/:reference", portal.Headers, mt.Open)
+		app.Post("/portal/signout", portal.Headers, mt.SignOut)
+	}
 	p := o.Portal
 	app.Get("/portal/:token", portal.Headers, p.Page)
 	app.Post("/portal/:token/replies", portal.Headers, p.Reply)

@@ -20,7 +20,8 @@ import (
 const (
 	LabelReplyAddress = "portico reply-address v1"
 	LabelSignup       = "portico signup-token v1"
-	// LabelPortalForm signs the form tokens of the portal's rating form.
+	// LabelPortalForm signs the anti-forgery tokens of portal forms ("My
+	// tickets", the rating), each form with its own message prefix.
 	LabelPortalForm = "portico portal-form v1"
 )
 
@@ -95,7 +96,9 @@ func (r *Ring) ReplyAddress() []byte { return r.replyAddress }
 // Signup signs and verifies signup tokens.
 func (r *Ring) Signup() []byte { return r.signup }
 
-// PortalForm signs and verifies the form tokens of portal forms (the rating).
+// PortalForm signs the anti-forgery tokens of portal forms: the "My tickets"
+// forms ("portal-form:" + cookie) and the rating form ("rate:" + link and
+// expiry).
 func (r *Ring) PortalForm() []byte { return r.portalForm }
 
 // Requester verifies host apps' requester_signature; nil when not configured.

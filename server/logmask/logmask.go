@@ -124,7 +124,7 @@ func MaskEmail(email string) string {
 }
 
 // portalToken matches the secret part of portal URLs.
-var portalToken = regexp.MustCompile(`(?i)(/portal/)[0-9a-f]{16,}`)
+var portalToken = regexp.MustCompile(`(?i)(/portal/(?:signin/)?)[0-9a-f]{16,}`)
 
 // RedactPath removes secret tokens from a request path before it is logged.
 func RedactPath(path string) string {

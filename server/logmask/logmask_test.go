@@ -26,6 +26,8 @@ func TestRedactPath(t *testing.T) {
 		"/portal/" + tok + "/attachments/3": "/portal/[token]/attachments/3",
 		"/support/widget/tickets":           "/support/widget/tickets",
 		"/portal/short":                     "/portal/short",
+		"/portal/signin/" + tok:             "/portal/signin/[token]",
+		"/portal/tickets/TK-12":             "/portal/tickets/TK-12",
 	} {
 		if got := RedactPath(in); got != want {
 			t.Errorf("RedactPath(%q) = %q, want %q", in, got, want)

@@ -47,7 +47,11 @@ type WorkerDeps struct {
 	Sender  Sender
 	Links   LinkMinter
 	Signups SignupMinter
-	From    Address
+	// Signins mints the links of "My tickets" sign-in mails, valid for
+	// SigninValidFor (which the mail says).
+	Signins        SigninMinter
+	SigninValidFor time.Duration
+	From           Address
 	// ReplyKey signs the reply+<id>.<sig>@ addresses (the reply-address
 	// key of server/keys, never the secret key itself).
 	ReplyKey    []byte
@@ -220,11 +224,11 @@ func (w *Worker) deliver(ctx context.Context, m model.OutboundMail, charge, hand
 const DroppedPrefix = "dropped: "
 
 // automatic reports the kinds that count against the per-recipient limit:
-// mails nobody on the team chose to send (confirmations, status mails).
-// Agent replies are the product and always go out.
+// mails nobody on the team chose to send (confirmations, sign-in mails,
+// status mails). Agent replies are the product and always go out.
 func automatic(kind string) bool {
 	switch kind {
-	case model.MailConfirmation, model.MailStatusClosed, model.MailStatusReopened:
+	case model.MailConfirmation, model.MailSignin, model.MailStatusClosed, model.MailStatusReopened:
 		return true
 	}
 	return false
@@ -257,6 +261,9 @@ func (w *Worker) dropOverLimit(ctx context.Context, m model.OutboundMail) (bool,
 }
 
 func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, error) {
+	if m.Kind == model.MailSignin { // about no ticket: no portal link, no reply address
+		return w.composeSignin(ctx, m)
+	}
 	t, err := w.d.Store.Ticket(ctx, m.TicketID)
 	if err != nil {
 		return Message{}, err

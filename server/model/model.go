@@ -59,6 +59,11 @@ type Ticket struct {
 	// closed, in seconds (nil while open): the links' 410 time is fixed at
 	// the close, whatever the setting becomes later.
 	PortalRetention *int64 `db:"portal_retention"`
+	// Where a widget ticket was filed from (issue 17): the page's URL and
+	// title and the browser's language; empty when unknown.
+	PageURL   string `db:"page_url"`
+	PageTitle string `db:"page_title"`
+	Locale    string `db:"locale"`
 }
 
 // LinksExpireAt is when the ticket's portal links stop working (410): the
@@ -151,6 +156,8 @@ const (
 	MailAgentReply   = "agent_reply"
 	// MailPortalLink carries a fresh portal link an admin sent one person.
 	MailPortalLink = "portal_link"
+	// MailSignin carries a one-time "My tickets" sign-in link.
+	MailSignin = "signin"
 )
 
 // Outbound mail statuses.

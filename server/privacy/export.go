@@ -61,6 +61,13 @@ type ExportTicket struct {
 	Messages          []ExportMessage    `json:"messages"`
 	PortalLinks       []ExportPortalLink `json:"portal_links"`
 	Mails             []ExportMail       `json:"mails"`
+
+	// Where a widget ticket was filed from (issue 17), for its requester
+	// only; "" when unknown.
+	PageURL   string `json:"page_url"`
+	PageTitle string `json:"page_title"`
+	Locale    string `json:"locale"`
+
 	// Rating is the contact's answer to "How did we do?" about the ticket;
 	// nil: none.
 	Rating *ExportRating `json:"rating"`
@@ -181,6 +188,8 @@ func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.Pri
 	}
 	if t.ContactID != nil && *t.ContactID == c.ID {
 		et.Role = RoleRequester
+		// Where it was filed from is the requester's, not a participant's.
+		et.PageURL, et.PageTitle, et.Locale = t.PageURL, t.PageTitle, t.Locale
 	}
 	msgs, err := s.store.PrivacyMessages(ctx, t.ID)
 	if err != nil {

@@ -6,7 +6,7 @@ import "github.com/jmoiron/sqlx"
 // columns a model type is read from, in one place.
 var columns = map[string]string{
 	"contactCols":       `id, email, name, user_id, created_at, updated_at`,
-	"ticketCols":        `id, reference, subject, status, priority, channel, contact_id, requester_id, closed_at, github_issue_number, created_at, updated_at, portal_stopped_at, portal_retention`,
+	"ticketCols":        `id, reference, subject, status, priority, channel, contact_id, requester_id, closed_at, github_issue_number, created_at, updated_at, portal_stopped_at, portal_retention, page_url, page_title, locale`,
 	"messageCols":       `id, ticket_id, direction, source, author_name, author_email, body, email_message_id, created_at`,
 	"linkCols":          `id, ticket_id, email, revoked_at, created_at`,
 	"mailCols":          `id, ticket_id, message_id, kind, to_email, to_name, email_message_id, in_reply_to, refs, payload, status, attempts, last_error, sent_at, created_at`,
@@ -208,6 +208,21 @@ type queries struct {
 	GitHubDiscussionPostsOfTicket *sqlx.Stmt `query:"github-discussion-posts-of-ticket"`
 	GitHubDiscussionAgentComments *sqlx.Stmt `query:"github-discussion-agent-comments-of-ticket"`
 	GitHubIssueStateOfTicket      *sqlx.Stmt `query:"github-issue-state-of-ticket"`
+
+	// signin.sql
+	LiveContactByEmail  *sqlx.Stmt `query:"live-contact-by-email"`
+	LatestLiveTicketOf  *sqlx.Stmt `query:"latest-live-ticket-of"`
+	CountLiveContact    *sqlx.Stmt `query:"count-live-contact"`
+	InsertSigninToken   *sqlx.Stmt `query:"insert-signin-token"`
+	PruneSigninTokens   *sqlx.Stmt `query:"prune-signin-tokens"`
+	SigninTokenState    *sqlx.Stmt `query:"signin-token-state"`
+	UseSigninToken      *sqlx.Stmt `query:"use-signin-token"`
+	InsertPortalSession *sqlx.Stmt `query:"insert-portal-session"`
+	PrunePortalSessions *sqlx.Stmt `query:"prune-portal-sessions"`
+	PortalSession       *sqlx.Stmt `query:"portal-session"`
+	DeletePortalSession *sqlx.Stmt `query:"delete-portal-session"`
+	ContactTickets      *sqlx.Stmt `query:"contact-tickets"`
+	ContactTicket       *sqlx.Stmt `query:"contact-ticket"`
 
 	// ratings.sql
 	StatusMailRecipient *sqlx.Stmt `query:"status-mail-recipient"`

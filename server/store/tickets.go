@@ -15,13 +15,15 @@ type NewTicket struct {
 	Channel     string
 	ContactID   *int64
 	RequesterID int64
+	// Origin of a widget ticket (issue 17), validated by the caller.
+	PageURL, PageTitle, Locale string
 }
 
 // CreateTicket inserts an open ticket.
 func (tx *Tx) CreateTicket(ctx context.Context, in NewTicket) (model.Ticket, error) {
 	var t model.Ticket
 	err := tx.stmt(ctx, tx.s.q.InsertTicket).GetContext(ctx, &t,
-		in.Subject, model.StatusOpen, in.Priority, in.Channel, in.ContactID, in.RequesterID, tx.now, tx.now)
+		in.Subject, model.StatusOpen, in.Priority, in.Channel, in.ContactID, in.RequesterID, in.PageURL, in.PageTitle, in.Locale, tx.now, tx.now)
 	if err != nil {
 		return model.Ticket{}, fmt.Errorf("store: create ticket: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -110,6 +111,9 @@ type WidgetSubmission struct {
 	// Turnstile is the challenge's response; a guest submission must prove
 	// a human, a host app's signed user need not.
 	Turnstile string
+	// Page is where the widget was opened (issue 17); empty fields are
+	// unknown.
+	Page validate.PageInput
 }
 
 // CreateFromWidget validates and files a widget ticket. Invalid fields come
@@ -133,6 +137,14 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 		Email: in.Email, Name: in.Name, Subject: in.Subject, Description: in.Description, Priority: in.Priority,
 		RequireEmail: in.RequesterID == nil,
 	}, widget.Priorities)
+	in.Page = cleanPage(in.Page)
+	if page := validate.Page(in.Page); len(page) > 0 {
+		if fields == nil {
+			fields = page
+		} else {
+			maps.Copy(fields, page)
+		}
+	}
 	if len(fields) > 0 {
 		return model.Ticket{}, model.FieldErrors(fields)
 	}
@@ -163,6 +175,9 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 			Priority:    in.Priority,
 			Channel:     model.ChannelWidget,
 			RequesterID: requesterFor(policy, contact, in.RequesterID),
+			PageURL:     pageURLWithoutFragment(in.Page.URL),
+			PageTitle:   in.Page.Title,
+			Locale:      in.Page.Locale,
 		}
 		if contact != nil {
 			nt.ContactID = &contact.ID

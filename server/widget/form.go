@@ -13,6 +13,7 @@ import (
 	"github.com/portico/portico/server/httperr"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/tickets"
+	"github.com/portico/portico/server/validate"
 	"github.com/portico/portico/views"
 )
 
@@ -86,6 +87,7 @@ func (h *Handler) Form(c *fiber.Ctx) error {
 	}
 	d := h.formData(c, w)
 	d.Values.Priority = w.DefaultPriority()
+	d.Values.PageURL = refererPage(c)
 	return render(c, fiber.StatusOK, views.WidgetForm(d))
 }
 
@@ -102,7 +104,7 @@ func (h *Handler) SubmitForm(c *fiber.Ctx) error {
 	d := h.formData(c, w)
 	d.Values = views.WidgetFormValues{
 		Email: c.FormValue("email"), Name: c.FormValue("name"), Subject: c.FormValue("subject"),
-		Description: c.FormValue("description"), Priority: c.FormValue("priority"),
+		Description: c.FormValue("description"), Priority: c.FormValue("priority"), PageURL: c.FormValue("page_url"),
 	}
 	again := func(status int, notice string) error {
 		d.Notice = notice
@@ -118,6 +120,7 @@ func (h *Handler) SubmitForm(c *fiber.Ctx) error {
 		Email: d.Values.Email, Name: d.Values.Name, Subject: d.Values.Subject,
 		Description: d.Values.Description, Priority: d.Values.Priority,
 		ClientIP: clientip.String(ctx), Turnstile: c.FormValue("cf-turnstile-response"),
+		Page: validate.PageInput{URL: d.Values.PageURL, Locale: firstLanguage(c.Get(fiber.HeaderAcceptLanguage))},
 	})
 	if err != nil {
 		a, ok := httperr.Of(err)
@@ -127,6 +130,10 @@ func (h *Handler) SubmitForm(c *fiber.Ctx) error {
 		switch {
 		case ok && a.Status == fiber.StatusUnprocessableEntity:
 			d.Errors = a.Fields
+			// Only a tampered hidden field gets here: name it.
+			if msg := a.Fields[validate.FieldPageURL]; msg != "" {
+				return again(a.Status, validate.FieldPageURL+" "+msg)
+			}
 			return again(a.Status, "")
 		case ok && a.Status == fiber.StatusForbidden:
 			return again(a.Status, d.S.HumanCheckFailed)
@@ -154,4 +161,35 @@ func formOriginAllowed(c *fiber.Ctx, w settings.Widget) bool {
 		return true
 	}
 	return w.OriginAllowed(origin)
+}
+
+// refererPage is the page that opened the hosted form: its Referer, when it
+// is a valid page address on another host (the widget opens the form in a
+// new tab from the customer's site; our own pages say nothing). Browsers
+// usually send only the origin across sites.
+func refererPage(c *fiber.Ctx) string {
+	ref := validate.Trim(c.Get(fiber.HeaderReferer))
+	if ref == "" || validate.PageURL(ref) != "" {
+		return ""
+	}
+	rest := ref[strings.Index(ref, "://")+3:]
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if strings.EqualFold(rest, string(c.Request().Host())) {
+		return ""
+	}
+	return ref
+}
+
+// firstLanguage is the browser's preferred language from Accept-Language
+// ("de-CH, de;q=0.9" → "de-CH"), or "" when it is not a plain language tag.
+func firstLanguage(header string) string {
+	first, _, _ := strings.Cut(header, ",")
+	tag, _, _ := strings.Cut(first, ";")
+	tag = validate.Trim(tag)
+	if tag == "*" || validate.Locale(tag) != "" {
+		return ""
+	}
+	return tag
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/tickets"
+	"github.com/portico/portico/server/validate"
 )
 
 // MaxBody is the largest ticket submission accepted.
@@ -42,6 +43,8 @@ type Handler struct {
 	requesterKey     []byte
 	turnstileSiteKey string
 	log              *slog.Logger
+	// myTicketsURL is where customers ask for a link to all their tickets.
+	myTicketsURL string
 }
 
 // New returns the widget API handler. requesterKey
@@ -51,6 +54,13 @@ func New(t TicketCreator, s SettingsReader, requesterKey []byte, turnstileSiteKe
 	return &Handler{tickets: t, settings: s, requesterKey: requesterKey, turnstileSiteKey: turnstileSiteKey, log: log}
 }
 
+// WithMyTicketsURL sets the absolute URL of the "My tickets" page that the
+// widget links to (config my_tickets_url); empty: no link.
+func (h *Handler) WithMyTicketsURL(u string) *Handler {
+	h.myTicketsURL = u
+	return h
+}
+
 type configResponse struct {
 	Color            string   `json:"color"`
 	Position         string   `json:"position"`
@@ -58,6 +68,7 @@ type configResponse struct {
 	Greeting         string   `json:"greeting"`
 	Priorities       []string `json:"priorities"`
 	TurnstileSiteKey string   `json:"turnstile_site_key"`
+	MyTicketsURL     string   `json:"my_tickets_url,omitempty"`
 }
 
 // Config answers GET /support/widget/config.
@@ -72,7 +83,7 @@ func (h *Handler) Config(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	return c.JSON(configResponse{
 		Color: w.Color, Position: w.Position, Title: w.Title, Greeting: w.Greeting,
-		Priorities: w.Priorities, TurnstileSiteKey: h.turnstileSiteKey,
+		Priorities: w.Priorities, TurnstileSiteKey: h.turnstileSiteKey, MyTicketsURL: h.myTicketsURL,
 	})
 }
 
@@ -116,6 +127,10 @@ type submission struct {
 	RequesterID        json.RawMessage `json:"requester_id"`
 	RequesterSignature string          `json:"requester_signature"`
 	Turnstile          string          `json:"cf-turnstile-response"`
+	// Where the widget was opened (issue 17).
+	PageURL   string `json:"page_url"`
+	PageTitle string `json:"page_title"`
+	Locale    string `json:"locale"`
 }
 
 type createdResponse struct {
@@ -149,6 +164,7 @@ func (h *Handler) CreateTicket(c *fiber.Ctx) error {
 	}
 	sub := tickets.WidgetSubmission{
 		Name: in.Name, Subject: in.Subject, Description: in.Description, Priority: in.Priority, ClientIP: clientip.String(c.UserContext()),
+		Page: validate.PageInput{URL: in.PageURL, Title: in.PageTitle, Locale: in.Locale},
 	}
 	if in.Email != nil {
 		sub.Email = *in.Email

@@ -215,6 +215,11 @@ describe('support widget', { skip: !haveChromium && !ci ? `no ${chromiumPath}` :
     assert.equal(detail.contact.email, 'ada@example.com')
     assert.equal(detail.messages[0].body, 'The button does nothing.')
     assert.equal(detail.messages[0].source, 'widget')
+    // Where it was filed from (issue 17), and the way to all of one's tickets.
+    assert.equal(detail.origin.page_url, origin + '/plain')
+    assert.equal(detail.origin.page_title, 'Customer site')
+    assert.match(detail.origin.locale, /^[a-z]{2,3}(-|$)/i)
+    assert.equal(await p.getByRole('link', { name: 'My tickets' }).getAttribute('href'), base + '/portal')
     await p.context().close()
   })
 

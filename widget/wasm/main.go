@@ -48,6 +48,7 @@ const (
 	txtAnother       = "Send another request"
 	txtClose         = "Close"
 	txtHumanCheckBox = "Verification"
+	txtMyTickets     = "My tickets"
 )
 
 // configTimeout bounds the wait for <path>/config, in milliseconds: past it
@@ -248,6 +249,13 @@ func (w *widget) render(cfg js.Value) {
 
 	w.done = el("div", "class", "ok", "hidden", "")
 	w.root.Call("replaceChildren", w.form, w.done)
+	// "My tickets": where a customer gets a link to all their requests.
+	// Only an http(s) address from the server's config becomes a link.
+	if u := str(cfg, "my_tickets_url"); u != "" && validate.PageURL(u) == "" {
+		p := el("p", "class", "st")
+		p.Call("append", withText(el("a", "href", u, "target", "_blank", "rel", "noopener"), txtMyTickets))
+		w.root.Call("append", p)
+	}
 }
 
 func (w *widget) addField(name, label string, required bool, tag string, attrs ...string) *field {
@@ -352,6 +360,7 @@ func (w *widget) submit() {
 	if in.Priority != "" {
 		body.Set("priority", in.Priority)
 	}
+	setPage(body)
 	if w.siteKey != "" {
 		token := ""
 		if ts := global.Get("turnstile"); !ts.IsUndefined() && !w.turnstile.IsUndefined() {
@@ -459,6 +468,42 @@ func (w *widget) success(reference string) {
 func upperFirst(s string) string {
 	if s != "" && 'a' <= s[0] && s[0] <= 'z' {
 		return string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
+
+// setPage says where the widget runs: the page's address (without its
+// #fragment, which may hold tokens), title and the browser's language. What
+// the server's rules would refuse is shortened or left out: the visitor
+// cannot fix it.
+func setPage(body js.Value) {
+	loc := global.Get("location")
+	base := loc.Get("origin").String() + loc.Get("pathname").String()
+	for _, u := range []string{base + loc.Get("search").String(), base} {
+		if validate.PageURL(u) == "" {
+			body.Set(validate.FieldPageURL, u)
+			break
+		}
+	}
+	title := validate.Trim(doc.Get("title").String())
+	if n := validate.MaxPageTitle; validate.Runes(title) > n {
+		title = validate.Trim(cutRunes(title, n))
+	}
+	if title != "" && validate.PageTitle(title) == "" {
+		body.Set(validate.FieldPageTitle, title)
+	}
+	if l := global.Get("navigator").Get("language"); l.Type() == js.TypeString && validate.Locale(l.String()) == "" {
+		body.Set(validate.FieldLocale, l.String())
+	}
+}
+
+// cutRunes keeps the first n characters of s.
+func cutRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
 	}
 	return s
 }

@@ -71,6 +71,26 @@ export interface TicketDetail {
   participants?: { email: string; name: string }[]
   /** Customers' answers to "How did we do?" (older servers send none). */
   ratings?: Rating[]
+  /** Where a widget ticket was filed from; null when unknown (older servers send none). */
+  origin?: TicketOrigin | null
+}
+
+/** Where a widget ticket was filed from: the page and the browser's language ('' when unknown). */
+export interface TicketOrigin {
+  page_url: string
+  page_title: string
+  locale: string
+}
+
+/** The origin's page as a link target: an http(s) URL only, never javascript: or the like. */
+export function originHref(o: TicketOrigin | null | undefined): string | null {
+  if (!o?.page_url) return null
+  try {
+    const u = new URL(o.page_url)
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null
+  } catch {
+    return null
+  }
 }
 
 export interface ListQuery {

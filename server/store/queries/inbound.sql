@@ -3,9 +3,10 @@
 -- name: ticket-by-mail-id
 -- pool: read
 -- A Message-ID is ours or a customer's that we stored; either way it names
--- its ticket.
+-- its ticket. A sign-in mail is about no ticket (its ticket_id only anchors
+-- it for erasure): an answer to it does not thread.
 SELECT ticket_id FROM messages WHERE email_message_id = ?
-UNION SELECT ticket_id FROM outbound_mails WHERE email_message_id = ?
+UNION SELECT ticket_id FROM outbound_mails WHERE email_message_id = ? AND kind <> 'signin'
 
 -- name: count-own-mail-id
 -- pool: read

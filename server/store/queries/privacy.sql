@@ -112,14 +112,14 @@ DELETE FROM held_mails WHERE lower(from_email) = lower(?)
 
 -- name: mark-ticket-erased
 -- pool: write
-UPDATE tickets SET subject = ?, erased_at = ?, updated_at = ?
+UPDATE tickets SET subject = ?, page_url = '', page_title = '', locale = '', erased_at = ?, updated_at = ?
 WHERE id = ? AND erased_at IS NULL RETURNING {{ticketCols}}
 
 -- name: mark-closed-ticket-erased
 -- pool: write
 -- The purge's gate also checks that the ticket is still closed since before
 -- the cutoff: one reopened meanwhile is left alone.
-UPDATE tickets SET subject = ?, erased_at = ?, updated_at = ?
+UPDATE tickets SET subject = ?, page_url = '', page_title = '', locale = '', erased_at = ?, updated_at = ?
 WHERE id = ? AND erased_at IS NULL AND status = 'closed' AND closed_at < ? RETURNING {{ticketCols}}
 
 -- name: erase-timeline

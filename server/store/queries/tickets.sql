@@ -2,8 +2,8 @@
 
 -- name: insert-ticket
 -- pool: write
-INSERT INTO tickets (subject, status, priority, channel, contact_id, requester_id, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {{ticketCols}}
+INSERT INTO tickets (subject, status, priority, channel, contact_id, requester_id, page_url, page_title, locale, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {{ticketCols}}
 
 -- name: ticket-by-id
 -- pool: read
