@@ -121,6 +121,13 @@ const signingKeysSinceSetting = "signing_keys_v1_since"
 
 // New builds every part of the app; Serve starts it.
 func New(ctx context.Context, cfg config.Config, d Deps) (*App, error) {
+	return newApp(ctx, cfg, d, true)
+}
+
+// newApp builds the app; announce prints the first run's set-up link when
+// there is no admin yet. Commands other than the server do not: a new link
+// would kill the one the running server printed.
+func newApp(ctx context.Context, cfg config.Config, d Deps, announce bool) (*App, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -138,13 +145,13 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := a.build(ctx, d); err != nil {
+	if err := a.build(ctx, d, announce); err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
 	return a, nil
 }
 
-func (a *App) build(ctx context.Context, d Deps) error {
+func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 	cfg := a.cfg
 	if err := jobs.Migrate(ctx, a.store.WriteDB(), cfg.Database.Dialect, a.log); err != nil {
 		return err
@@ -282,8 +289,10 @@ func (a *App) build(ctx context.Context, d Deps) error {
 	} else if created {
 		a.log.Info("created the first admin", "email", logmask.MaskEmail(cfg.AdminEmail))
 	}
-	if err := a.announceSetup(ctx, auth, d.Console); err != nil {
-		return err
+	if announce {
+		if err := a.announceSetup(ctx, auth, d.Console); err != nil {
+			return err
+		}
 	}
 
 	registry := prometheus.NewRegistry()
@@ -328,6 +337,7 @@ func (a *App) build(ctx context.Context, d Deps) error {
 		InboundAdmin: admin.NewInbound(a.Tickets, settingsSvc, a.log),
 		Workflows:    admin.NewWorkflows(wf),
 		DeskAdmin:    admin.NewDesk(gh),
+		GitHubAdmin:  admin.NewGitHub(gh),
 		Ratings:      admin.NewRatings(ratingsSvc),
 	})
 	return nil

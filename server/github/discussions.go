@@ -40,7 +40,13 @@ type DeskSettings interface {
 }
 
 // Keys of github_posts on the discussion desk.
-func discussionKey(ticketID int64) string { return "discussion:" + strconv.FormatInt(ticketID, 10) }
+func discussionKey(ticketID int64) string {
+	return discussionKeyPrefix + strconv.FormatInt(ticketID, 10)
+}
+
+// discussionKeyPrefix starts the key of a ticket's discussion.
+const discussionKeyPrefix = "discussion:"
+
 func discussionMessageKey(messageID int64) string {
 	return "discussion-message:" + strconv.FormatInt(messageID, 10)
 }
@@ -327,7 +333,7 @@ func (s *Service) checkDesk(ctx context.Context, d settings.Desk) (settings.Desk
 // opened although GitHub answered with an error, so a ticket never gets two.
 func (s *Service) createDiscussion(ctx context.Context, job *river.Job[CreateDiscussionArgs]) error {
 	if !s.Enabled() {
-		return river.JobCancel(errSyncOff)
+		return river.JobCancel(ErrSyncOff)
 	}
 	a := job.Args
 	key := discussionKey(a.TicketID)
@@ -373,7 +379,7 @@ func (s *Service) createDiscussion(ctx context.Context, job *river.Job[CreateDis
 // looks for the comment an earlier try may have made.
 func (s *Service) postDiscussionComment(ctx context.Context, job *river.Job[PostDiscussionCommentArgs]) error {
 	if !s.Enabled() {
-		return river.JobCancel(errSyncOff)
+		return river.JobCancel(ErrSyncOff)
 	}
 	a := job.Args
 	post, err := s.store.GitHubPost(ctx, a.Key)
@@ -432,7 +438,7 @@ func (s *Service) discussionOf(ctx context.Context, ticketID int64) (model.GitHu
 // deleted comment gets none.
 func (s *Service) discussionReact(ctx context.Context, job *river.Job[DiscussionReactArgs]) error {
 	if !s.Enabled() {
-		return river.JobCancel(errSyncOff)
+		return river.JobCancel(ErrSyncOff)
 	}
 	err := s.client.ReactToNode(ctx, job.Args.CommentNodeID, githubv4.ReactionContent(job.Args.Content))
 	if graphQLNotFound(err) {
@@ -451,21 +457,16 @@ func (s *Service) discussionReact(ctx context.Context, job *river.Job[Discussion
 // must not flip the discussion back.
 func (s *Service) discussionState(ctx context.Context, job *river.Job[DiscussionStateArgs]) error {
 	if !s.Enabled() {
-		return river.JobCancel(errSyncOff)
+		return river.JobCancel(ErrSyncOff)
 	}
-	// The last state GitHub reported (or portico set there) is the
-	// ticket's: the change came from GitHub, or was mirrored already. A
-	// discussion starts open. Read before the ticket: a change GitHub makes
-	// meanwhile then shows in the ticket and on the discussion alike, so the
-	// comparison with the discussion below finds nothing to do (read after
-	// it, a ticket read before GitHub's reopen was applied would close the
-	// reopened discussion again).
-	last, _, err := s.store.GitHubIssueState(ctx, job.Args.TicketID)
-	if errors.Is(err, model.ErrNotFound) {
-		last, err = model.StatusOpen, nil
-	}
+	// When the last state GitHub reported (or portico set there) is the
+	// ticket's, the change came from GitHub or was mirrored already. Both
+	// are read together (states): read apart, a reopen made on GitHub
+	// between the two reads would look like a change to mirror and close
+	// the reopened discussion again. A discussion starts open.
+	status, last, err := s.states(ctx, job.Args.TicketID)
 	if err != nil {
-		return err
+		return gone(err)
 	}
 	t, err := s.store.Ticket(ctx, job.Args.TicketID)
 	if err != nil {
@@ -475,7 +476,7 @@ func (s *Service) discussionState(ctx context.Context, job *river.Job[Discussion
 	if err != nil {
 		return err
 	}
-	if last == t.Status {
+	if last == status {
 		return nil
 	}
 	closed, err := s.client.DiscussionClosed(ctx, d.NodeID)
@@ -486,7 +487,7 @@ func (s *Service) discussionState(ctx context.Context, job *river.Job[Discussion
 	if err != nil {
 		return s.retryGraphQL(ctx, err)
 	}
-	want := t.Status == model.StatusClosed
+	want := status == model.StatusClosed
 	if closed == want {
 		return nil
 	}
@@ -503,7 +504,7 @@ func (s *Service) discussionState(ctx context.Context, job *river.Job[Discussion
 	// webhook will carry: that echo then changes nothing, also when the
 	// ticket changed again before it arrived.
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.AdvanceGitHubIssueState(ctx, t.ID, t.Status, at)
+		_, err := tx.AdvanceGitHubIssueState(ctx, t.ID, status, at)
 		return err
 	})
 	if err != nil {

@@ -176,7 +176,7 @@ func (s *Service) discussionCommentEvent(ctx context.Context, job *river.Job[Dis
 		return handled(s.noteFromDiscussionComment(ctx, t.ID, a, strings.TrimSpace(a.Body)))
 	}
 	if !s.Enabled() {
-		return river.JobCancel(errSyncOff)
+		return river.JobCancel(ErrSyncOff)
 	}
 	// /reply's {{issue_*}} placeholders name the discussion.
 	reply, failure, err := s.compose(ctx, t, cmd, CommentEventArgs{Login: a.Login,

@@ -24,6 +24,12 @@ func issueKey(ticketID int64) string    { return "ticket:" + strconv.FormatInt(t
 func messageKey(messageID int64) string { return "message:" + strconv.FormatInt(messageID, 10) }
 func noticeKey(commentID int64) string  { return "notice:" + strconv.FormatInt(commentID, 10) }
 
+// reopenKey is the comment saying that customer message messageID reopened
+// the ticket; stateKey is bringing the issue to the ticket's state after the
+// event eventID (a close, or a reopen that is not a customer's).
+func reopenKey(messageID int64) string { return "reopen:" + strconv.FormatInt(messageID, 10) }
+func stateKey(eventID string) string   { return "state:" + eventID }
+
 // marker is the hidden first line of the post under key.
 func marker(key string) string {
 	return markerPrefix + strings.Replace(key, ":", "=", 1) + " -->"
@@ -86,6 +92,20 @@ func replyComment(m model.Message) string {
 	}
 	s := marker(messageKey(m.ID)) + "\n" + how + " — from " + defuse(person(m.AuthorName, m.AuthorEmail)) + "\n\n" + quote(m.Body)
 	return cut(s, maxBody, "\n\n_(cut here; the whole message is in portico)_")
+}
+
+// reopenComment tells the agents that a customer's reply reopened the
+// ticket (and so the issue): "🔓 Reopened: Name <email> replied via portal."
+func reopenComment(m model.Message) string {
+	how := "portal"
+	if m.Source == model.SourceEmail {
+		how = "email"
+	}
+	who := "the customer"
+	if m.AuthorEmail != "" {
+		who = defuse(person(m.AuthorName, m.AuthorEmail))
+	}
+	return marker(reopenKey(m.ID)) + "\n🔓 **Reopened:** " + who + " replied via " + how + "."
 }
 
 // noticeComment explains why a command in comment commentID did nothing.

@@ -86,7 +86,7 @@ func (s *Service) MirrorRating(ctx context.Context, tx *store.Tx, r model.Rating
 // earlier try may have made (a 502 after the fact).
 func (s *Service) postRating(ctx context.Context, job *river.Job[PostRatingArgs]) error {
 	if !s.Enabled() {
-		return river.JobCancel(errSyncOff)
+		return river.JobCancel(ErrSyncOff)
 	}
 	a := job.Args
 	if a.Discussion {
@@ -179,7 +179,7 @@ var errRatingPending = errors.New("the rating's comment is still on its way; edi
 // GitHub is left alone.
 func (s *Service) editRating(ctx context.Context, job *river.Job[EditRatingArgs]) error {
 	if !s.Enabled() {
-		return river.JobCancel(errSyncOff)
+		return river.JobCancel(ErrSyncOff)
 	}
 	a := job.Args
 	if a.Discussion {

@@ -66,7 +66,7 @@ var errPostPending = errors.New("a post to the issue is still on its way; redact
 // are agents' comments portico may not edit.
 func (s *Service) redact(ctx context.Context, job *river.Job[RedactArgs]) error {
 	if !s.Enabled() {
-		return river.JobCancel(errSyncOff)
+		return river.JobCancel(ErrSyncOff)
 	}
 	a := job.Args
 	t, err := s.store.Ticket(ctx, a.TicketID)
@@ -79,14 +79,18 @@ func (s *Service) redact(ctx context.Context, job *river.Job[RedactArgs]) error 
 	}
 	wanted := map[string]bool{}
 	for _, id := range a.MessageIDs {
+		// The reply's comment, and the notice that it reopened the ticket
+		// (it names the customer).
 		wanted[messageKey(id)] = true
+		wanted[reopenKey(id)] = true
 	}
 	edits := 0
 	for _, p := range posts {
 		isIssue := p.Key == issueKey(t.ID)
-		// A whole ticket: its issue, the mirrored replies and the ratings.
-		mirrored := strings.HasPrefix(p.Key, "message:") || strings.HasPrefix(p.Key, "rating:")
-		if !(a.Whole && (isIssue || mirrored)) && !wanted[p.Key] {
+		// A whole ticket: its issue, the mirrored replies, reopen notices and
+		// the ratings.
+		mirror := strings.HasPrefix(p.Key, "message:") || strings.HasPrefix(p.Key, "reopen:") || strings.HasPrefix(p.Key, "rating:")
+		if !(a.Whole && (isIssue || mirror)) && !wanted[p.Key] {
 			continue
 		}
 		if p.GitHubID == nil {

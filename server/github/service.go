@@ -2,7 +2,9 @@
 // issue and each customer reply a comment on it (durable jobs, idempotent,
 // patient with rate limits); the webhook turns agents' comments into mails
 // (/send, /sendall, /reply <name>) or internal notes, and closing or
-// reopening the issue closes or reopens the ticket.
+// reopening the issue closes or reopens the ticket, and the other way round.
+// Tickets that have no issue (filed while the sync was off, or whose issue
+// job gave up) get one from the backfill.
 //
 // Service decides and has no HTTP types in its API; Handler is the Fiber
 // endpoint in front of it.
@@ -10,6 +12,7 @@ package github
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +21,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/portico/portico/server/events"
+	"github.com/portico/portico/server/jobs"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/store"
 	"github.com/portico/portico/server/tickets"
@@ -30,12 +34,23 @@ type Options struct {
 	Client  ClientOptions
 	Store   *store.Store
 	Tickets Tickets
-	Jobs    tickets.Enqueuer
+	Jobs    Jobs
 	// Desk is the runtime desk setting: issues or discussions (nil: issues).
 	Desk DeskSettings
 	Log  *slog.Logger
 	// Now is the clock rate-limit waits are measured with (default time.Now).
 	Now func() time.Time
+}
+
+// Jobs is the durable job queue: the sync enqueues its jobs with the change
+// that causes them, and the backfill asks which jobs are still under way
+// (and cancels those it takes over).
+type Jobs interface {
+	tickets.Enqueuer
+	InsertUnique(ctx context.Context, tx *sql.Tx, args jobs.UniqueArgs) (bool, error)
+	Unfinished(ctx context.Context, kinds ...string) ([]jobs.Unfinished, error)
+	UnfinishedTx(ctx context.Context, tx *sql.Tx, kinds ...string) ([]jobs.Unfinished, error)
+	CancelTx(ctx context.Context, tx *sql.Tx, id int64) error
 }
 
 // Service syncs tickets to GitHub and acts on GitHub's webhooks.
@@ -44,7 +59,7 @@ type Service struct {
 	repo    string
 	store   *store.Store
 	tickets Tickets
-	jobs    tickets.Enqueuer
+	jobs    Jobs
 	log     *slog.Logger
 	now     func() time.Time
 
@@ -87,11 +102,15 @@ func (s *Service) Register(workers *river.Workers, bus *events.Bus) {
 	river.AddWorker(workers, &worker[CommentEventArgs]{work: s.commentEvent})
 	river.AddWorker(workers, &worker[IssueEventArgs]{work: s.issueEvent})
 	river.AddWorker(workers, &worker[RedactArgs]{work: s.redact})
+	river.AddWorker(workers, &worker[IssueStateArgs]{work: s.issueState})
+	river.AddWorker(workers, &worker[BackfillArgs]{work: s.backfill})
 	s.registerDiscussions(workers, bus)
 	s.registerRatings(workers)
 	if s.Enabled() {
 		bus.Subscribe(events.TicketCreated, s.onTicketCreatedDesk)
 		bus.Subscribe(events.ReplyCreated, s.onReplyCreated)
+		bus.Subscribe(events.TicketClosed, s.onStateChanged)
+		bus.Subscribe(events.TicketReopened, s.onStateChanged)
 	}
 }
 
@@ -165,7 +184,8 @@ type IssueEventArgs struct {
 // Kind names the job for River.
 func (IssueEventArgs) Kind() string { return "github.issue_event" }
 
-var errSyncOff = errors.New("github: sync is off (PORTICO_GITHUB_REPOSITORY is empty)")
+// ErrSyncOff means the GitHub sync is off: no repository is configured.
+var ErrSyncOff = errors.New("github: the sync is off (PORTICO_GITHUB_REPOSITORY is empty)")
 
 // retry turns a GitHub error into the job's answer: a rate limit snoozes the
 // job until GitHub says (it is not counted as an attempt); anything else is
@@ -239,7 +259,7 @@ const lookBack = time.Hour
 // never gets two issues.
 func (s *Service) createIssue(ctx context.Context, job *river.Job[CreateIssueArgs]) error {
 	if !s.Enabled() {
-		return river.JobCancel(errSyncOff)
+		return river.JobCancel(ErrSyncOff)
 	}
 	a := job.Args
 	key := issueKey(a.TicketID)
@@ -282,7 +302,7 @@ func (s *Service) createIssue(ctx context.Context, job *river.Job[CreateIssueArg
 // comment an earlier try may have made.
 func (s *Service) postComment(ctx context.Context, job *river.Job[PostCommentArgs]) error {
 	if !s.Enabled() {
-		return river.JobCancel(errSyncOff)
+		return river.JobCancel(ErrSyncOff)
 	}
 	a := job.Args
 	post, err := s.store.GitHubPost(ctx, a.Key)
@@ -334,7 +354,7 @@ func (s *Service) postComment(ctx context.Context, job *river.Job[PostCommentArg
 // react adds a reaction to an agent's comment; a deleted comment gets none.
 func (s *Service) react(ctx context.Context, job *river.Job[ReactArgs]) error {
 	if !s.Enabled() {
-		return river.JobCancel(errSyncOff)
+		return river.JobCancel(ErrSyncOff)
 	}
 	err := s.client.React(ctx, job.Args.CommentID, job.Args.Content)
 	if notFound(err) {

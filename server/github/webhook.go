@@ -168,7 +168,7 @@ func (s *Service) commentEvent(ctx context.Context, job *river.Job[CommentEventA
 		return handled(s.noteFromComment(ctx, t.ID, a.CommentID, a.Login, strings.TrimSpace(a.Body)))
 	}
 	if !s.Enabled() {
-		return river.JobCancel(errSyncOff)
+		return river.JobCancel(ErrSyncOff)
 	}
 	reply, failure, err := s.compose(ctx, t, cmd, a)
 	if err != nil {

@@ -79,6 +79,8 @@ type Options struct {
 	Workflows *admin.WorkflowHandler
 	// DeskAdmin serves the GitHub desk setting; nil: routes off.
 	DeskAdmin *admin.DeskHandler
+	// GitHubAdmin serves the GitHub backfill (admin only); nil: no such routes.
+	GitHubAdmin *admin.GitHubHandler
 	// Ratings serves the ratings summary (admin only); nil: no such route.
 	Ratings *admin.RatingsHandler
 }
@@ -191,6 +193,10 @@ func routes(app *fiber.App, o Options) {
 	if dk := o.DeskAdmin; dk != nil {
 		authed.Get("/settings/github", settingsScope, dk.GetSettings)
 		authed.Put("/settings/github", settingsScope, dk.PutSettings)
+	}
+	if gh := o.GitHubAdmin; gh != nil {
+		authed.Get("/api/github/backfill", ticketsScope, gh.BackfillStatus)
+		authed.Post("/api/github/backfill", ticketsScope, gh.Backfill)
 	}
 	if rt := o.Ratings; rt != nil {
 		authed.Get("/ratings/summary", ticketsScope, rt.Summary)

@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Workers collects the job workers before the queue starts.
@@ -150,6 +151,25 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs) err
 	return nil
 }
 
+// UniqueArgs are the args of a job River keeps unique (InsertOpts names
+// UniqueOpts).
+type UniqueArgs interface {
+	river.JobArgs
+	river.JobArgsWithInsertOpts
+}
+
+// InsertUnique inserts inside tx a job whose args ask River for uniqueness
+// (InsertOpts with UniqueOpts) and reports whether it was inserted: false
+// when an equal job is there already, in the states UniqueOpts names. River's
+// unique index decides, so two transactions racing insert one job.
+func (q *Queue) InsertUnique(ctx context.Context, tx *sql.Tx, args UniqueArgs) (bool, error) {
+	res, err := q.client.InsertTx(ctx, tx, args, nil)
+	if err != nil {
+		return false, fmt.Errorf("jobs: enqueue %s: %w", args.Kind(), err)
+	}
+	return !res.UniqueSkippedAsDuplicate, nil
+}
+
 // The row of a job in River's table as River inserts it (state available,
 // queue default, priority 1, River's default attempts, empty metadata and
 // tags); timestamps on SQLite in River's text format.
@@ -178,6 +198,60 @@ func (q *Queue) insertPlain(ctx context.Context, tx *sql.Tx, args river.JobArgs)
 		_, err = tx.ExecContext(ctx, plainInsertPostgres, string(encoded), args.Kind(), river.MaxAttemptsDefault)
 	}
 	return err
+}
+
+// Unfinished is a job that has not finished yet: waiting, scheduled
+// (snoozed), retrying or running.
+type Unfinished struct {
+	ID   int64
+	Kind string
+	Args []byte
+}
+
+// Unfinished lists the jobs of these kinds that have not finished, oldest
+// first. A job that gave up (discarded), was cancelled or completed is not
+// listed; River deletes those after a while anyway, so whether work is
+// still under way is asked this way, never by looking for a failed job.
+func (q *Queue) Unfinished(ctx context.Context, kinds ...string) ([]Unfinished, error) {
+	return q.unfinished(ctx, kinds, q.client.JobList)
+}
+
+// UnfinishedTx is Unfinished inside tx: it sees the jobs tx inserted, and
+// those committed before each page is read.
+func (q *Queue) UnfinishedTx(ctx context.Context, tx *sql.Tx, kinds ...string) ([]Unfinished, error) {
+	return q.unfinished(ctx, kinds, func(ctx context.Context, p *river.JobListParams) (*river.JobListResult, error) {
+		return q.client.JobListTx(ctx, tx, p)
+	})
+}
+
+func (q *Queue) unfinished(ctx context.Context, kinds []string,
+	list func(context.Context, *river.JobListParams) (*river.JobListResult, error)) ([]Unfinished, error) {
+	params := river.NewJobListParams().Kinds(kinds...).First(1000).States(
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+		rivertype.JobStateRunning, rivertype.JobStateScheduled)
+	var out []Unfinished
+	for {
+		res, err := list(ctx, params)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: list unfinished %v: %w", kinds, err)
+		}
+		for _, j := range res.Jobs {
+			out = append(out, Unfinished{ID: j.ID, Kind: j.Kind, Args: j.EncodedArgs})
+		}
+		if len(res.Jobs) < 1000 {
+			return out, nil
+		}
+		params = params.After(res.LastCursor)
+	}
+}
+
+// CancelTx cancels a job inside tx: one that waits never runs, one running
+// now is not retried. A job that is gone or finished is left as it is.
+func (q *Queue) CancelTx(ctx context.Context, tx *sql.Tx, id int64) error {
+	if _, err := q.client.JobCancelTx(ctx, tx, id); err != nil && !errors.Is(err, river.ErrNotFound) {
+		return fmt.Errorf("jobs: cancel %d: %w", id, err)
+	}
+	return nil
 }
 
 // Start begins working jobs in the background.

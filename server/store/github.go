@@ -105,6 +105,70 @@ func (tx *Tx) AdvanceGitHubIssueState(ctx context.Context, ticketID int64, state
 	return true, nil
 }
 
+// TicketAndIssueState returns, read together, the ticket's status and its
+// GitHub issue's state as portico last saw or set it ("" when it never
+// changed since portico opened it).
+func (s *Store) TicketAndIssueState(ctx context.Context, ticketID int64) (status, issueState string, err error) {
+	var row struct {
+		Status     string `db:"status"`
+		IssueState string `db:"issue_state"`
+	}
+	if err := s.q.TicketAndIssueState.GetContext(ctx, &row, ticketID); err != nil {
+		return "", "", notFound(err, model.Reference(ticketID))
+	}
+	return row.Status, row.IssueState, nil
+}
+
+// GitHubPosts returns every post recorded for a ticket.
+func (s *Store) GitHubPosts(ctx context.Context, ticketID int64) ([]model.GitHubPost, error) {
+	posts := []model.GitHubPost{}
+	if err := s.q.GitHubPostsOfTicket.SelectContext(ctx, &posts, ticketID); err != nil {
+		return nil, fmt.Errorf("store: github posts of %d: %w", ticketID, err)
+	}
+	return posts, nil
+}
+
+// GitHubPostsOfTicket returns every post recorded for a ticket, in the
+// transaction.
+func (tx *Tx) GitHubPostsOfTicket(ctx context.Context, ticketID int64) ([]model.GitHubPost, error) {
+	posts := []model.GitHubPost{}
+	if err := tx.stmt(ctx, tx.s.q.GitHubPostsOfTicket).SelectContext(ctx, &posts, ticketID); err != nil {
+		return nil, fmt.Errorf("store: github posts of %d: %w", ticketID, err)
+	}
+	return posts, nil
+}
+
+// DeleteGitHubPost forgets a post that was never made, so that its key can
+// be queued again; false when there is none or it was made.
+func (tx *Tx) DeleteGitHubPost(ctx context.Context, key string) (bool, error) {
+	return affected("delete github post")(tx.stmt(ctx, tx.s.q.DeleteGitHubPost).ExecContext(ctx, key))
+}
+
+// TicketsWithoutIssue returns the ids of the tickets that have no GitHub
+// issue, were not erased and have no post keyed otherDesk + id (mirrored
+// elsewhere, e.g. "discussion:"), oldest first, and how many erased ones
+// have no issue either.
+func (s *Store) TicketsWithoutIssue(ctx context.Context, otherDesk string) ([]int64, int64, error) {
+	ids := []int64{}
+	if err := s.q.TicketsWithoutIssue.SelectContext(ctx, &ids, otherDesk); err != nil {
+		return nil, 0, fmt.Errorf("store: tickets without issue: %w", err)
+	}
+	var erased int64
+	if err := s.q.CountErasedWithoutIssue.GetContext(ctx, &erased); err != nil {
+		return nil, 0, fmt.Errorf("store: erased tickets without issue: %w", err)
+	}
+	return ids, erased, nil
+}
+
+// TicketErased reports whether the ticket was erased (privacy).
+func (s *Store) TicketErased(ctx context.Context, ticketID int64) (bool, error) {
+	var erased bool
+	if err := s.q.TicketErased.GetContext(ctx, &erased, ticketID); err != nil {
+		return false, notFound(err, model.Reference(ticketID))
+	}
+	return erased, nil
+}
+
 // affected reports whether an INSERT ... ON CONFLICT DO NOTHING or a
 // guarded UPDATE changed a row; what names the statement in errors.
 func affected(what string) func(sql.Result, error) (bool, error) {

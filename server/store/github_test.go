@@ -131,6 +131,12 @@ func TestGitHubBookkeeping(t *testing.T) {
 			want("older state", ok, err, false)
 			ok, err = tx.AdvanceGitHubIssueState(ctx, ticket.ID, model.StatusOpen, t0.Add(time.Minute))
 			want("same second", ok, err, true)
+			// The same change again (a redelivery, or the webhook echoing a
+			// change portico made and recorded) is no change.
+			ok, err = tx.AdvanceGitHubIssueState(ctx, ticket.ID, model.StatusOpen, t0.Add(time.Minute))
+			want("same state, same second", ok, err, false)
+			ok, err = tx.AdvanceGitHubIssueState(ctx, ticket.ID, model.StatusOpen, t0.Add(2*time.Minute))
+			want("same state, later", ok, err, true)
 			return nil
 		})
 	})

@@ -121,6 +121,11 @@ type queries struct {
 	InsertGitHubComment     *sqlx.Stmt `query:"insert-github-comment"`
 	GitHubCommentByID       *sqlx.Stmt `query:"github-comment-by-id"`
 	AdvanceGitHubIssueState *sqlx.Stmt `query:"advance-github-issue-state"`
+	TicketAndIssueState     *sqlx.Stmt `query:"ticket-and-issue-state"`
+	DeleteGitHubPost        *sqlx.Stmt `query:"delete-github-post"`
+	TicketsWithoutIssue     *sqlx.Stmt `query:"tickets-without-issue"`
+	CountErasedWithoutIssue *sqlx.Stmt `query:"count-erased-without-issue"`
+	TicketErased            *sqlx.Stmt `query:"ticket-erased"`
 
 	// workflows.sql
 	WorkflowRules                   *sqlx.Stmt `query:"workflow-rules"`

@@ -220,7 +220,7 @@ func (s *Service) appendMail(ctx context.Context, ticketID int64, how string, in
 			return err
 		}
 		if t.Status == model.StatusClosed {
-			if _, err := s.reopenTx(ctx, tx, ticketID, StateChange{}); err != nil {
+			if _, err := s.reopenTx(ctx, tx, ticketID, StateChange{MessageID: msg.ID}); err != nil {
 				return err
 			}
 			if t, err = tx.TicketTx(ctx, ticketID); err != nil {

@@ -236,7 +236,7 @@ func (s *Service) ReplyOnPortal(ctx context.Context, in PortalReply) (model.Mess
 			return err
 		}
 		if page.Ticket.Status == model.StatusClosed {
-			if _, err := s.reopenTx(ctx, tx, page.Ticket.ID, StateChange{}); err != nil {
+			if _, err := s.reopenTx(ctx, tx, page.Ticket.ID, StateChange{MessageID: msg.ID}); err != nil {
 				return err
 			}
 		}

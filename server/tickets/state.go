@@ -20,6 +20,10 @@ type StateChange struct {
 	// workflow action makes it, then one more than the depth of the event
 	// that started the run, so that rules cannot set each other off forever.
 	Depth int
+	// MessageID is the customer's message that reopened the ticket (a reply
+	// by portal or mail; 0 for other changes). ticket.reopened carries it,
+	// so the GitHub sync can say on the issue who reopened it and how.
+	MessageID int64
 }
 
 // Close is the one way a ticket closes (workflow action, GitHub issue
@@ -87,7 +91,7 @@ func (s *Service) reopenTx(ctx context.Context, tx *store.Tx, ticketID int64, c 
 	if err != nil {
 		return false, err
 	}
-	return true, s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketReopened, ticketID, 0, tx.Now()).AtDepth(c.Depth).WithMails(mails...))
+	return true, s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketReopened, ticketID, c.MessageID, tx.Now()).AtDepth(c.Depth).WithMails(mails...))
 }
 
 // exists is err, or model.ErrNotFound when no ticket has this id: a change

@@ -13,14 +13,17 @@ const (
 	RouteEditComment = "edit_comment"
 )
 
-// editIssue answers PATCH /repos/{owner}/{repo}/issues/{number}: title and
-// body, when given, replace the issue's.
+// editIssue answers PATCH /repos/{owner}/{repo}/issues/{number}: title,
+// body and state (with state_reason, state.go), when given, replace the
+// issue's.
 func (s *Server) editIssue(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in struct {
-		Title *string `json:"title"`
-		Body  *string `json:"body"`
+		Title       *string `json:"title"`
+		Body        *string `json:"body"`
+		State       *string `json:"state"`
+		StateReason *string `json:"state_reason"`
 	}
-	if err := json.Unmarshal(body, &in); err != nil || (in.Title != nil && *in.Title == "") {
+	if err := json.Unmarshal(body, &in); err != nil || (in.Title != nil && *in.Title == "") || !validState(in.State, in.StateReason) {
 		writeError(w, http.StatusUnprocessableEntity, "Validation Failed", "https://docs.github.com/rest/issues/issues#update-an-issue")
 		return
 	}
@@ -37,7 +40,10 @@ func (s *Server) editIssue(w http.ResponseWriter, r *http.Request, body []byte) 
 	if in.Body != nil {
 		is.Body = *in.Body
 	}
-	is.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+	is.UpdatedAt = s.nextUpdate(is)
+	if in.State != nil {
+		setState(is, *in.State, in.StateReason)
+	}
 	out := s.issueJSON(is)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)

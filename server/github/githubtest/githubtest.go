@@ -44,10 +44,13 @@ type Issue struct {
 	Labels    []string
 	Assignees []string
 	State     string
-	User      string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	ClosedAt  *time.Time
+	// StateReason is GitHub's state_reason: completed, not_planned or
+	// reopened; empty for an issue never closed.
+	StateReason string
+	User        string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	ClosedAt    *time.Time
 }
 
 // Comment is an issue comment.
@@ -523,7 +526,9 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request, body []by
 	now := time.Now().UTC().Truncate(time.Second)
 	c := &Comment{ID: s.id(), IssueNumber: is.Number, Body: in.Body, User: s.BotLogin, Association: "NONE", CreatedAt: now, UpdatedAt: now}
 	s.comments = append(s.comments, c)
-	is.UpdatedAt = now
+	if now.After(is.UpdatedAt) { // never backwards, after a change bumped it
+		is.UpdatedAt = now
+	}
 	out := s.commentJSON(c)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, out)

@@ -68,7 +68,7 @@ func (s *Server) issueJSON(is *Issue) map[string]any {
 		"html_url":       s.htmlURL("issues", is.Number),
 		"title":          is.Title, "body": is.Body, "state": is.State, "labels": labels, "assignees": assigneesJSON(s, is.Assignees),
 		"user": s.userJSON(is.User), "comments": 0, "locked": false,
-		"created_at": ts(is.CreatedAt), "updated_at": ts(is.UpdatedAt), "closed_at": closedAt,
+		"created_at": ts(is.CreatedAt), "updated_at": ts(is.UpdatedAt), "closed_at": closedAt, "state_reason": stateReason(is),
 		"author_association": "NONE",
 	}
 }
