@@ -48,7 +48,7 @@ lint:
 test: lint build go-test fuzz-short chaos-short e2e
 
 go-test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Browser tests (playwright-core driving Debian's /usr/bin/chromium) against
 # the built binary; each front-end project runs its own.

@@ -65,6 +65,8 @@ type Strings struct {
 
 	// MyTickets are the texts of the "My tickets" pages (mytickets.templ).
 	MyTickets MyTicketsStrings
+	// Rate is "How did we do?" after a ticket closed.
+	Rate RateStrings
 }
 
 // English is the default language.
@@ -125,4 +127,5 @@ var English = Strings{
 	Files: EnglishFiles,
 
 	MyTickets: englishMyTickets,
+	Rate:      englishRate,
 }

@@ -52,6 +52,9 @@ button{margin-top:.75rem;font:inherit;font-weight:600;padding:.6rem 1.2rem;borde
 .notice{padding:.75rem 1rem;border-radius:.5rem;margin:.75rem 0}.notice p{margin:.25rem 0 0}
 .ok{background:var(--okbg);color:var(--ok)}.err{background:var(--errbg);color:var(--err)}
 .cf-turnstile{margin-top:.75rem}
+fieldset{border:0;padding:0;margin:.5rem 0}legend{font-weight:600}
+.scores label{display:inline-flex;gap:.4rem;align-items:center;margin:.25rem 1.25rem .25rem 0;font-weight:400;min-height:44px}
+p.err{padding:.25rem .5rem;border-radius:.3rem}
 .files{margin:.5rem 0 0;padding-left:1.2rem;font-size:.9rem}
 footer{margin-top:2rem;font-size:.9rem}
 .error{margin-top:15vh}`

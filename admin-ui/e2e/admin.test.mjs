@@ -164,15 +164,20 @@ test('admin app in a real browser against the real server', { skip: why || false
 
       await retention.fill('14d')
       await page.getByLabel('Allow replies').uncheck()
+      await page.getByLabel('Status mails').uncheck()
       await page.getByRole('button', { name: 'Save portal settings' }).click()
       await page.getByText('Retention stored as 2w (2 weeks).').waitFor()
       assert.equal(await retention.inputValue(), '2w')
       await page.getByTestId('retention-scope').getByText('A change applies to tickets closed from then on.').waitFor()
       const portal = (await api('/support/admin/settings/portal')).body
-      assert.deepEqual(portal, { enabled: true, allow_reply: false, retention_after_close: '2w' })
+      assert.deepEqual(portal, { enabled: true, allow_reply: false, retention_after_close: '2w', status_mails: false })
       await page.getByLabel('Allow replies').check()
+      await page.getByLabel('Status mails').check()
       await page.getByRole('button', { name: 'Save portal settings' }).click()
       await page.locator('#portal').getByText('Saved.').waitFor()
+      assert.equal((await api('/support/admin/settings/portal')).body.status_mails, true)
+      // The home page's ratings card: nothing answered yet.
+      await page.getByTestId('ratings-total').getByText('No answers in the last 30 days yet.').waitFor()
     })
 
     await t.test('widget: errors next to fields, live snippet and preview', async () => {
@@ -292,6 +297,7 @@ test('admin app in a real browser against the real server', { skip: why || false
       assert.equal(await row.getAttribute('data-state'), 'active')
       await row.getByText('carol@example.com').waitFor()
       await page.getByText('GitHub sync is off').waitFor()
+      await page.getByText('Asked once the ticket is closed (in the close mail and on the portal).').waitFor()
 
       await page.getByRole('button', { name: 'Revoke portal links…' }).click()
       const dialog = page.getByRole('dialog', { name: 'Revoke portal links?' })

@@ -29,14 +29,17 @@ CREATE TABLE portal_sessions (
 );
 CREATE INDEX portal_sessions_expires_idx ON portal_sessions (expires_at);
 
--- The sign-in mail is a new kind of outbound mail.
+-- The sign-in mail is a new kind of outbound mail (besides those of 00012
+-- and 00013's status mails).
 ALTER TABLE outbound_mails DROP CONSTRAINT outbound_mails_kind_check;
-ALTER TABLE outbound_mails ADD CONSTRAINT outbound_mails_kind_check CHECK (kind IN ('confirmation', 'agent_reply', 'portal_link', 'signin'));
+ALTER TABLE outbound_mails ADD CONSTRAINT outbound_mails_kind_check
+    CHECK (kind IN ('confirmation', 'agent_reply', 'portal_link', 'status_closed', 'status_reopened', 'signin'));
 
 -- +goose Down
 DELETE FROM outbound_mails WHERE kind = 'signin';
 ALTER TABLE outbound_mails DROP CONSTRAINT outbound_mails_kind_check;
-ALTER TABLE outbound_mails ADD CONSTRAINT outbound_mails_kind_check CHECK (kind IN ('confirmation', 'agent_reply', 'portal_link'));
+ALTER TABLE outbound_mails ADD CONSTRAINT outbound_mails_kind_check
+    CHECK (kind IN ('confirmation', 'agent_reply', 'portal_link', 'status_closed', 'status_reopened'));
 DROP TABLE portal_sessions;
 DROP TABLE portal_signin_tokens;
 ALTER TABLE tickets DROP COLUMN locale;

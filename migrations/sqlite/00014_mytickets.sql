@@ -29,13 +29,14 @@ CREATE TABLE portal_sessions (
 );
 CREATE INDEX portal_sessions_expires_idx ON portal_sessions (expires_at);
 
--- The sign-in mail is a new kind of outbound mail. SQLite cannot change a
--- CHECK constraint in place: the table is rebuilt (nothing references it).
+-- The sign-in mail is a new kind of outbound mail (besides those of 00012
+-- and 00013's status mails). SQLite cannot change a CHECK constraint in
+-- place: the table is rebuilt (nothing references it).
 CREATE TABLE outbound_mails_new (
     id               INTEGER PRIMARY KEY,
     ticket_id        INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
     message_id       INTEGER REFERENCES messages (id) ON DELETE CASCADE,
-    kind             TEXT NOT NULL CHECK (kind IN ('confirmation', 'agent_reply', 'portal_link', 'signin')),
+    kind             TEXT NOT NULL CHECK (kind IN ('confirmation', 'agent_reply', 'portal_link', 'status_closed', 'status_reopened', 'signin')),
     to_email         TEXT NOT NULL CHECK (to_email = lower(to_email)),
     to_name          TEXT NOT NULL DEFAULT '',
     email_message_id TEXT NOT NULL,
@@ -64,7 +65,7 @@ CREATE TABLE outbound_mails_old (
     id               INTEGER PRIMARY KEY,
     ticket_id        INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
     message_id       INTEGER REFERENCES messages (id) ON DELETE CASCADE,
-    kind             TEXT NOT NULL CHECK (kind IN ('confirmation', 'agent_reply', 'portal_link')),
+    kind             TEXT NOT NULL CHECK (kind IN ('confirmation', 'agent_reply', 'portal_link', 'status_closed', 'status_reopened')),
     to_email         TEXT NOT NULL CHECK (to_email = lower(to_email)),
     to_name          TEXT NOT NULL DEFAULT '',
     email_message_id TEXT NOT NULL,

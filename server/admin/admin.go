@@ -321,6 +321,7 @@ type portalBody struct {
 	Enabled             *bool   `json:"enabled"`
 	AllowReply          *bool   `json:"allow_reply"`
 	RetentionAfterClose *string `json:"retention_after_close"`
+	StatusMails         *bool   `json:"status_mails"`
 }
 
 // PutPortal answers PUT /support/admin/settings/portal.

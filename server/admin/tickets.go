@@ -110,7 +110,8 @@ type ticketDetail struct {
 	PortalStoppedAt *time.Time        `json:"portal_stopped_at"`
 	Participants    []participantView `json:"participants"`
 	// Origin is where a widget ticket was filed from; null when unknown.
-	Origin *originView `json:"origin"`
+	Origin  *originView  `json:"origin"`
+	Ratings []ratingView `json:"ratings"`
 }
 
 // originView is where a ticket was filed from (issue 17); empty strings are
@@ -126,6 +127,16 @@ func origin(t model.Ticket) *originView {
 		return nil
 	}
 	return &originView{PageURL: t.PageURL, PageTitle: t.PageTitle, Locale: t.Locale}
+}
+
+// ratingView is a customer's answer to "How did we do?".
+type ratingView struct {
+	ID        int64     `json:"id"`
+	ContactID int64     `json:"contact_id"`
+	Score     string    `json:"score"`
+	Comment   string    `json:"comment"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 type fileView struct {
@@ -156,9 +167,14 @@ func (h *Handler) GetTicket(c *fiber.Ctx) error {
 		Messages: make([]messageView, len(d.Messages)), PortalLinks: make([]linkView, len(d.Links)),
 		Attachments: make([]fileView, len(d.Attachments)),
 		Tags:        d.Tags, PortalStoppedAt: t.PortalStoppedAt, Origin: origin(t), Participants: make([]participantView, len(d.Participants)),
+		Ratings: make([]ratingView, len(d.Ratings)),
 	}
 	for i, p := range d.Participants {
 		out.Participants[i] = participantView{Email: p.Email, Name: p.Name}
+	}
+	for i, r := range d.Ratings {
+		out.Ratings[i] = ratingView{ID: r.ID, ContactID: r.ContactID, Score: r.Score, Comment: r.Comment,
+			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	}
 	for i, a := range d.Attachments {
 		out.Attachments[i] = fileView{ID: a.ID, MessageID: a.MessageID, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size}

@@ -45,6 +45,7 @@ import (
 	"github.com/portico/portico/server/portal"
 	"github.com/portico/portico/server/privacy"
 	"github.com/portico/portico/server/ratelimit"
+	"github.com/portico/portico/server/ratings"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/store"
 	"github.com/portico/portico/server/tickets"
@@ -217,13 +218,14 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 	river.AddWorker(workers, attachments.NewSweepWorker(files))
 	contactsSvc := contacts.New(a.store)
 	signups := contacts.NewSignups(a.store, ring, d.Now)
+	human := turnstile.New(cfg.TurnstileSecretKey, cfg.TurnstileVerifyURL, d.HTTPClient, a.log)
 	a.Tickets = tickets.New(tickets.Deps{
 		Store: a.store, Jobs: a.queue, Settings: settingsSvc, Limiter: limiter,
 		Limits: tickets.Limits{
 			PerEmail: ratelimit.Limit(cfg.WidgetLimitPerEmail),
 			PerIP:    ratelimit.Limit(cfg.WidgetLimitPerIP),
 		},
-		Turnstile:   turnstile.New(cfg.TurnstileSecretKey, cfg.TurnstileVerifyURL, d.HTTPClient, a.log),
+		Turnstile:   human,
 		BaseURL:     cfg.BaseURL.String(),
 		ReplyDomain: cfg.ReplyDomain,
 		Keys:        ring,
@@ -254,6 +256,11 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 	}
 	gh.Register(workers, a.bus)
 	a.github = gh
+	// "How did we do?" after a close; answers are mirrored on the issue.
+	ratingsSvc := ratings.New(ratings.Deps{
+		Store: a.store, Portal: a.Tickets, Mirror: gh, Turnstile: human, Limiter: limiter,
+		FormKey: ring.PortalForm(), Log: a.log, Now: d.Now,
+	})
 	// Workflows: rules acting on ticket events; their GitHub side (labels,
 	// assignees) only while the sync is on.
 	var labeler workflows.IssueLabeler
@@ -316,7 +323,7 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc, signups,
 			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
 		Setup:  admin.NewSetup(auth, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
-		Portal: portal.New(a.Tickets, cfg.TurnstileSiteKey).WithUploads(files),
+		Portal: portal.New(a.Tickets, ratingsSvc, cfg.TurnstileSiteKey).WithUploads(files),
 		MyTickets: portal.NewMyTickets(a.Tickets, ring.PortalForm(), cfg.BaseURL.Scheme == "https",
 			cfg.TurnstileSiteKey, a.log),
 		Inbound: inbound.New(a.Tickets, inbound.Options{
@@ -345,6 +352,7 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 		Signed:       download.NewSigned(files),
 		DeskAdmin:    admin.NewDesk(gh),
 		GitHubAdmin:  admin.NewGitHub(gh),
+		Ratings:      admin.NewRatings(ratingsSvc),
 	})
 	return nil
 }

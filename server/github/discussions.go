@@ -463,6 +463,15 @@ func (s *Service) discussionState(ctx context.Context, job *river.Job[Discussion
 	if !s.Enabled() {
 		return river.JobCancel(ErrSyncOff)
 	}
+	// When the last state GitHub reported (or portico set there) is the
+	// ticket's, the change came from GitHub or was mirrored already. Both
+	// are read together (states): read apart, a reopen made on GitHub
+	// between the two reads would look like a change to mirror and close
+	// the reopened discussion again. A discussion starts open.
+	status, last, err := s.states(ctx, job.Args.TicketID)
+	if err != nil {
+		return gone(err)
+	}
 	t, err := s.store.Ticket(ctx, job.Args.TicketID)
 	if err != nil {
 		return gone(err)
@@ -471,17 +480,7 @@ func (s *Service) discussionState(ctx context.Context, job *river.Job[Discussion
 	if err != nil {
 		return err
 	}
-	// The last state GitHub reported (or portico set there) is the
-	// ticket's: the change came from GitHub, or was mirrored already. A
-	// discussion starts open.
-	last, _, err := s.store.GitHubIssueState(ctx, t.ID)
-	if errors.Is(err, model.ErrNotFound) {
-		last, err = model.StatusOpen, nil
-	}
-	if err != nil {
-		return err
-	}
-	if last == t.Status {
+	if last == status {
 		return nil
 	}
 	closed, err := s.client.DiscussionClosed(ctx, d.NodeID)
@@ -492,7 +491,7 @@ func (s *Service) discussionState(ctx context.Context, job *river.Job[Discussion
 	if err != nil {
 		return s.retryGraphQL(ctx, err)
 	}
-	want := t.Status == model.StatusClosed
+	want := status == model.StatusClosed
 	if closed == want {
 		return nil
 	}
@@ -509,7 +508,7 @@ func (s *Service) discussionState(ctx context.Context, job *river.Job[Discussion
 	// webhook will carry: that echo then changes nothing, also when the
 	// ticket changed again before it arrived.
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.AdvanceGitHubIssueState(ctx, t.ID, t.Status, at)
+		_, err := tx.AdvanceGitHubIssueState(ctx, t.ID, status, at)
 		return err
 	})
 	if err != nil {

@@ -31,7 +31,9 @@ func (s *Service) redactDiscussion(ctx context.Context, t model.Ticket, a Redact
 	edits := 0
 	for _, p := range posts {
 		isDiscussion := p.Key == discussionKey(t.ID)
-		if !(a.Whole && (isDiscussion || strings.HasPrefix(p.Key, "discussion-message:"))) && !wanted[p.Key] {
+		// A whole ticket: its discussion, the mirrored replies and the ratings.
+		mirrored := strings.HasPrefix(p.Key, "discussion-message:") || strings.HasPrefix(p.Key, "discussion-rating:")
+		if !(a.Whole && (isDiscussion || mirrored)) && !wanted[p.Key] {
 			continue
 		}
 		if p.NodeID == nil {

@@ -87,7 +87,9 @@ func (s *Service) redact(ctx context.Context, job *river.Job[RedactArgs]) error 
 	edits := 0
 	for _, p := range posts {
 		isIssue := p.Key == issueKey(t.ID)
-		mirror := strings.HasPrefix(p.Key, "message:") || strings.HasPrefix(p.Key, "reopen:")
+		// A whole ticket: its issue, the mirrored replies, reopen notices and
+		// the ratings.
+		mirror := strings.HasPrefix(p.Key, "message:") || strings.HasPrefix(p.Key, "reopen:") || strings.HasPrefix(p.Key, "rating:")
 		if !(a.Whole && (isIssue || mirror)) && !wanted[p.Key] {
 			continue
 		}

@@ -109,6 +109,7 @@ func (s *Service) Register(workers *river.Workers, bus *events.Bus) {
 	river.AddWorker(workers, &worker[IssueStateArgs]{work: s.issueState})
 	river.AddWorker(workers, &worker[BackfillArgs]{work: s.backfill})
 	s.registerDiscussions(workers, bus)
+	s.registerRatings(workers)
 	if s.Enabled() {
 		bus.Subscribe(events.TicketCreated, s.onTicketCreatedDesk)
 		bus.Subscribe(events.ReplyCreated, s.onReplyCreated)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/portico/portico/server/attachments"
 	"github.com/portico/portico/server/model"
+	"github.com/portico/portico/server/ratings"
 	"github.com/portico/portico/server/store"
 	"github.com/portico/portico/server/tickets"
 )
@@ -55,6 +56,12 @@ func Of(err error) (Answer, bool) {
 	case errors.Is(err, tickets.ErrHumanCheckUnavailable), errors.Is(err, tickets.ErrLimiterUnavailable):
 		return Answer{Status: http.StatusServiceUnavailable, RetryAfter: RetryLater,
 			Message: "submissions are paused for a moment; please try again shortly"}, true
+	case errors.Is(err, ratings.ErrFormToken):
+		return Answer{Status: http.StatusForbidden, Message: ratings.ErrFormToken.Error()}, true
+	case errors.Is(err, ratings.ErrNotRequester):
+		return Answer{Status: http.StatusForbidden, Message: ratings.ErrNotRequester.Error()}, true
+	case errors.Is(err, ratings.ErrTicketOpen):
+		return Answer{Status: http.StatusConflict, Message: ratings.ErrTicketOpen.Error()}, true
 	case store.IsUnavailable(err):
 		return Answer{Status: http.StatusServiceUnavailable, RetryAfter: 5,
 			Message: "the database is unreachable for a moment; please try again shortly"}, true

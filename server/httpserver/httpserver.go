@@ -87,6 +87,8 @@ type Options struct {
 	DeskAdmin *admin.DeskHandler
 	// GitHubAdmin serves the GitHub backfill (admin only); nil: no such routes.
 	GitHubAdmin *admin.GitHubHandler
+	// Ratings serves the ratings summary (admin only); nil: no such route.
+	Ratings *admin.RatingsHandler
 }
 
 // New returns the server with every route.
@@ -206,6 +208,9 @@ func routes(app *fiber.App, o Options) {
 		authed.Get("/api/github/backfill", ticketsScope, gh.BackfillStatus)
 		authed.Post("/api/github/backfill", ticketsScope, gh.Backfill)
 	}
+	if rt := o.Ratings; rt != nil {
+		authed.Get("/ratings/summary", ticketsScope, rt.Summary)
+	}
 	if pv := o.Privacy; pv != nil {
 		authed.Get("/settings/privacy", privacyScope, pv.GetSettings)
 		authed.Put("/settings/privacy", privacyScope, pv.PutSettings)
@@ -231,6 +236,8 @@ func routes(app *fiber.App, o Options) {
 	if sg := o.Signed; sg != nil {
 		app.Get(attachments.SignedPath+":id", sg.Get)
 	}
+	app.Get("/portal/:token/rate", portal.Headers, p.RateForm)
+	app.Post("/portal/:token/rate", portal.Headers, p.Rate)
 
 	in := o.Inbound
 	app.Post("/support/inbound/postmark", in.Postmark)

@@ -43,10 +43,11 @@ func missingSender(m model.InboundMail, _ string) string {
 	return ""
 }
 
+// daemonSender shares its rule with the status mails, which never go to
+// such an address (model.BounceSender).
 func daemonSender(m model.InboundMail, _ string) string {
-	local, _, _ := strings.Cut(m.From.Email, "@")
-	switch local {
-	case "mailer-daemon", "mailer_daemon", "postmaster":
+	if model.BounceSender(m.From.Email) {
+		local, _, _ := strings.Cut(m.From.Email, "@")
 		return "sender is " + local + " (bounce)"
 	}
 	return ""

@@ -20,7 +20,9 @@ import (
 const (
 	LabelReplyAddress = "portico reply-address v1"
 	LabelSignup       = "portico signup-token v1"
-	LabelPortalForm   = "portico portal-form v1"
+	// LabelPortalForm signs the anti-forgery tokens of portal forms ("My
+	// tickets", the rating), each form with its own message prefix.
+	LabelPortalForm = "portico portal-form v1"
 	// LabelAttachmentURL signs the expiring attachment links GitHub shows.
 	LabelAttachmentURL = "portico attachment-url v1"
 )
@@ -103,7 +105,9 @@ func (r *Ring) Signup() []byte { return r.signup }
 // AttachmentURL signs and verifies expiring attachment links.
 func (r *Ring) AttachmentURL() []byte { return r.attachmentURL }
 
-// PortalForm signs the anti-forgery tokens of the "My tickets" forms.
+// PortalForm signs the anti-forgery tokens of portal forms: the "My tickets"
+// forms ("portal-form:" + cookie) and the rating form ("rate:" + link and
+// expiry).
 func (r *Ring) PortalForm() []byte { return r.portalForm }
 
 // Requester verifies host apps' requester_signature; nil when not configured.

@@ -34,6 +34,7 @@ type Service interface {
 // Handler serves /portal/*.
 type Handler struct {
 	svc     Service
+	ratings Ratings
 	siteKey string
 	s       views.Strings
 	// uploads reads replies with files; nil: multipart is refused.
@@ -49,8 +50,8 @@ type Uploads interface {
 
 // New returns the portal handler; siteKey is the Turnstile site key (may be
 // empty: no challenge on the page).
-func New(svc Service, siteKey string) *Handler {
-	return &Handler{svc: svc, siteKey: siteKey, s: views.English}
+func New(svc Service, ratings Ratings, siteKey string) *Handler {
+	return &Handler{svc: svc, ratings: ratings, siteKey: siteKey, s: views.English}
 }
 
 const nonceLocal = "csp-nonce"
@@ -93,7 +94,11 @@ func (h *Handler) Page(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	return render(c, fiber.StatusOK, views.Portal(h.data(c, token, page, "", "")))
+	d := h.data(c, token, page, "", "")
+	if err := h.addRating(c, token, page, &d); err != nil {
+		return h.fail(c, err)
+	}
+	return render(c, fiber.StatusOK, views.Portal(d))
 }
 
 // MaxReplyBody is the largest reply form read: 10,000 characters of the
@@ -164,7 +169,11 @@ func (h *Handler) again(c *fiber.Ctx, token string, status int, draft, reason st
 	if err != nil {
 		return h.fail(c, err)
 	}
-	return render(c, status, views.Portal(h.data(c, token, page, draft, reason)))
+	d := h.data(c, token, page, draft, reason)
+	if err := h.addRating(c, token, page, &d); err != nil {
+		return h.fail(c, err)
+	}
+	return render(c, status, views.Portal(d))
 }
 
 func (h *Handler) data(c *fiber.Ctx, token string, page tickets.PortalPage, draft, reason string) views.PortalData {

@@ -143,6 +143,11 @@ func (s *Service) eraseContact(ctx context.Context, tx *store.Tx, c model.Contac
 		return model.Contact{}, 0, total, err
 	}
 	total = total.add(e)
+	// Their answers to "How did we do?" keep the score (statistics), not
+	// what they wrote.
+	if _, err := tx.EraseContactRatings(ctx, c.ID); err != nil {
+		return model.Contact{}, 0, total, err
+	}
 	if s.redactor != nil {
 		byTicket := map[int64][]int64{}
 		var order []int64
@@ -173,6 +178,9 @@ func (s *Service) eraseTicket(ctx context.Context, tx *store.Tx, ticketID int64,
 	t, e, ok, err := tx.EraseTicket(ctx, ticketID, closedBefore, pseudonyms)
 	if err != nil || !ok {
 		return t, e, ok, err
+	}
+	if _, err := tx.EraseTicketRatings(ctx, ticketID); err != nil {
+		return model.Ticket{}, store.Erased{}, false, err
 	}
 	if err := s.sweepFiles(ctx, tx, e); err != nil {
 		return model.Ticket{}, store.Erased{}, false, err

@@ -2,6 +2,7 @@ package privacy
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/portico/portico/server/model"
@@ -66,6 +67,18 @@ type ExportTicket struct {
 	PageURL   string `json:"page_url"`
 	PageTitle string `json:"page_title"`
 	Locale    string `json:"locale"`
+
+	// Rating is the contact's answer to "How did we do?" about the ticket;
+	// nil: none.
+	Rating *ExportRating `json:"rating"`
+}
+
+// ExportRating is the contact's answer about a closed ticket.
+type ExportRating struct {
+	Score     string    `json:"score"`
+	Comment   string    `json:"comment"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // ExportParticipant is the contact's record as a participant (To/Cc of a
@@ -243,6 +256,13 @@ func (s *Service) exportTicket(ctx context.Context, c model.Contact, t store.Pri
 		}
 		et.Mails = append(et.Mails, ExportMail{ID: m.ID, Kind: m.Kind, MessageID: m.MessageID, ToEmail: m.ToEmail,
 			ToName: m.ToName, Status: m.Status, SentAt: m.SentAt, CreatedAt: m.CreatedAt})
+	}
+	r, err := s.store.RatingOf(ctx, t.ID, c.ID)
+	switch {
+	case err == nil:
+		et.Rating = &ExportRating{Score: r.Score, Comment: r.Comment, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	case !errors.Is(err, model.ErrNotFound):
+		return ExportTicket{}, err
 	}
 	if et.Role == RoleParticipant {
 		ps, err := s.store.Participants(ctx, t.ID)

@@ -85,24 +85,29 @@ type Portal struct {
 	// Retention is how long a portal link keeps working after its ticket
 	// closed (model.PortalLink.State applies it).
 	Retention time.Duration
+	// StatusMails: the customer is mailed when their ticket closes (with
+	// "How did we do?") and when it opens again.
+	StatusMails bool
 }
 
 type portalJSON struct {
 	Enabled             bool   `json:"enabled"`
 	AllowReply          bool   `json:"allow_reply"`
 	RetentionAfterClose string `json:"retention_after_close"`
+	StatusMails         bool   `json:"status_mails"`
 }
 
 // MarshalJSON writes the retention as "30d".
 func (p Portal) MarshalJSON() ([]byte, error) {
 	return json.Marshal(portalJSON{Enabled: p.Enabled, AllowReply: p.AllowReply,
-		RetentionAfterClose: validate.FormatRetention(p.Retention)})
+		RetentionAfterClose: validate.FormatRetention(p.Retention), StatusMails: p.StatusMails})
 }
 
 // UnmarshalJSON reads stored settings; fields left out keep p's values, and a
 // retention that does not parse is an error rather than a silent zero.
 func (p *Portal) UnmarshalJSON(b []byte) error {
-	j := portalJSON{Enabled: p.Enabled, AllowReply: p.AllowReply, RetentionAfterClose: validate.FormatRetention(p.Retention)}
+	j := portalJSON{Enabled: p.Enabled, AllowReply: p.AllowReply, RetentionAfterClose: validate.FormatRetention(p.Retention),
+		StatusMails: p.StatusMails}
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
@@ -110,7 +115,7 @@ func (p *Portal) UnmarshalJSON(b []byte) error {
 	if msg != "" {
 		return fmt.Errorf("retention_after_close %q: %s", j.RetentionAfterClose, msg)
 	}
-	*p = Portal{Enabled: j.Enabled, AllowReply: j.AllowReply, Retention: d}
+	*p = Portal{Enabled: j.Enabled, AllowReply: j.AllowReply, Retention: d, StatusMails: j.StatusMails}
 	return nil
 }
 
@@ -119,6 +124,7 @@ type PortalInput struct {
 	Enabled             *bool
 	AllowReply          *bool
 	RetentionAfterClose *string
+	StatusMails         *bool
 }
 
 // Widget configures the support widget.
@@ -149,7 +155,7 @@ const (
 
 // DefaultPortal is the portal before an admin changes anything.
 func DefaultPortal() Portal {
-	return Portal{Enabled: true, AllowReply: true, Retention: 30 * 24 * time.Hour}
+	return Portal{Enabled: true, AllowReply: true, Retention: 30 * 24 * time.Hour, StatusMails: true}
 }
 
 // DefaultWidget is the widget before an admin changes anything. It is a
@@ -398,6 +404,9 @@ func (s *Service) SetPortal(ctx context.Context, in PortalInput) (Portal, error)
 	}
 	if in.AllowReply != nil {
 		p.AllowReply = *in.AllowReply
+	}
+	if in.StatusMails != nil {
+		p.StatusMails = *in.StatusMails
 	}
 	if in.RetentionAfterClose != nil {
 		d, msg := validate.Retention(strings.TrimSpace(*in.RetentionAfterClose))

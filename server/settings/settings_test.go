@@ -14,12 +14,16 @@ func TestPortalJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"allow_reply":false,"retention_after_close":"2w"}`), &p); err != nil {
 		t.Fatal(err)
 	}
-	if p != (Portal{Enabled: true, AllowReply: false, Retention: 14 * 24 * time.Hour}) {
+	// Stored before status mails existed: they are on, the default.
+	if p != (Portal{Enabled: true, AllowReply: false, Retention: 14 * 24 * time.Hour, StatusMails: true}) {
 		t.Errorf("decoded %+v (a field left out keeps its default)", p)
 	}
 	out, _ := json.Marshal(p)
-	if string(out) != `{"enabled":true,"allow_reply":false,"retention_after_close":"2w"}` {
+	if string(out) != `{"enabled":true,"allow_reply":false,"retention_after_close":"2w","status_mails":true}` {
 		t.Errorf("encoded %s", out)
+	}
+	if err := json.Unmarshal([]byte(`{"status_mails":false}`), &p); err != nil || p.StatusMails || p.AllowReply {
+		t.Errorf("status_mails false decoded to %+v, %v", p, err)
 	}
 	for _, bad := range []string{`{"retention_after_close":"soon"}`, `{"retention_after_close":""}`, `{"retention_after_close":7}`} {
 		q := DefaultPortal()

@@ -16,6 +16,7 @@ var columns = map[string]string{
 	"workflowRunCols":   `id, rule_id, rule_name, ticket_id, event, event_key, depth, actions, next_step, status, error, created_at, updated_at, finished_at`,
 	"workflowDelayCols": `id, run_id, rule_id, ticket_id, due_at, after_message_id, state, reason, created_at, updated_at`,
 	"auditCols":         `id, action, contact_id, ticket_id, actor, detail, created_at`,
+	"ratingCols":        `id, ticket_id, contact_id, score, comment, created_at, updated_at`,
 }
 
 // queries holds every query of queries/*.sql, filled at start-up by
@@ -226,6 +227,7 @@ type queries struct {
 	GitHubDiscussionPostsOfTicket *sqlx.Stmt `query:"github-discussion-posts-of-ticket"`
 	GitHubDiscussionAgentComments *sqlx.Stmt `query:"github-discussion-agent-comments-of-ticket"`
 	GitHubIssueStateOfTicket      *sqlx.Stmt `query:"github-issue-state-of-ticket"`
+
 	// signin.sql
 	LiveContactByEmail  *sqlx.Stmt `query:"live-contact-by-email"`
 	LatestLiveTicketOf  *sqlx.Stmt `query:"latest-live-ticket-of"`
@@ -240,4 +242,15 @@ type queries struct {
 	DeletePortalSession *sqlx.Stmt `query:"delete-portal-session"`
 	ContactTickets      *sqlx.Stmt `query:"contact-tickets"`
 	ContactTicket       *sqlx.Stmt `query:"contact-ticket"`
+
+	// ratings.sql
+	StatusMailRecipient *sqlx.Stmt `query:"status-mail-recipient"`
+	UpsertRating        *sqlx.Stmt `query:"upsert-rating"`
+	RatingOfTx          *sqlx.Stmt `query:"rating-of-tx"`
+	RatingOf            *sqlx.Stmt `query:"rating-of"`
+	RatingByID          *sqlx.Stmt `query:"rating-by-id"`
+	RatingsOfTicket     *sqlx.Stmt `query:"ratings-of-ticket"`
+	RatingCounts        *sqlx.Stmt `query:"rating-counts"`
+	EraseTicketRatings  *sqlx.Stmt `query:"erase-ticket-ratings"`
+	EraseContactRatings *sqlx.Stmt `query:"erase-contact-ratings"`
 }

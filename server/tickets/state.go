@@ -27,21 +27,22 @@ type StateChange struct {
 }
 
 // Close is the one way a ticket closes (workflow action, GitHub issue
-// closed, admin): an open ticket is closed at c.At and ticket.closed is
-// published in the same transaction; a closed ticket is left as it is
-// (false); model.ErrNotFound when there is no such ticket. Portal links
-// expire retention_after_close after the close: the value in force now is
-// recorded with the close, so a later change of the setting does not move
-// this ticket's expiry. Run it with a context from store.RunInTx to close in
-// the caller's transaction.
+// closed, admin): an open ticket is closed at c.At, and ticket.closed is
+// published and the customer's status mail queued in the same transaction;
+// a closed ticket is left as it is (false); model.ErrNotFound when there is
+// no such ticket. Portal links expire retention_after_close after the close:
+// the value in force now is recorded with the close, so a later change of the
+// setting does not move this ticket's expiry. Run it with a context from
+// store.RunInTx to close in the caller's transaction.
 func (s *Service) Close(ctx context.Context, ticketID int64, c StateChange) (bool, error) {
 	return s.change(ctx, "close", ticketID, c, s.closeTx)
 }
 
 // Reopen is the one way a ticket reopens (a customer's reply by portal or
 // mail, GitHub issue reopened, admin): a closed ticket is opened, its
-// closed_at cleared (which stops the portal's retention clock) and
-// ticket.reopened published; an open ticket is left as it is (false).
+// closed_at cleared (which stops the portal's retention clock),
+// ticket.reopened published and the customer's status mail queued; an open
+// ticket is left as it is (false).
 func (s *Service) Reopen(ctx context.Context, ticketID int64, c StateChange) (bool, error) {
 	return s.change(ctx, "reopen", ticketID, c, s.reopenTx)
 }
@@ -74,7 +75,11 @@ func (s *Service) closeTx(ctx context.Context, tx *store.Tx, ticketID int64, c S
 	if err != nil || !closed {
 		return false, exists(ctx, tx, ticketID, err)
 	}
-	return true, s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketClosed, ticketID, 0, tx.Now()).AtDepth(c.Depth))
+	mails, err := s.recordStatusMail(ctx, tx, ticketID, model.MailStatusClosed)
+	if err != nil {
+		return false, err
+	}
+	return true, s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketClosed, ticketID, 0, tx.Now()).AtDepth(c.Depth).WithMails(mails...))
 }
 
 func (s *Service) reopenTx(ctx context.Context, tx *store.Tx, ticketID int64, c StateChange) (bool, error) {
@@ -82,7 +87,11 @@ func (s *Service) reopenTx(ctx context.Context, tx *store.Tx, ticketID int64, c 
 	if err != nil || !reopened {
 		return false, exists(ctx, tx, ticketID, err)
 	}
-	return true, s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketReopened, ticketID, c.MessageID, tx.Now()).AtDepth(c.Depth))
+	mails, err := s.recordStatusMail(ctx, tx, ticketID, model.MailStatusReopened)
+	if err != nil {
+		return false, err
+	}
+	return true, s.jobs.Enqueue(ctx, tx.SQL(), events.Job(events.TicketReopened, ticketID, c.MessageID, tx.Now()).AtDepth(c.Depth).WithMails(mails...))
 }
 
 // exists is err, or model.ErrNotFound when no ticket has this id: a change

@@ -314,6 +314,8 @@ type Detail struct {
 	// Participants are the people besides the requester who took part by
 	// mail (/sendall writes to them).
 	Participants []model.Participant
+	// Ratings are the customers' answers to "How did we do?", oldest first.
+	Ratings []model.Rating
 }
 
 // Get returns the detail of the ticket with this reference (TK-42, [tk-042]).
@@ -350,6 +352,9 @@ func (s *Service) Get(ctx context.Context, reference string) (Detail, error) {
 		return Detail{}, err
 	}
 	if d.Participants, err = s.store.Participants(ctx, id); err != nil {
+		return Detail{}, err
+	}
+	if d.Ratings, err = s.store.TicketRatings(ctx, id); err != nil {
 		return Detail{}, err
 	}
 	now := s.now()

@@ -277,7 +277,8 @@ func TestCloseAndReopen(t *testing.T) {
 			if got.Status != model.StatusClosed || got.ClosedAt == nil || !got.ClosedAt.Equal(at) {
 				t.Errorf("ticket = %s closed at %v, want closed at %v", got.Status, got.ClosedAt, at)
 			}
-			if jobs := f.jobs(); !eq(jobs[1:], []string{"events.publish ticket.closed"}) {
+			// The close carries the customer's status mail.
+			if jobs := f.jobs(); !eq(jobs[1:], []string{"events.publish ticket.closed +1 mail"}) {
 				t.Errorf("jobs after the ticket's own = %v", jobs[1:])
 			}
 		}},
@@ -304,7 +305,7 @@ func TestCloseAndReopen(t *testing.T) {
 			if got := f.ticket(tk.ID); got.Status != model.StatusOpen || got.ClosedAt != nil {
 				t.Errorf("ticket = %s, closed at %v", got.Status, got.ClosedAt)
 			}
-			if jobs := f.jobs(); !eq(jobs[1:], []string{"events.publish ticket.closed", "events.publish ticket.reopened"}) {
+			if jobs := f.jobs(); !eq(jobs[1:], []string{"events.publish ticket.closed +1 mail", "events.publish ticket.reopened +1 mail"}) {
 				t.Errorf("jobs = %v", jobs[1:])
 			}
 		}},
@@ -313,7 +314,7 @@ func TestCloseAndReopen(t *testing.T) {
 			if _, err := f.svc.Close(ctx, tk.ID, tickets.StateChange{Depth: 2}); err != nil {
 				t.Fatal(err)
 			}
-			if jobs := f.jobs(); !eq(jobs[1:], []string{"events.publish ticket.closed depth 2"}) {
+			if jobs := f.jobs(); !eq(jobs[1:], []string{"events.publish ticket.closed depth 2 +1 mail"}) {
 				t.Errorf("jobs = %v", jobs[1:])
 			}
 		}},
@@ -473,7 +474,7 @@ func TestPortalReplies(t *testing.T) {
 			if got := f.ticket(tk.ID); got.Status != model.StatusOpen {
 				t.Errorf("status = %s", got.Status)
 			}
-			if jobs := f.jobs(); !eq(jobs[1:], []string{"events.publish ticket.closed", "events.publish ticket.reopened", "events.publish reply.created"}) {
+			if jobs := f.jobs(); !eq(jobs[1:], []string{"events.publish ticket.closed +1 mail", "events.publish ticket.reopened +1 mail", "events.publish reply.created"}) {
 				t.Errorf("jobs = %v", jobs[1:])
 			}
 		}},

@@ -1,4 +1,5 @@
 // Ticket list and ticket page helpers.
+import type { Rating } from './ratings'
 
 export interface TicketSummary {
   id: number
@@ -68,6 +69,8 @@ export interface TicketDetail {
   portal_stopped_at?: string | null
   /** People besides the requester on the customer's mails (older servers send none). */
   participants?: { email: string; name: string }[]
+  /** Customers' answers to "How did we do?" (older servers send none). */
+  ratings?: Rating[]
   /** Where a widget ticket was filed from; null when unknown (older servers send none). */
   origin?: TicketOrigin | null
 }
