@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -60,6 +61,9 @@ func newApp(t *testing.T, vars map[string]string, deps app.Deps) *app.App {
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
+		if os.Getenv("PORTICO_TEST_LOG") != "" {
+			deps.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		}
 	}
 	deps.Migrations = dbtest.Migrations(t)
 	if deps.JobPollInterval == 0 {

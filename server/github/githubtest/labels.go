@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Routes of issue labels and assignees (workflow actions).
@@ -52,7 +51,7 @@ func (s *Server) addLabels(w http.ResponseWriter, r *http.Request, body []byte) 
 			is.Labels = append(is.Labels, l)
 		}
 	}
-	is.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+	is.UpdatedAt = s.nextUpdate(is) // never backwards, as on GitHub
 	out := labelsJSON(is.Labels)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
@@ -76,7 +75,7 @@ func (s *Server) removeLabel(w http.ResponseWriter, r *http.Request, _ []byte) {
 		return
 	}
 	is.Labels = slices.Delete(is.Labels, i, i+1)
-	is.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+	is.UpdatedAt = s.nextUpdate(is) // never backwards, as on GitHub
 	out := labelsJSON(is.Labels)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
@@ -104,7 +103,7 @@ func (s *Server) addAssignees(w http.ResponseWriter, r *http.Request, body []byt
 			is.Assignees = append(is.Assignees, a)
 		}
 	}
-	is.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+	is.UpdatedAt = s.nextUpdate(is) // never backwards, as on GitHub
 	out := s.issueJSON(is)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, out)
