@@ -322,6 +322,7 @@ type portalBody struct {
 	AllowReply          *bool   `json:"allow_reply"`
 	RetentionAfterClose *string `json:"retention_after_close"`
 	StatusMails         *bool   `json:"status_mails"`
+	DefaultLanguage     *string `json:"default_language"`
 }
 
 // PutPortal answers PUT /support/admin/settings/portal.

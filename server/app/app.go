@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/portico/portico/server/i18n"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -108,6 +109,8 @@ type App struct {
 	registry *prometheus.Registry
 	github   *github.Service
 	settings *settings.Service
+	// catalog is every customer-facing sentence in every language (issue 17).
+	catalog *i18n.Catalog
 	// mail keeps SMTP sessions open between mails; Close ends them.
 	mail    mail.Transport
 	Tickets *tickets.Service
@@ -205,6 +208,9 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 
 	settingsSvc := settings.New(a.store, settings.Options{Now: d.Now, Log: a.log, GuestPolicy: cfg.GuestPolicy})
 	a.settings = settingsSvc
+	if a.catalog, err = i18n.Load(); err != nil {
+		return err
+	}
 	if err := a.noteGuestPolicy(ctx); err != nil {
 		return err
 	}

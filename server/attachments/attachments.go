@@ -194,23 +194,11 @@ func (s *Service) Check(ctx context.Context, f *Form) error {
 	}
 	for _, file := range f.Files {
 		if !set.Allows(file.Type) {
-			return model.FieldErrors{"files": fmt.Sprintf("%q is %s, which is not accepted (accepted: %s)",
-				file.Name, describe(file.Type), strings.Join(set.AllowedTypes, ", "))}
+			return model.FieldErrors{"files": fmt.Sprintf("%q is not accepted here (its type is %q); a file must be one of: %s",
+				file.Name, mediaType(file.Type), strings.Join(set.AllowedTypes, ", "))}
 		}
 	}
 	return nil
-}
-
-// describe names a sniffed type for a person.
-func describe(t string) string {
-	mt, _, _ := strings.Cut(t, ";")
-	switch mt {
-	case "application/octet-stream":
-		return "of a type portico does not recognize"
-	case "text/html":
-		return "an HTML page"
-	}
-	return "of type " + mt
 }
 
 // AttachInTx stores the form's files with message messageID of ticket

@@ -14,9 +14,11 @@ import (
 func Normalize(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // FindOrCreateInTx returns the contact of email, creating it inside tx. It is
-// safe under concurrent submissions of the same address.
-func FindOrCreateInTx(ctx context.Context, tx *store.Tx, email, name string) (model.Contact, error) {
-	return tx.UpsertContact(ctx, Normalize(email), strings.TrimSpace(name))
+// safe under concurrent submissions of the same address. A non-empty locale
+// (one of i18n.Languages; the caller chose it) becomes the contact's
+// language; "" keeps the one stored.
+func FindOrCreateInTx(ctx context.Context, tx *store.Tx, email, name, locale string) (model.Contact, error) {
+	return tx.UpsertContact(ctx, Normalize(email), strings.TrimSpace(name), locale)
 }
 
 // Service runs contact operations in their own transactions.
@@ -32,7 +34,7 @@ func (s *Service) FindOrCreateByEmail(ctx context.Context, email, name string) (
 	var c model.Contact
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		c, err = FindOrCreateInTx(ctx, tx, email, name)
+		c, err = FindOrCreateInTx(ctx, tx, email, name, "")
 		return err
 	})
 	return c, err

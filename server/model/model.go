@@ -21,6 +21,9 @@ type Contact struct {
 	Email     string    `db:"email" json:"email"`
 	Name      string    `db:"name" json:"name"`
 	UserID    *int64    `db:"user_id" json:"user_id"`
+	// Locale is the language portico speaks to this person (i18n.Languages),
+	// "" while unknown: then the admin's default.
+	Locale    string    `db:"locale" json:"locale"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
 }

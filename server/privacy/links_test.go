@@ -25,7 +25,7 @@ func TestPrivacyGuardLinks(t *testing.T) {
 		s := dbtest.Open(t, d, nil)
 		var ticket model.Ticket
 		err := s.InTx(ctx, func(tx *store.Tx) error {
-			c, err := tx.UpsertContact(ctx, "ada@example.com", "Ada")
+			c, err := tx.UpsertContact(ctx, "ada@example.com", "Ada", "")
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/portico/portico/server/i18n"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -88,6 +89,10 @@ type Portal struct {
 	// StatusMails: the customer is mailed when their ticket closes (with
 	// "How did we do?") and when it opens again.
 	StatusMails bool
+	// DefaultLanguage is what pages and mails speak to a customer whose
+	// language is unknown (no data-locale, no Accept-Language portico
+	// speaks, nothing stored on the contact); one of i18n.Languages.
+	DefaultLanguage string
 }
 
 type portalJSON struct {
@@ -95,19 +100,20 @@ type portalJSON struct {
 	AllowReply          bool   `json:"allow_reply"`
 	RetentionAfterClose string `json:"retention_after_close"`
 	StatusMails         bool   `json:"status_mails"`
+	DefaultLanguage     string `json:"default_language"`
 }
 
 // MarshalJSON writes the retention as "30d".
 func (p Portal) MarshalJSON() ([]byte, error) {
 	return json.Marshal(portalJSON{Enabled: p.Enabled, AllowReply: p.AllowReply,
-		RetentionAfterClose: validate.FormatRetention(p.Retention), StatusMails: p.StatusMails})
+		RetentionAfterClose: validate.FormatRetention(p.Retention), StatusMails: p.StatusMails, DefaultLanguage: p.DefaultLanguage})
 }
 
 // UnmarshalJSON reads stored settings; fields left out keep p's values, and a
 // retention that does not parse is an error rather than a silent zero.
 func (p *Portal) UnmarshalJSON(b []byte) error {
 	j := portalJSON{Enabled: p.Enabled, AllowReply: p.AllowReply, RetentionAfterClose: validate.FormatRetention(p.Retention),
-		StatusMails: p.StatusMails}
+		StatusMails: p.StatusMails, DefaultLanguage: p.DefaultLanguage}
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
@@ -115,7 +121,10 @@ func (p *Portal) UnmarshalJSON(b []byte) error {
 	if msg != "" {
 		return fmt.Errorf("retention_after_close %q: %s", j.RetentionAfterClose, msg)
 	}
-	*p = Portal{Enabled: j.Enabled, AllowReply: j.AllowReply, Retention: d, StatusMails: j.StatusMails}
+	if !i18n.Supported(j.DefaultLanguage) {
+		j.DefaultLanguage = i18n.Default // a language a later version dropped
+	}
+	*p = Portal{Enabled: j.Enabled, AllowReply: j.AllowReply, Retention: d, StatusMails: j.StatusMails, DefaultLanguage: j.DefaultLanguage}
 	return nil
 }
 
@@ -125,6 +134,7 @@ type PortalInput struct {
 	AllowReply          *bool
 	RetentionAfterClose *string
 	StatusMails         *bool
+	DefaultLanguage     *string
 }
 
 // Widget configures the support widget.
@@ -155,7 +165,7 @@ const (
 
 // DefaultPortal is the portal before an admin changes anything.
 func DefaultPortal() Portal {
-	return Portal{Enabled: true, AllowReply: true, Retention: 30 * 24 * time.Hour, StatusMails: true}
+	return Portal{Enabled: true, AllowReply: true, Retention: 30 * 24 * time.Hour, StatusMails: true, DefaultLanguage: i18n.Default}
 }
 
 // DefaultWidget is the widget before an admin changes anything. It is a
@@ -407,6 +417,12 @@ func (s *Service) SetPortal(ctx context.Context, in PortalInput) (Portal, error)
 	}
 	if in.StatusMails != nil {
 		p.StatusMails = *in.StatusMails
+	}
+	if in.DefaultLanguage != nil {
+		if !i18n.Supported(*in.DefaultLanguage) {
+			return Portal{}, model.FieldErrors{"default_language": "must be one of: " + strings.Join(i18n.Languages, ", ")}
+		}
+		p.DefaultLanguage = *in.DefaultLanguage
 	}
 	if in.RetentionAfterClose != nil {
 		d, msg := validate.Retention(strings.TrimSpace(*in.RetentionAfterClose))

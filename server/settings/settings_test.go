@@ -15,11 +15,11 @@ func TestPortalJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Stored before status mails existed: they are on, the default.
-	if p != (Portal{Enabled: true, AllowReply: false, Retention: 14 * 24 * time.Hour, StatusMails: true}) {
+	if p != (Portal{Enabled: true, AllowReply: false, Retention: 14 * 24 * time.Hour, StatusMails: true, DefaultLanguage: "en"}) {
 		t.Errorf("decoded %+v (a field left out keeps its default)", p)
 	}
 	out, _ := json.Marshal(p)
-	if string(out) != `{"enabled":true,"allow_reply":false,"retention_after_close":"2w","status_mails":true}` {
+	if string(out) != `{"enabled":true,"allow_reply":false,"retention_after_close":"2w","status_mails":true,"default_language":"en"}` {
 		t.Errorf("encoded %s", out)
 	}
 	if err := json.Unmarshal([]byte(`{"status_mails":false}`), &p); err != nil || p.StatusMails || p.AllowReply {

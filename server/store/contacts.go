@@ -10,9 +10,9 @@ import (
 // UpsertContact finds the contact with this (already normalized) email or
 // creates it, in one statement so that concurrent submissions of the same
 // address end with one row. A missing name is filled in from a later one.
-func (tx *Tx) UpsertContact(ctx context.Context, email, name string) (model.Contact, error) {
+func (tx *Tx) UpsertContact(ctx context.Context, email, name, locale string) (model.Contact, error) {
 	var c model.Contact
-	if err := tx.stmt(ctx, tx.s.q.UpsertContact).GetContext(ctx, &c, email, name, tx.now, tx.now); err != nil {
+	if err := tx.stmt(ctx, tx.s.q.UpsertContact).GetContext(ctx, &c, email, name, locale, tx.now, tx.now); err != nil {
 		return model.Contact{}, fmt.Errorf("store: upsert contact: %w", err)
 	}
 	return c, nil

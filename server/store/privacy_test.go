@@ -35,13 +35,13 @@ func seedPrivacy(t *testing.T, ctx context.Context, s *store.Store) privacyFixtu
 	mid := func(s string) *string { return &s }
 	err := s.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if f.ada, err = tx.UpsertContact(ctx, "ada@example.com", "Ada Lovelace"); err != nil {
+		if f.ada, err = tx.UpsertContact(ctx, "ada@example.com", "Ada Lovelace", ""); err != nil {
 			return err
 		}
 		if f.ada, err = tx.SetContactUser(ctx, f.ada.ID, 42); err != nil {
 			return err
 		}
-		if f.bob, err = tx.UpsertContact(ctx, "bob@example.com", "Bob"); err != nil {
+		if f.bob, err = tx.UpsertContact(ctx, "bob@example.com", "Bob", ""); err != nil {
 			return err
 		}
 		if f.adas, err = tx.CreateTicket(ctx, store.NewTicket{Subject: "Ada's printer", Priority: "high", Channel: model.ChannelEmail, ContactID: &f.ada.ID, RequesterID: 42}); err != nil {

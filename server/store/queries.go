@@ -5,7 +5,7 @@ import "github.com/jmoiron/sqlx"
 // columns are the column lists that queries name as {{ticketCols}}: the
 // columns a model type is read from, in one place.
 var columns = map[string]string{
-	"contactCols":       `id, email, name, user_id, created_at, updated_at`,
+	"contactCols":       `id, email, name, user_id, locale, created_at, updated_at`,
 	"ticketCols":        `id, reference, subject, status, priority, channel, contact_id, requester_id, closed_at, github_issue_number, created_at, updated_at, portal_stopped_at, portal_retention, page_url, page_title, locale`,
 	"messageCols":       `id, ticket_id, direction, source, author_name, author_email, body, email_message_id, created_at`,
 	"linkCols":          `id, ticket_id, email, revoked_at, created_at`,

@@ -35,10 +35,10 @@ func TestSigninTokensAndSessions(t *testing.T) {
 		var adaTicket model.Ticket
 		err := s.InTx(ctx, func(tx *store.Tx) error {
 			var err error
-			if ada, err = tx.UpsertContact(ctx, "ada@example.com", "Ada"); err != nil {
+			if ada, err = tx.UpsertContact(ctx, "ada@example.com", "Ada", ""); err != nil {
 				return err
 			}
-			if bob, err = tx.UpsertContact(ctx, "bob@example.com", ""); err != nil {
+			if bob, err = tx.UpsertContact(ctx, "bob@example.com", "", ""); err != nil {
 				return err
 			}
 			if adaTicket, err = tx.CreateTicket(ctx, store.NewTicket{Subject: "s", Priority: "low", Channel: model.ChannelWidget, ContactID: &ada.ID,

@@ -26,14 +26,14 @@ func TestContactsAndTickets(t *testing.T) {
 		var contact model.Contact
 		err := s.InTx(ctx, func(tx *store.Tx) error {
 			var err error
-			if contact, err = tx.UpsertContact(ctx, "ada@example.com", ""); err != nil {
+			if contact, err = tx.UpsertContact(ctx, "ada@example.com", "", ""); err != nil {
 				return err
 			}
 			// A later submission fills in the missing name but never replaces one.
-			if contact, err = tx.UpsertContact(ctx, "ada@example.com", "Ada"); err != nil {
+			if contact, err = tx.UpsertContact(ctx, "ada@example.com", "Ada", ""); err != nil {
 				return err
 			}
-			if again, err := tx.UpsertContact(ctx, "ada@example.com", "Someone Else"); err != nil || again.ID != contact.ID || again.Name != "Ada" {
+			if again, err := tx.UpsertContact(ctx, "ada@example.com", "Someone Else", ""); err != nil || again.ID != contact.ID || again.Name != "Ada" {
 				t.Errorf("upsert again = %+v, %v", again, err)
 			}
 			ticket, err = tx.CreateTicket(ctx, store.NewTicket{Subject: "Broken", Priority: "high", Channel: model.ChannelWidget, ContactID: &contact.ID})
@@ -69,7 +69,7 @@ func TestContactsAndTickets(t *testing.T) {
 
 		// A check constraint keeps emails lower-case even if a caller forgets.
 		err = s.InTx(ctx, func(tx *store.Tx) error {
-			_, err := tx.UpsertContact(ctx, "Upper@Example.com", "")
+			_, err := tx.UpsertContact(ctx, "Upper@Example.com", "", "")
 			return err
 		})
 		if err == nil {
@@ -139,7 +139,7 @@ func TestUpsertContactConcurrent(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				errs <- s.InTx(ctx, func(tx *store.Tx) error {
-					c, err := tx.UpsertContact(ctx, "same@example.com", "")
+					c, err := tx.UpsertContact(ctx, "same@example.com", "", "")
 					if err != nil {
 						return err
 					}
@@ -236,7 +236,7 @@ func TestRollbackLeavesNothing(t *testing.T) {
 		s := dbtest.Open(t, d, nil)
 		boom := errors.New("boom")
 		err := s.InTx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.UpsertContact(ctx, "x@example.com", ""); err != nil {
+			if _, err := tx.UpsertContact(ctx, "x@example.com", "", ""); err != nil {
 				return err
 			}
 			return boom
@@ -246,6 +246,28 @@ func TestRollbackLeavesNothing(t *testing.T) {
 		}
 		if _, total, err := s.ListTickets(ctx, store.TicketFilter{Query: "x@example.com", Limit: 1}); err != nil || total != 0 {
 			t.Fatalf("after rollback: %d, %v", total, err)
+		}
+	})
+}
+
+// A contact keeps the last language a ticket came with; a ticket without one
+// leaves it (issue 17).
+func TestContactLocale(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d store.Dialect) {
+		ctx := context.Background()
+		s := dbtest.Open(t, d, fixedClock())
+		steps := []struct{ in, want string }{{"", ""}, {"de", "de"}, {"", "de"}, {"fr", "fr"}}
+		for _, st := range steps {
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				c, err := tx.UpsertContact(ctx, "ana@example.com", "Ana", st.in)
+				if err == nil && c.Locale != st.want {
+					t.Errorf("after %q: locale %q, want %q", st.in, c.Locale, st.want)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 }

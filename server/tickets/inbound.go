@@ -345,7 +345,7 @@ func (s *Service) createFromMail(ctx context.Context, in InboundMessage) (Inboun
 	subject = truncate(subject, validate.MaxSubject)
 	var t model.Ticket
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		c, err := contacts.FindOrCreateInTx(ctx, tx, m.From.Email, m.From.Name)
+		c, err := contacts.FindOrCreateInTx(ctx, tx, m.From.Email, m.From.Name, "")
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/portico/portico/server/i18n"
 	"maps"
 	"strconv"
 	"strings"
@@ -121,6 +122,10 @@ type WidgetSubmission struct {
 	// Page is where the widget was opened (issue 17); empty fields are
 	// unknown.
 	Page validate.PageInput
+	// Language is the language the form spoke (one of i18n.Languages, chosen
+	// by the handler from data-locale or Accept-Language); it becomes the
+	// contact's, for later mails. "" keeps the contact's.
+	Language string
 }
 
 // CreateFromWidget validates and files a widget ticket. Invalid fields come
@@ -167,11 +172,14 @@ func (s *Service) CreateFromWidget(ctx context.Context, in WidgetSubmission) (mo
 		return model.Ticket{}, err
 	}
 
+	if !i18n.Supported(in.Language) {
+		in.Language = "" // the handler chose it; anything else is not ours to store
+	}
 	var ticket model.Ticket
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		var contact *model.Contact
 		if in.Email != "" {
-			c, err := contacts.FindOrCreateInTx(ctx, tx, in.Email, in.Name)
+			c, err := contacts.FindOrCreateInTx(ctx, tx, in.Email, in.Name, in.Language)
 			if err != nil {
 				return err
 			}

@@ -43,7 +43,7 @@ SELECT {{contactCols}}, erased_at FROM contacts WHERE id = ?
 
 -- name: pseudonymize-contact
 -- pool: write
-UPDATE contacts SET email = ?, name = '', user_id = NULL, updated_at = ? WHERE id = ? RETURNING {{contactCols}}
+UPDATE contacts SET email = ?, name = '', user_id = NULL, locale = '', updated_at = ? WHERE id = ? RETURNING {{contactCols}}
 
 -- name: clear-requester
 -- pool: write
