@@ -43,7 +43,7 @@ type Catalog struct {
 	bundle  *goi18n.Bundle
 	tags    []language.Tag // in the order of Languages
 	matcher language.Matcher
-	ids     map[string]map[string]bool // language → message IDs it has
+	ids     map[string]map[string]bool   // language → message IDs it has
 	raw     map[string]map[string]string // language → ID → text as written (plural forms joined)
 	locs    map[string]*Localizer
 }

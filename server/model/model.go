@@ -17,10 +17,10 @@ var ErrNotFound = errors.New("not found")
 // Contact is a person who wrote to support, with or without an account in the
 // host application (UserID).
 type Contact struct {
-	ID        int64     `db:"id" json:"id"`
-	Email     string    `db:"email" json:"email"`
-	Name      string    `db:"name" json:"name"`
-	UserID    *int64    `db:"user_id" json:"user_id"`
+	ID     int64  `db:"id" json:"id"`
+	Email  string `db:"email" json:"email"`
+	Name   string `db:"name" json:"name"`
+	UserID *int64 `db:"user_id" json:"user_id"`
 	// Locale is the language portico speaks to this person (i18n.Languages),
 	// "" while unknown: then the admin's default.
 	Locale    string    `db:"locale" json:"locale"`
