@@ -44,7 +44,7 @@ func SigninMessageID(key int64, domain string) string {
 type Signin struct {
 	URL         string
 	ValidFor    time.Duration
-	ProductName string // the operator's PORTICO_MAIL_FROM name; empty: "Support"
+	ProductName string // the operator's PORTICO_MAIL_FROM name; empty: the catalog's mail.product
 }
 
 // SigninSubject is the fixed subject of a sign-in mail in l's language.

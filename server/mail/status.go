@@ -25,7 +25,7 @@ type Status struct {
 	// PortalURL is the link minted for this mail; the rating links lead to
 	// its /rate page. Empty: no links at all.
 	PortalURL   string
-	ProductName string // the operator's PORTICO_MAIL_FROM name; empty: texts.Product
+	ProductName string // the operator's PORTICO_MAIL_FROM name; empty: the catalog's mail.product
 }
 
 // StatusSubject is the fixed subject of a status mail in l's language:
