@@ -3,6 +3,7 @@ import { createSSRApp } from 'vue'
 import { renderToString } from 'vue/server-renderer'
 import GitHubDeskFields from '../src/components/GitHubDeskFields.vue'
 import {
+  backfillDeskText,
   backfillResultText,
   backfillStatusText,
   canBackfill,
@@ -34,6 +35,17 @@ describe('GitHub backfill', () => {
     expect(canBackfill({ enabled: false, missing: 3, in_progress: 0, erased: 0 })).toBe(false)
     expect(canBackfill({ enabled: true, missing: 0, in_progress: 1, erased: 0 })).toBe(false)
     expect(canBackfill({ enabled: true, missing: 1, in_progress: 0, erased: 0 })).toBe(true)
+  })
+
+  it('waits while new tickets go to Discussions, and says why', () => {
+    const missing = { enabled: true, missing: 1, in_progress: 0, erased: 0 }
+    expect(canBackfill(missing, 'discussions')).toBe(false)
+    expect(canBackfill(missing, 'issues')).toBe(true)
+    expect(canBackfill(missing, '')).toBe(true) // not known yet: the server decides
+    expect(backfillDeskText('discussions')).toBe(
+      'The backfill opens issues, so it waits while new tickets go to Discussions: choose Issues above to run it.',
+    )
+    expect(backfillDeskText('issues')).toBe('')
   })
 
   it('says what was queued', () => {

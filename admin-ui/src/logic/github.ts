@@ -42,9 +42,19 @@ export function backfillStatusText(s: BackfillStatus): string {
   return parts.join(' ')
 }
 
-/** Whether the backfill button does something. */
-export function canBackfill(s: BackfillStatus | null): boolean {
-  return s !== null && s.enabled && s.missing > 0
+/**
+ * Whether the backfill button does something: not while new tickets go to
+ * Discussions (the backfill opens issues; the server answers 409).
+ */
+export function canBackfill(s: BackfillStatus | null, desk = 'issues'): boolean {
+  return s !== null && s.enabled && s.missing > 0 && desk !== 'discussions'
+}
+
+/** Why the backfill waits on the Discussions desk ('' on issues). */
+export function backfillDeskText(desk: string): string {
+  return desk === 'discussions'
+    ? 'The backfill opens issues, so it waits while new tickets go to Discussions: choose Issues above to run it.'
+    : ''
 }
 
 /** The line shown after the button was pressed. */
