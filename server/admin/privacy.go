@@ -106,7 +106,7 @@ func (h *PrivacyHandler) EraseContact(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(erasureView{
-		Contact:  contactView{ID: e.Contact.ID, Email: e.Contact.Email, Name: e.Contact.Name, UserID: e.Contact.UserID},
+		Contact:  contactView{ID: e.Contact.ID, Email: e.Contact.Email, Name: e.Contact.Name, UserID: e.Contact.UserID, Locale: e.Contact.Locale},
 		ErasedAt: e.ErasedAt, ErasedBy: e.ErasedBy, AlreadyErased: e.AlreadyErased, Tickets: e.Tickets,
 		Messages: e.Erased.Messages, Attachments: e.Erased.Attachments, PortalLinks: e.Erased.PortalLinks,
 	})

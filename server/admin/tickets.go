@@ -64,6 +64,9 @@ type contactView struct {
 	Email  string `json:"email"`
 	Name   string `json:"name"`
 	UserID *int64 `json:"user_id"`
+	// Locale is the language portico writes to the contact in; "" while
+	// unknown (then the default language).
+	Locale string `json:"locale"`
 }
 
 type messageView struct {
@@ -180,7 +183,7 @@ func (h *Handler) GetTicket(c *fiber.Ctx) error {
 		out.Attachments[i] = fileView{ID: a.ID, MessageID: a.MessageID, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size}
 	}
 	if d.Contact != nil {
-		out.Contact = &contactView{ID: d.Contact.ID, Email: d.Contact.Email, Name: d.Contact.Name, UserID: d.Contact.UserID}
+		out.Contact = &contactView{ID: d.Contact.ID, Email: d.Contact.Email, Name: d.Contact.Name, UserID: d.Contact.UserID, Locale: d.Contact.Locale}
 	}
 	for i, m := range d.Messages {
 		out.Messages[i] = messageView{ID: m.ID, Direction: m.Direction, Source: m.Source, AuthorName: m.AuthorName,
@@ -214,7 +217,7 @@ func (h *Handler) PromoteContact(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{
-		"contact":         contactView{ID: contact.ID, Email: contact.Email, Name: contact.Name, UserID: contact.UserID},
+		"contact":         contactView{ID: contact.ID, Email: contact.Email, Name: contact.Name, UserID: contact.UserID, Locale: contact.Locale},
 		"tickets_updated": n,
 	})
 }

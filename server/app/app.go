@@ -327,7 +327,8 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 		HSTS:             cfg.BaseURL.Scheme == "https",
 		Ready:            a.store.Ping,
 		Widget: widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log).
-			WithMyTicketsURL(cfg.BaseURL.String() + views.MyTicketsPath).WithUploads(files),
+			WithMyTicketsURL(cfg.BaseURL.String()+views.MyTicketsPath).WithUploads(files).
+			WithCatalog(a.catalog, settingsSvc),
 		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc, signups,
 			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
 		Setup:  admin.NewSetup(auth, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),

@@ -57,6 +57,11 @@ func (h *Handler) createWithFiles(c *fiber.Ctx) error {
 	}
 	form, _, err := download.ReadUpload(c, h.uploads)
 	if err != nil {
+		// Refused files (422) are said before the form's "language" could
+		// be read: in the browser's language.
+		if lang, lerr := h.language(c, ""); lerr == nil {
+			err = h.translated(lang, err)
+		}
 		return err
 	}
 	defer form.Close(context.WithoutCancel(c.UserContext()))
@@ -68,6 +73,7 @@ func (h *Handler) createWithFiles(c *fiber.Ctx) error {
 		Priority: form.Value("priority"), RequesterSignature: form.Value("requester_signature"),
 		Turnstile: form.Value("cf-turnstile-response"),
 		PageURL:   form.Value("page_url"), PageTitle: form.Value("page_title"), Locale: form.Value("locale"),
+		Language: form.Value("language"),
 	}
 	if v, ok := form.Values["email"]; ok {
 		in.Email = &v

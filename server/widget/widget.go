@@ -19,6 +19,7 @@ import (
 	"github.com/portico/portico/server/attachments"
 	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/download"
+	"github.com/portico/portico/server/i18n"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/tickets"
@@ -38,6 +39,12 @@ type SettingsReader interface {
 	Widget(ctx context.Context) (settings.Widget, error)
 }
 
+// PortalReader gives the portal settings, whose default language the
+// widget speaks when neither the page nor the browser names one it knows.
+type PortalReader interface {
+	Portal(ctx context.Context) (settings.Portal, error)
+}
+
 // Handler serves /support/widget/*.
 type Handler struct {
 	tickets          TicketCreator
@@ -49,6 +56,10 @@ type Handler struct {
 	uploads Uploads
 	// myTicketsURL is where customers ask for a link to all their tickets.
 	myTicketsURL string
+	// catalog and portal choose the language of the form and of field
+	// errors; nil catalog: English, nothing translated.
+	catalog *i18n.Catalog
+	portal  PortalReader
 }
 
 // New returns the widget API handler. requesterKey
@@ -65,6 +76,49 @@ func (h *Handler) WithMyTicketsURL(u string) *Handler {
 	return h
 }
 
+// WithCatalog lets the widget speak the customer's language: config sends
+// the form its texts, and field errors are answered translated.
+func (h *Handler) WithCatalog(c *i18n.Catalog, p PortalReader) *Handler {
+	h.catalog, h.portal = c, p
+	return h
+}
+
+// maxLocaleQuery bounds ?locale= on config: a language tag, perhaps with a
+// region and script; anything longer is not one and is ignored.
+const maxLocaleQuery = 35
+
+// language chooses the language of a widget request: explicit (the page's
+// data-locale, or the submission's "language"), then Accept-Language, then
+// the admin's default language. "" without a catalog.
+func (h *Handler) language(c *fiber.Ctx, explicit string) (string, error) {
+	if h.catalog == nil {
+		return "", nil
+	}
+	p, err := h.portal.Portal(c.UserContext())
+	if err != nil {
+		return "", err
+	}
+	if len(explicit) > maxLocaleQuery {
+		explicit = ""
+	}
+	return h.catalog.Choose(p.DefaultLanguage, explicit, c.Get(fiber.HeaderAcceptLanguage)), nil
+}
+
+// translated returns err with the messages of its field errors (422) in
+// lang; other errors as they are.
+func (h *Handler) translated(lang string, err error) error {
+	var fields model.FieldErrors
+	if h.catalog == nil || !errors.As(err, &fields) {
+		return err
+	}
+	l := h.catalog.For(lang)
+	out := make(model.FieldErrors, len(fields))
+	for k, msg := range fields {
+		out[k] = l.Field(msg)
+	}
+	return out
+}
+
 type configResponse struct {
 	Color            string   `json:"color"`
 	Position         string   `json:"position"`
@@ -75,6 +129,13 @@ type configResponse struct {
 	MyTicketsURL     string   `json:"my_tickets_url,omitempty"`
 	// Attachments says what files the form may send; absent: none.
 	Attachments *uploadConfig `json:"attachments,omitempty"`
+	// Locale is the language the form speaks; Texts its messages (catalog
+	// area widget, without the "widget." prefix) and FieldMessages the
+	// translations of package validate's messages, keyed by the English
+	// template (catalog area field, see i18n.Localizer.Field).
+	Locale        string            `json:"locale,omitempty"`
+	Texts         map[string]string `json:"texts,omitempty"`
+	FieldMessages map[string]string `json:"field_messages,omitempty"`
 }
 
 // Config answers GET /support/widget/config.
@@ -90,11 +151,35 @@ func (h *Handler) Config(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderCacheControl, "no-cache")
-	return c.JSON(configResponse{
+	out := configResponse{
 		Color: w.Color, Position: w.Position, Title: w.Title, Greeting: w.Greeting,
 		Priorities: w.Priorities, TurnstileSiteKey: h.turnstileSiteKey, MyTicketsURL: h.myTicketsURL, Attachments: up,
-	})
+	}
+	// The answer depends on ?locale= (part of the URL, so of any cache's
+	// key) and on Accept-Language.
+	c.Vary(fiber.HeaderAcceptLanguage)
+	lang, err := h.language(c, c.Query("locale"))
+	if err != nil {
+		return err
+	}
+	if lang != "" {
+		l := h.catalog.For(lang)
+		// The title and greeting are the admin's own words, shown as
+		// written; only the ones portico came with are translated.
+		def := settings.DefaultWidget()
+		if out.Title == def.Title {
+			out.Title = l.T("widget.default_title")
+		}
+		if out.Greeting == def.Greeting {
+			out.Greeting = l.T("widget.default_greeting")
+		}
+		out.Locale = lang
+		out.Texts = h.catalog.Texts(lang, "widget.")
+		out.FieldMessages = h.catalog.Texts(lang, "field.")
+		c.Set(fiber.HeaderContentLanguage, lang)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	return c.JSON(out)
 }
 
 // Preflight answers CORS preflight requests of the widget API.
@@ -141,6 +226,10 @@ type submission struct {
 	PageURL   string `json:"page_url"`
 	PageTitle string `json:"page_title"`
 	Locale    string `json:"locale"`
+	// Language is the language the form spoke (config's "locale"): stored
+	// on the contact when portico speaks it, and the language of field
+	// errors.
+	Language string `json:"language"`
 }
 
 type createdResponse struct {
@@ -207,11 +296,18 @@ func (h *Handler) file(c *fiber.Ctx, in submission, files *attachments.Form) err
 
 	sub.Turnstile = in.Turnstile
 	sub.Files = files
+	if i18n.Supported(in.Language) {
+		sub.Language = in.Language
+	}
 	// Field errors (422), a failed human check (403), budgets (429) and
 	// outages (503) are answered by the error handler, through httperr.
 	t, err := h.tickets.CreateFromWidget(c.UserContext(), sub)
 	if err != nil {
-		return err
+		lang, lerr := h.language(c, in.Language)
+		if lerr != nil {
+			return err
+		}
+		return h.translated(lang, err)
 	}
 	return c.Status(fiber.StatusCreated).JSON(createdResponse{Reference: t.Reference, Status: t.Status})
 }

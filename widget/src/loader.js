@@ -130,10 +130,17 @@ a{color:inherit}
             resolve()
           },
           close: () => close(),
-          brand: (c, p, t) => {
+          // lang: the language config chose, with the loader's own labels
+          // in it (until then they are English).
+          brand: (c, p, t, lang, closeLabel, launcherLabel) => {
             if (!ownColor) paint(c)
             if (!ownPos) place(p)
             if (t) title.textContent = t
+            if (lang) {
+              wrap.lang = lang
+              x.setAttribute('aria-label', closeLabel)
+              btn.setAttribute('aria-label', launcherLabel)
+            }
           },
         })
         const go = new Go()
@@ -150,7 +157,7 @@ a{color:inherit}
   const prefetch = () => load().catch(() => {})
 
   const hosted = () => {
-    const u = api + '/form'
+    const u = api + '/form' + (own.locale ? '?locale=' + encodeURIComponent(own.locale) : '')
     const win = w.open(u, '_blank')
     if (win) win.opener = null
     else location.href = u

@@ -3,7 +3,8 @@
 // wins over the tag's data-* attributes. Besides the API address, these are
 // the branding the page insists on (colour, corner) and, when
 // <widget-path>/config cannot be had, all the form goes by (title and
-// greeting too).
+// greeting too). locale is the language the page asks the widget to speak
+// (data-locale="de"); config decides whether portico speaks it.
 //
 // o: the page's object ({} when none); ds: the tag's dataset; origin: where
 // the tag was loaded from (the page's own origin when unknown).
@@ -18,5 +19,6 @@ export const pageSettings = (o, ds, origin) => {
     position: pick('position') || ds.position,
     title: pick('title') || ds.title,
     greeting: pick('greeting') || ds.greeting,
+    locale: pick('locale') || ds.locale,
   }
 }

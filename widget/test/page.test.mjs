@@ -8,13 +8,14 @@ import { pageSettings } from '../src/page.js'
 const origin = 'https://support.example.com'
 
 test('the tag alone: data-* attributes, the API under the script origin', () => {
-  const s = pageSettings({}, { color: '#0f766e', position: 'bottom-left', title: 'Help', greeting: 'Hello!' }, origin)
+  const s = pageSettings({}, { color: '#0f766e', position: 'bottom-left', title: 'Help', greeting: 'Hello!', locale: 'de' }, origin)
   assert.deepEqual(s, {
     api: 'https://support.example.com/support/widget',
     color: '#0f766e',
     position: 'bottom-left',
     title: 'Help',
     greeting: 'Hello!',
+    locale: 'de',
   })
 })
 
@@ -34,8 +35,16 @@ test('window.PorticoWidget or window.EscalatedWidget wins over data-*', () => {
 
 test('nothing set: no branding of its own, so the defaults and the server decide', () => {
   const s = pageSettings({}, {}, origin)
-  assert.deepEqual(s, { api: origin + '/support/widget', color: undefined, position: undefined, title: undefined, greeting: undefined })
+  assert.deepEqual(s, { api: origin + '/support/widget', color: undefined, position: undefined, title: undefined, greeting: undefined, locale: undefined })
   // Empty values count as unset, and values are strings.
   assert.deepEqual(pageSettings({ color: '', position: 0 }, { dataset: 'x', widgetPath: 'w' }, origin).api, origin + '/w')
   assert.equal(pageSettings({ title: 42 }, {}, origin).title, '42')
+})
+
+test('the language: window.PorticoWidget.locale (or EscalatedWidget.locale) wins over data-locale', () => {
+  assert.equal(pageSettings({ locale: 'fr' }, { locale: 'de' }, origin).locale, 'fr')
+  assert.equal(pageSettings({}, { locale: 'pt-BR' }, origin).locale, 'pt-BR')
+  assert.equal(pageSettings({ locale: '' }, { locale: 'es' }, origin).locale, 'es')
+  // Passed on as the page wrote it: the server decides what it speaks.
+  assert.equal(pageSettings({ locale: 'xx-nonsense' }, {}, origin).locale, 'xx-nonsense')
 })

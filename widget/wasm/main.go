@@ -10,53 +10,97 @@
 // net/http, which would multiply the binary's size (JSON goes through the
 // browser's JSON and Response.json, HTTP through fetch).
 //
+// It carries no catalog: it speaks the language that <path>/config chose
+// (the page's locale, else the browser's, else the admin's default), whose
+// "texts" replace the English txt* below and whose "field_messages"
+// translate validate's messages.
+//
 // The loader hands over a bridge object as the global "portico":
-// {api, own, root, brand(color, position, title), ready(), close()}; own is
-// what the page set (window.PorticoWidget or window.EscalatedWidget, else
-// the tag's data-*: color, position, title, greeting), which the form goes
-// by when <path>/config cannot be had.
+// {api, own, root, brand(color, position, title, lang, closeLabel,
+// launcherLabel), ready(), close()}; own is what the page set
+// (window.PorticoWidget or window.EscalatedWidget, else the tag's data-*:
+// color, position, title, greeting, locale), which the form goes by when
+// <path>/config cannot be had.
 package main
 
 import (
 	"strconv"
+	"strings"
 	"syscall/js"
 
 	"github.com/portico/portico/server/validate"
 )
 
-// Texts the visitor reads. Field messages from validate follow the label:
-// "Email" + " " + "is required".
-const (
+// Texts the visitor reads, in English until config's "texts" replace them
+// (textKeys names each one's key in the catalog area widget,
+// server/i18n/locales/widget.*.toml). {n} is a number, {q} a name. Field
+// messages from validate follow the label: "Email" + " " + "is required".
+var (
 	txtGreeting      = "Tell us what you need and we will answer by email."
 	txtEmail         = "Email"
 	txtName          = "Name"
 	txtSubject       = "Subject"
 	txtDescription   = "How can we help?"
 	txtPriority      = "Priority"
-	txtRequired      = " (required)"
-	txtOptional      = " (optional)"
+	txtLow           = "Low"
+	txtMedium        = "Medium"
+	txtHigh          = "High"
+	txtUrgent        = "Urgent"
+	txtRequired      = "(required)"
+	txtOptional      = "(optional)"
 	txtSend          = "Send request"
 	txtSending       = "Sending…"
 	txtFixFields     = "Please correct the highlighted fields."
 	txtHuman         = "Please complete the check that you are not a robot, then send again."
 	txtNetwork       = "We could not reach the support service. Check your connection and try again; your text is still here."
 	txtFailed        = "Your request could not be sent. Please try again in a moment; your text is still here."
-	txtTooMany       = "You have sent several requests in a short time. Please try again "
+	txtPaused        = "Requests are paused for a moment. Please try again shortly; your text is still here."
+	txtTooManyLater  = "You have sent several requests in a short time. Please try again later."
+	txtTooManyMinute = "You have sent several requests in a short time. Please try again in a minute."
+	txtTooManyMins   = "You have sent several requests in a short time. Please try again in about {n} minutes."
+	txtTooManyHours  = "You have sent several requests in a short time. Please try again in about {n} hours."
 	txtThanks        = "Thank you, we received your request"
-	txtReference     = "Your reference is "
+	txtReference     = "Your reference is {q}."
 	txtEmailed       = "We emailed you a link to follow this request."
 	txtAnother       = "Send another request"
 	txtClose         = "Close"
+	txtLauncher      = "Contact support"
 	txtHumanCheckBox = "Verification"
 	txtFiles         = "Attachments"
-	txtUploading     = "Sending your files… "
+	txtUploading     = "Sending your files… {n} %"
 	txtProgress      = "Upload progress"
-	txtTooManyFiles  = "you can attach at most "
-	txtFileTooLarge  = " is too large to send: each file can be at most "
-	txtFilesTooLarge = "your files add up to more than "
-	txtChooseAgain   = ". Choose smaller or fewer files."
+	txtTooManyFiles  = "you can attach at most {n} files. Choose smaller or fewer files."
+	txtFileTooLarge  = "“{q}” ({n} MB) is too large to send: each file can be at most {n} MB. Choose smaller or fewer files."
+	txtFilesTooLarge = "your files add up to more than {n} MB ({n} MB). Choose smaller or fewer files."
 	txtMyTickets     = "My tickets"
+	txtThousands     = ","
+	txtDecimal       = "."
 )
+
+// textKeys pairs each text with its key under [widget]; a Go test
+// (server/widget) checks that the catalog has every key and that English
+// says what these defaults say.
+var textKeys = [...]struct {
+	key string
+	txt *string
+}{
+	{"greeting", &txtGreeting}, {"email", &txtEmail}, {"name", &txtName}, {"subject", &txtSubject},
+	{"details", &txtDescription}, {"priority", &txtPriority}, {"priority_low", &txtLow},
+	{"priority_medium", &txtMedium}, {"priority_high", &txtHigh}, {"priority_urgent", &txtUrgent},
+	{"required", &txtRequired}, {"optional", &txtOptional}, {"send", &txtSend}, {"sending", &txtSending},
+	{"fix_fields", &txtFixFields}, {"human", &txtHuman}, {"network", &txtNetwork}, {"failed", &txtFailed},
+	{"paused", &txtPaused}, {"too_many_later", &txtTooManyLater}, {"too_many_minute", &txtTooManyMinute},
+	{"too_many_minutes", &txtTooManyMins}, {"too_many_hours", &txtTooManyHours}, {"thanks", &txtThanks},
+	{"reference", &txtReference}, {"emailed", &txtEmailed}, {"another", &txtAnother}, {"close", &txtClose},
+	{"launcher", &txtLauncher}, {"human_check", &txtHumanCheckBox}, {"files", &txtFiles},
+	{"uploading", &txtUploading}, {"upload_progress", &txtProgress}, {"files_too_many", &txtTooManyFiles},
+	{"file_too_large", &txtFileTooLarge}, {"files_too_large", &txtFilesTooLarge},
+	{"my_tickets", &txtMyTickets}, {"thousands_separator", &txtThousands}, {"decimal_separator", &txtDecimal},
+}
+
+// fieldMessages translates validate's messages (config "field_messages");
+// undefined: they stay English.
+var fieldMessages = js.Undefined()
 
 // configTimeout bounds the wait for <path>/config, in milliseconds: past it
 // the form opens with the page's own settings rather than keep the visitor
@@ -93,6 +137,7 @@ type widget struct {
 	siteKey    string
 	turnstile  js.Value // widget id from turnstile.render, or undefined
 	busy       bool
+	lang       string // config's locale, sent with the ticket
 	files      *field // the file input; nil when the server takes no files
 	rules      fileRules
 	progress   js.Value
@@ -170,7 +215,11 @@ func (w *widget) config() js.Value {
 	if as := global.Get("AbortSignal"); as.Type() == js.TypeFunction && as.Get("timeout").Type() == js.TypeFunction {
 		init.Set("signal", as.Call("timeout", configTimeout))
 	}
-	status, cfg, ok := request(w.api+"/config", init)
+	url := w.api + "/config"
+	if l := str(bridge.Get("own"), "locale"); l != "" {
+		url += "?locale=" + global.Call("encodeURIComponent", l).String()
+	}
+	status, cfg, ok := request(url, init)
 	if ok && status == 200 && cfg.Type() == js.TypeObject {
 		return cfg
 	}
@@ -209,8 +258,28 @@ func on(e js.Value, event string, fn func(js.Value)) {
 	}))
 }
 
+// localize replaces the English texts by those of config's language.
+func localize(cfg js.Value) bool {
+	texts := cfg.Get("texts")
+	if texts.Type() != js.TypeObject {
+		return false
+	}
+	for _, t := range textKeys {
+		if s := str(texts, t.key); s != "" {
+			*t.txt = s
+		}
+	}
+	fieldMessages = cfg.Get("field_messages")
+	return true
+}
+
 func (w *widget) render(cfg js.Value) {
-	bridge.Call("brand", str(cfg, "color"), str(cfg, "position"), str(cfg, "title"))
+	w.lang = str(cfg, "locale")
+	spoken := ""
+	if localize(cfg) {
+		spoken = w.lang
+	}
+	bridge.Call("brand", str(cfg, "color"), str(cfg, "position"), str(cfg, "title"), spoken, txtClose, txtLauncher)
 	if list := cfg.Get("priorities"); list.Type() == js.TypeObject {
 		for i := 0; i < list.Length(); i++ {
 			if p := list.Index(i); p.Type() == js.TypeString {
@@ -240,7 +309,7 @@ func (w *widget) render(cfg js.Value) {
 			}
 		}
 		for _, p := range w.priorities {
-			o := withText(el("option", "value", p), upperFirst(p))
+			o := withText(el("option", "value", p), priorityLabel(p))
 			if p == def {
 				o.Set("selected", true)
 			}
@@ -300,9 +369,9 @@ func (w *widget) addField(name, label string, required bool, tag string, attrs .
 	id := "pw-" + name
 	f := &field{name: name, label: label}
 	l := withText(el("label", "for", id), label)
-	hint := txtOptional
+	hint := " " + txtOptional
 	if required {
-		hint = txtRequired
+		hint = " " + txtRequired
 	}
 	l.Call("append", withText(el("span", "class", "q"), hint))
 	f.input = el(tag, append([]string{"id", id, "name", name}, attrs...)...)
@@ -392,6 +461,9 @@ func (w *widget) submit() {
 		Description: w.value("description"), Priority: w.value("priority"), RequireEmail: true,
 	}
 	errs := validate.Ticket(in, w.priorities)
+	for k, msg := range errs {
+		errs[k] = fieldText(msg)
+	}
 	if msg := w.checkFiles(); msg != "" {
 		if errs == nil {
 			errs = map[string]string{}
@@ -408,6 +480,9 @@ func (w *widget) submit() {
 	body.Set("description", in.Description)
 	if in.Priority != "" {
 		body.Set("priority", in.Priority)
+	}
+	if w.lang != "" {
+		body.Set("language", w.lang)
 	}
 	setPage(body)
 	if w.siteKey != "" {
@@ -465,7 +540,11 @@ func (w *widget) submit() {
 			w.say(txtFailed)
 		}
 	case status == 429:
-		w.say(txtTooMany + retryIn(res.Get("retry_after")))
+		w.say(retryIn(res.Get("retry_after")))
+	case status == 503:
+		w.say(txtPaused)
+	case status == 403 && w.siteKey != "":
+		w.say(txtHuman) // the human check failed
 	default:
 		msg := str(res, "error")
 		if msg == "" {
@@ -488,30 +567,149 @@ func (w *widget) checkFiles() string {
 	}
 	list := w.files.input.Get("files")
 	if list.Length() > w.rules.maxFiles {
-		return txtTooManyFiles + strconv.Itoa(w.rules.maxFiles) + " files" + txtChooseAgain
+		return put(txtTooManyFiles, "{n}", num(w.rules.maxFiles))
 	}
 	total := 0.0
 	for i := 0; i < list.Length(); i++ {
 		f := list.Index(i)
 		size := f.Get("size").Float()
 		if size > w.rules.maxFile {
-			return "“" + f.Get("name").String() + "” (" + megabytes(size) + ")" + txtFileTooLarge + megabytes(w.rules.maxFile) + txtChooseAgain
+			return put(put(put(txtFileTooLarge, "{q}", f.Get("name").String()), "{n}", megabytes(size)), "{n}", megabytes(w.rules.maxFile))
 		}
 		total += size
 	}
 	if total > w.rules.maxTotal {
-		return txtFilesTooLarge + megabytes(w.rules.maxTotal) + " (" + megabytes(total) + ")" + txtChooseAgain
+		return put(put(txtFilesTooLarge, "{n}", megabytes(w.rules.maxTotal)), "{n}", megabytes(total))
 	}
 	return ""
 }
 
-// megabytes words a size as the server counts it (MB of 2^20 bytes).
+// megabytes writes a size in MB as the server counts them (2^20 bytes),
+// without the unit, which the texts carry.
 func megabytes(n float64) string {
 	mb := n / (1 << 20)
 	if mb >= 10 || mb == float64(int(mb)) {
-		return strconv.Itoa(int(mb+0.5)) + " MB"
+		return num(int(mb + 0.5))
 	}
-	return strconv.FormatFloat(mb, 'f', 1, 64) + " MB"
+	return put(strconv.FormatFloat(mb, 'f', 1, 64), ".", txtDecimal)
+}
+
+// num writes a whole number with the language's grouping: 10,000 / 10.000.
+func num(n int) string {
+	return group(strconv.Itoa(n))
+}
+
+// group puts the thousands separator into a string of digits.
+func group(digits string) string {
+	for i := len(digits) - 3; i > 0; i -= 3 {
+		digits = digits[:i] + txtThousands + digits[i:]
+	}
+	return digits
+}
+
+// put replaces the first placeholder ph ("{n}", "{q}") of s by v.
+// (strings.Replace would add kilobytes to the binary.)
+func put(s, ph, v string) string {
+	if i := strings.Index(s, ph); i >= 0 {
+		return s[:i] + v + s[i+len(ph):]
+	}
+	return s
+}
+
+// fieldText translates a message of package validate with fieldMessages,
+// keyed as server/i18n's Localizer.Field keys them: the English message
+// with each number written {n} and each quoted name, and the list after
+// "one of: ", written {q}. A message without a translation stays English.
+func fieldText(msg string) string {
+	if fieldMessages.Type() != js.TypeObject {
+		return msg
+	}
+	key, args := fieldKey(msg)
+	tr := str(fieldMessages, key)
+	if tr == "" {
+		return msg
+	}
+	return fillField(tr, args)
+}
+
+// fillField puts args back into a translated field message: numbers
+// regrouped for the language, names as they were.
+func fillField(tr string, args []fieldArg) string {
+	for _, a := range args {
+		if a.number {
+			// "10,000" → "10000" (and no leading zeros), as i18n parses it
+			// (strconv.ParseInt would bring its error texts along).
+			var d []byte
+			for i := 0; i < len(a.text); i++ {
+				if c := a.text[i]; c != ',' && (c != '0' || len(d) > 0) {
+					d = append(d, c)
+				}
+			}
+			if len(d) == 0 {
+				d = append(d, '0')
+			}
+			tr = put(tr, "{n}", group(string(d)))
+		} else {
+			tr = put(tr, "{q}", a.text)
+		}
+	}
+	return tr
+}
+
+type fieldArg struct {
+	text   string
+	number bool
+}
+
+// fieldKey is i18n's fieldKey, byte for byte (the widget cannot import
+// server/i18n): "must be at most 10,000 characters" → "must be at most {n}
+// characters".
+func fieldKey(msg string) (key string, args []fieldArg) {
+	if head, list, ok := strings.Cut(msg, "one of: "); ok {
+		key, args = fieldKey(head)
+		return key + "one of: {q}", append(args, fieldArg{text: list})
+	}
+	for i := 0; i < len(msg); {
+		c, j, ph := msg[i], i+1, ""
+		switch {
+		case c >= '0' && c <= '9' && (i == 0 || msg[i-1] == ' ' || msg[i-1] == '('): // not the 8 of UTF-8
+			for j < len(msg) && (msg[j] >= '0' && msg[j] <= '9' || msg[j] == ',' && j+1 < len(msg) && msg[j+1] >= '0' && msg[j+1] <= '9') {
+				j++
+			}
+			ph = "{n}"
+		case c == '"':
+			k := strings.IndexByte(msg[j:], '"')
+			if k < 0 {
+				return key + msg[i:], args
+			}
+			j += k + 1
+			ph = "{q}"
+		}
+		if ph == "" {
+			key += msg[i:j]
+		} else {
+			key += ph
+			args = append(args, fieldArg{msg[i:j], ph == "{n}"})
+		}
+		i = j
+	}
+	return key, args
+}
+
+// priorityLabel is the option's label: translated for portico's own
+// priorities, an admin's own word as written.
+func priorityLabel(p string) string {
+	switch p {
+	case "low":
+		return txtLow
+	case "medium":
+		return txtMedium
+	case "high":
+		return txtHigh
+	case "urgent":
+		return txtUrgent
+	}
+	return upperFirst(p)
 }
 
 // upload sends the ticket with its files as multipart/form-data through
@@ -544,7 +742,7 @@ func (w *widget) upload(body js.Value) (int, js.Value, bool) {
 		if e.Get("lengthComputable").Bool() && e.Get("total").Float() > 0 {
 			pct := int(e.Get("loaded").Float() * 100 / e.Get("total").Float())
 			w.progress.Set("value", pct)
-			withText(w.status, txtUploading+strconv.Itoa(pct)+" %")
+			withText(w.status, put(txtUploading, "{n}", num(pct)))
 		}
 	})
 	// Only the first outcome counts; a callback must never block.
@@ -570,26 +768,28 @@ func (w *widget) upload(body js.Value) (int, js.Value, bool) {
 	return xhr.Get("status").Int(), xhr.Get("response"), true
 }
 
-// retryIn words a retry_after in seconds: "in about 6 minutes."
+// retryIn words a 429 with its retry_after in seconds: "… in about 6
+// minutes." (never fewer than 2 minutes or hours: no plural forms needed).
 func retryIn(v js.Value) string {
 	if v.Type() != js.TypeNumber || v.Int() <= 0 {
-		return "later."
+		return txtTooManyLater
 	}
 	secs := v.Int()
 	switch {
 	case secs < 90:
-		return "in a minute."
+		return txtTooManyMinute
 	case secs < 90*60:
-		return "in about " + strconv.Itoa((secs+30)/60) + " minutes."
+		return put(txtTooManyMins, "{n}", num((secs+30)/60))
 	}
-	return "in about " + strconv.Itoa((secs+1800)/3600) + " hours."
+	return put(txtTooManyHours, "{n}", num((secs+1800)/3600))
 }
 
 // success replaces the form by the reference and the emailed-link notice.
 func (w *widget) success(reference string) {
 	h := withText(el("h3", "tabindex", "-1"), txtThanks)
-	p := withText(el("p"), txtReference)
-	p.Call("append", withText(el("strong"), reference), ".")
+	before, after, _ := strings.Cut(txtReference, "{q}")
+	p := withText(el("p"), before)
+	p.Call("append", withText(el("strong"), reference), after)
 	again := withText(el("button", "type", "button", "class", "s2"), txtAnother)
 	closeBtn := withText(el("button", "type", "button", "class", "s"), txtClose)
 	on(again, "click", func(js.Value) {
