@@ -266,7 +266,7 @@ func TestUploadRefused(t *testing.T) {
 			status int
 			want   string
 		}{
-			{"HTML named x.png", []upload{{name: "x.png", data: htmlFile, contentType: "image/png"}}, 422, `an HTML page`},
+			{"HTML named x.png", []upload{{name: "x.png", data: htmlFile, contentType: "image/png"}}, 422, "text/html"},
 			{"HTML after a good file", []upload{{name: "ok.png", data: pngFile}, {name: "x.png", data: htmlFile}}, 422, `x.png`},
 			{"SVG named x.svg, refused when text is not allowed", nil, 0, ""},
 			{"six files", six, 422, "at most 5 files"},
@@ -368,7 +368,7 @@ func TestUploadPortalReplyAndHostedForm(t *testing.T) {
 		// HTML in the hosted form: the form again, the text kept.
 		ct, body = multipartBody(t, ticketFields("ada@example.com"), upload{name: "x.png", data: htmlFile})
 		r = send(t, ma.App, "POST", "/support/widget/form", ct, body, nil)
-		if r.Status != 422 || !strings.Contains(string(r.Body), "an HTML page") || !strings.Contains(string(r.Body), "See the attached files.") {
+		if r.Status != 422 || !strings.Contains(string(r.Body), "text/html") || !strings.Contains(string(r.Body), "See the attached files.") {
 			t.Errorf("hosted form with HTML: %d %s", r.Status, r.Body)
 		}
 
@@ -389,7 +389,7 @@ func TestUploadPortalReplyAndHostedForm(t *testing.T) {
 			status int
 			want   string
 		}{
-			{[]upload{{name: "x.png", data: htmlFile}}, 422, "an HTML page"},
+			{[]upload{{name: "x.png", data: htmlFile}}, 422, "text/html"},
 			{[]upload{{name: "big.pdf", data: append([]byte("%PDF-"), make([]byte, 11<<20)...)}}, 413, "too large"},
 		} {
 			ct, body = multipartBody(t, map[string]string{"body": "Again."}, c.files...)

@@ -44,17 +44,6 @@ func wantLang(t *testing.T, what string, m langMail, lang, subject, sentence str
 	}
 }
 
-// contactLocale is the language stored on the contact of a ticket, as the
-// privacy export shows it.
-func contactLocale(t *testing.T, a *app.App, ref string) string {
-	t.Helper()
-	doc, raw := exportOf(t, a, contactOf(t, a, ref))
-	if doc.Contact.Locale == nil {
-		t.Fatalf("the export has no locale: %s", raw)
-	}
-	return *doc.Contact.Locale
-}
-
 // TestMailLanguage: every customer mail speaks the recipient's language,
 // chosen when it is sent: the contact's (from the widget, or the
 // Content-Language of the mail that opened their ticket), else the admin's
