@@ -2,18 +2,10 @@ package views
 
 // FileStrings are the texts about attachments.
 type FileStrings struct {
-	Label       string
-	Hint        string
-	TooLarge    string
-	AttachAgain string
-	Download    string
-}
-
-// EnglishFiles are the English texts about attachments.
-var EnglishFiles = FileStrings{
-	Label:       "Attach files",
-	Hint:        "Up to 5 files, 10 MB each and 25 MB together: pictures, PDF, text or zip.",
-	TooLarge:    "Your files are too large to send, so nothing was sent. At most 5 files, 10 MB each and 25 MB together.",
-	AttachAgain: "Please choose your files again.",
-	Download:    "Download",
+	Label string `msg:"portal.files.label"`
+	// Hint and TooLarge name the limits: %[1]s files, %[2]s each, %[3]s
+	// together.
+	Hint        string `msg:"portal.files.hint"`
+	TooLarge    string `msg:"portal.files.too_large"`
+	AttachAgain string `msg:"portal.files.attach_again"`
 }
