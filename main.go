@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/portico/portico/server/model"
 	"io"
 	"log/slog"
 	"os"
@@ -81,8 +82,9 @@ func backfill(args []string, out io.Writer) error {
 	if flags.NArg() > 0 {
 		return fmt.Errorf("github backfill: unexpected %q\n%s", strings.Join(flags.Args(), " "), usage)
 	}
-	if *limit < 0 {
-		return fmt.Errorf("github backfill: -limit must be 0 (all) or more, not %d", *limit)
+	var bad model.FieldErrors
+	if err := github.CheckBackfillLimit(*limit); errors.As(err, &bad) {
+		return fmt.Errorf("github backfill: -limit %s, not %d", bad["limit"], *limit)
 	}
 	cfg, err := loadConfig()
 	if err != nil {

@@ -19,7 +19,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"bogus"}, `unknown command "bogus"`, ""},
 		{[]string{"serve", "now"}, `unknown command "serve now"`, ""},
 		{[]string{"github"}, `unknown command "github"`, ""},
-		{[]string{"github", "backfill", "-limit", "-1"}, "-limit must be 0 (all) or more, not -1", ""},
+		{[]string{"github", "backfill", "-limit", "-1"}, "-limit must be a whole number from 1 to 1,000,000, or 0 (or left out) for every ticket, not -1", ""},
 		{[]string{"github", "backfill", "-limit", "ten"}, `invalid value "ten" for flag -limit`, ""},
 		{[]string{"github", "backfill", "-wat"}, "flag provided but not defined: -wat", ""},
 		{[]string{"github", "backfill", "now"}, `unexpected "now"`, ""},

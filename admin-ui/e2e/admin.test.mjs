@@ -170,7 +170,7 @@ test('admin app in a real browser against the real server', { skip: why || false
       assert.equal(await retention.inputValue(), '2w')
       await page.getByTestId('retention-scope').getByText('A change applies to tickets closed from then on.').waitFor()
       const portal = (await api('/support/admin/settings/portal')).body
-      assert.deepEqual(portal, { enabled: true, allow_reply: false, retention_after_close: '2w', status_mails: false })
+      assert.deepEqual(portal, { enabled: true, allow_reply: false, retention_after_close: '2w', status_mails: false, default_language: 'en' })
       await page.getByLabel('Allow replies').check()
       await page.getByLabel('Status mails').check()
       await page.getByRole('button', { name: 'Save portal settings' }).click()
@@ -178,6 +178,36 @@ test('admin app in a real browser against the real server', { skip: why || false
       assert.equal((await api('/support/admin/settings/portal')).body.status_mails, true)
       // The home page's ratings card: nothing answered yet.
       await page.getByTestId('ratings-total').getByText('No answers in the last 30 days yet.').waitFor()
+    })
+
+    await t.test("portal: the default customer language is stored; the server's refusal shows next to it", async () => {
+      const section = page.locator('#portal')
+      const lang = page.getByLabel('Default customer language')
+      assert.equal(await lang.inputValue(), 'en')
+      await section.getByText("Pages and mails use the customer's own language when known").waitFor()
+      await lang.selectOption({ label: 'Deutsch' })
+      await page.getByRole('button', { name: 'Save portal settings' }).click()
+      await section.getByText('Saved.').waitFor()
+      assert.equal((await api('/support/admin/settings/portal')).body.default_language, 'de')
+      await page.reload()
+      await page.getByLabel('Default customer language').waitFor()
+      assert.equal(await page.getByLabel('Default customer language').inputValue(), 'de')
+
+      // A language the server does not speak (as an older app might send) is refused with a 422.
+      await lang.evaluate((el) => el.add(new Option('Klingon', 'tlh')))
+      await lang.selectOption('tlh')
+      await page.getByRole('button', { name: 'Save portal settings' }).click()
+      const error = section.locator('#portal-default-language-error')
+      await error.getByText('Default customer language must be one of: en, de, fr, es, pt.').waitFor()
+      assert.equal(await lang.getAttribute('aria-invalid'), 'true')
+      assert.match(await lang.getAttribute('aria-describedby'), /portal-default-language-error/)
+      await section.screenshot({ path: join(ARTIFACTS, '04b-portal-language.png') })
+      assert.equal((await api('/support/admin/settings/portal')).body.default_language, 'de', 'nothing was stored')
+      await lang.selectOption('en')
+      assert.equal(await error.count(), 0, 'the error goes with a change')
+      await page.getByRole('button', { name: 'Save portal settings' }).click()
+      await section.getByText('Saved.').waitFor()
+      assert.equal((await api('/support/admin/settings/portal')).body.default_language, 'en')
     })
 
     await t.test('widget: errors next to fields, live snippet and preview', async () => {
@@ -248,6 +278,76 @@ test('admin app in a real browser against the real server', { skip: why || false
       await page.getByRole('button', { name: 'Save privacy settings' }).click()
       await section.getByText('Saved.').waitFor()
       assert.deepEqual((await api('/support/admin/settings/privacy')).body, { purge_closed_after: null })
+    })
+
+    await t.test('attachments: types ticked by kind, uploads switched off and on', async () => {
+      const section = page.locator('#attachments')
+      const stored = async () => (await api('/support/admin/settings/attachments')).body.allowed_types
+      await section.getByText('Customers can attach: PNG, JPEG, GIF, WebP, PDF, Plain text, ZIP.').waitFor()
+      assert.equal(await section.getByLabel('PNG').isChecked(), true)
+      assert.equal(await section.getByLabel('MP4').isChecked(), false)
+      await section.getByRole('group', { name: 'Video' }).waitFor()
+      await section.getByLabel('MP4').check()
+      await section.getByLabel('GIF').uncheck()
+      await page.getByRole('button', { name: 'Save attachment settings' }).click()
+      await section.getByText('Saved.').waitFor()
+      const types = ['image/png', 'image/jpeg', 'image/webp', 'application/pdf', 'text/plain', 'application/zip', 'video/mp4']
+      assert.deepEqual(await stored(), types)
+      await section.getByText('Customers can attach: PNG, JPEG, WebP, PDF, Plain text, ZIP, MP4.').waitFor()
+      await section.screenshot({ path: join(ARTIFACTS, '04c-attachments.png') })
+
+      // Off: the list goes, [] is stored, and the hosted form has no file field.
+      const uploads = section.getByLabel('Customers may attach files')
+      await uploads.uncheck()
+      assert.equal(await section.getByLabel('PNG').count(), 0)
+      await page.getByRole('button', { name: 'Save attachment settings' }).click()
+      await section.getByText('Customers cannot attach files.').waitFor()
+      assert.deepEqual(await stored(), [])
+      assert.doesNotMatch(await (await fetch(`${base}/support/widget/form`)).text(), /type="file"/)
+
+      // On again after a reload: the defaults are offered; none ticked is refused before sending.
+      await page.reload()
+      await page.getByLabel('Customers may attach files').check()
+      assert.equal(await section.getByLabel('PNG').isChecked(), true)
+      assert.equal(await section.getByLabel('MP4').isChecked(), false)
+      const ticked = section.locator('.type-groups input:checked')
+      assert.equal(await ticked.count(), 7)
+      while ((await ticked.count()) > 0) await ticked.first().uncheck()
+      await page.getByRole('button', { name: 'Save attachment settings' }).click()
+      await section.getByText('Tick at least one type, or switch attachments off.').waitFor()
+      assert.deepEqual(await stored(), [], 'nothing was sent')
+      await section.getByLabel('PDF').check()
+      await page.getByRole('button', { name: 'Save attachment settings' }).click()
+      await section.getByText('Customers can attach: PDF.').waitFor()
+      assert.deepEqual(await stored(), ['application/pdf'])
+      assert.match(await (await fetch(`${base}/support/widget/form`)).text(), /type="file"[^>]*accept="application\/pdf"|accept="application\/pdf"[^>]*type="file"/)
+    })
+
+    await t.test('GitHub desk: discussions want a category and the sync, and say so', async () => {
+      const section = page.locator('#github')
+      const desk = async () => (await api('/support/admin/settings/github')).body
+      assert.deepEqual(await desk(), { desk: 'issues', discussion_category: null })
+      await section
+        .getByText('New tickets would open an issue, but the GitHub sync is off (PORTICO_GITHUB_REPOSITORY is not set).')
+        .waitFor()
+      assert.equal(await section.getByLabel('Discussion category').count(), 0)
+      await section.getByLabel('Discussions').check()
+      const category = section.getByLabel('Discussion category')
+      await page.getByRole('button', { name: 'Save GitHub desk' }).click()
+      await section.getByText('Enter the name or slug of a discussion category, like Support.').waitFor()
+      assert.equal(await category.getAttribute('aria-invalid'), 'true')
+      await category.fill('Support')
+      await page.getByRole('button', { name: 'Save GitHub desk' }).click()
+      // This server has no GitHub repository: its 422 names the setting to set.
+      await section.locator('#github-desk-error').getByText('discussions need the GitHub sync').waitFor()
+      assert.equal(await section.getByRole('group', { name: 'New tickets go to' }).getAttribute('aria-invalid'), 'true')
+      assert.deepEqual(await desk(), { desk: 'issues', discussion_category: null }, 'nothing was stored')
+      await section.screenshot({ path: join(ARTIFACTS, '04d-github-desk.png') })
+      await section.getByLabel('Issues').check()
+      await page.getByRole('button', { name: 'Save GitHub desk' }).click()
+      await section.getByTestId('github-desk').getByText('Saved.').waitFor()
+      assert.deepEqual(await desk(), { desk: 'issues', discussion_category: null })
+      await section.getByTestId('backfill-status').waitFor()
     })
 
     await t.test('keyboard: skip link first, visible focus', async () => {

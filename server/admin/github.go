@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -35,7 +34,7 @@ func (h *GitHubHandler) BackfillStatus(c *fiber.Ctx) error {
 }
 
 type backfillBody struct {
-	Limit  *int `json:"limit"`
+	Limit  *int `json:"limit"` // 0 or left out: every ticket
 	DryRun bool `json:"dry_run"`
 }
 
@@ -45,12 +44,10 @@ type backfillTicketView struct {
 	Closed    bool   `json:"closed"`
 }
 
-// maxBackfillLimit bounds limit only to refuse nonsense early.
-const maxBackfillLimit = 1_000_000
-
 // Backfill answers POST /support/admin/api/github/backfill: it queues the
 // backfill of every ticket without an issue (at most limit; dry_run queues
-// nothing) and says what it queued. 409 while the sync is off.
+// nothing) and says what it queued. The service refuses a limit out of
+// range (422) and a backfill while the sync is off (409).
 func (h *GitHubHandler) Backfill(c *fiber.Ctx) error {
 	var in backfillBody
 	if len(c.Body()) > 0 {
@@ -60,21 +57,9 @@ func (h *GitHubHandler) Backfill(c *fiber.Ctx) error {
 	}
 	o := github.BackfillOptions{DryRun: in.DryRun}
 	if in.Limit != nil {
-		if *in.Limit < 1 || *in.Limit > maxBackfillLimit {
-			return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"errors": fiber.Map{
-				"limit": "must be a whole number from 1 to 1000000, or left out for every ticket"}})
-		}
 		o.Limit = *in.Limit
 	}
 	res, err := h.svc.Backfill(c.UserContext(), o)
-	if errors.Is(err, github.ErrSyncOff) {
-		return fiber.NewError(fiber.StatusConflict, "the GitHub sync is off: set PORTICO_GITHUB_REPOSITORY (with "+
-			"PORTICO_GITHUB_TOKEN or a GitHub App) and restart portico, then backfill")
-	}
-	if errors.Is(err, github.ErrBackfillDesk) {
-		return fiber.NewError(fiber.StatusConflict, "the backfill opens issues, and new tickets go to GitHub Discussions: "+
-			`set the desk to issues (PUT /support/admin/settings/github {"desk":"issues"}) to backfill`)
-	}
 	if err != nil {
 		return err
 	}

@@ -526,7 +526,7 @@ func TestGitHubBackfillRefused(t *testing.T) {
 		t.Errorf("cross-site POST: %d %s", r.Status, r.Body)
 	}
 	admin := map[string]string{"Cookie": cookie, "Origin": testOrigin}
-	for body, status := range map[string]int{`{"limit":0}`: 422, `{"limit":-3}`: 422, `{"limit":"ten"}`: 400, `not json`: 400, `{"dry_run":true}`: 200} {
+	for body, status := range map[string]int{`{"limit":0,"dry_run":true}`: 200, `{"limit":1000001}`: 422, `{"limit":-3}`: 422, `{"limit":"ten"}`: 400, `not json`: 400, `{"dry_run":true}`: 200} {
 		r := do(t, g.App, req{method: "POST", path: path, body: body, header: admin})
 		if r.Status != status {
 			t.Errorf("body %s: %d %s, want %d", body, r.Status, r.Body, status)

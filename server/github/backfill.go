@@ -56,7 +56,7 @@ var errQueuedMeanwhile = errors.New("github: the ticket's backfill was queued me
 
 // BackfillOptions narrow a backfill.
 type BackfillOptions struct {
-	// Limit is the most tickets queued; 0 queues all.
+	// Limit is the most tickets queued, 0 to MaxBackfillLimit; 0 queues all.
 	Limit int
 	// DryRun says what would be queued and queues nothing.
 	DryRun bool
@@ -100,8 +100,21 @@ type BackfillStatus struct {
 
 // ErrBackfillDesk means the desk setting sends new tickets to Discussions,
 // while the backfill opens issues.
-var ErrBackfillDesk = errors.New("github: the backfill opens issues, and the desk setting sends tickets to Discussions " +
-	"(PUT /support/admin/settings/github {\"desk\":\"issues\"} switches it)")
+var ErrBackfillDesk error = &model.ConflictError{Reason: "the backfill opens issues, and new tickets go to GitHub Discussions: " +
+	`set the desk to issues (PUT /support/admin/settings/github {"desk":"issues"}) to backfill`}
+
+// MaxBackfillLimit bounds BackfillOptions.Limit only to refuse nonsense early.
+const MaxBackfillLimit = 1_000_000
+
+// CheckBackfillLimit is the one rule for a backfill's limit, which the
+// command line also applies before it opens the database: model.FieldErrors
+// on "limit" when out of range.
+func CheckBackfillLimit(n int) error {
+	if n < 0 || n > MaxBackfillLimit {
+		return model.FieldErrors{"limit": "must be a whole number from 1 to 1,000,000, or 0 (or left out) for every ticket"}
+	}
+	return nil
+}
 
 // BackfillStatus counts the tickets without an issue; it works with the
 // sync off too (they are what a backfill will do once it is on).
@@ -126,11 +139,14 @@ func (s *Service) BackfillStatus(ctx context.Context) (BackfillStatus, error) {
 }
 
 // Backfill queues a backfill job for each ticket that has no issue, is not
-// erased and has no job working on it, oldest first; ErrSyncOff when the
-// sync is off. Each ticket is queued in a transaction of its own: the keys
+// erased and has no job working on it, oldest first; model.FieldErrors for
+// a limit out of range, ErrSyncOff when the sync is off. Each ticket is queued in a transaction of its own: the keys
 // it takes over, the jobs it replaces (cancelled) and its job commit
 // together. Running it again queues nothing for a ticket queued already.
 func (s *Service) Backfill(ctx context.Context, o BackfillOptions) (BackfillResult, error) {
+	if err := CheckBackfillLimit(o.Limit); err != nil {
+		return BackfillResult{}, err
+	}
 	if !s.Enabled() {
 		return BackfillResult{}, ErrSyncOff
 	}

@@ -189,7 +189,8 @@ type IssueEventArgs struct {
 func (IssueEventArgs) Kind() string { return "github.issue_event" }
 
 // ErrSyncOff means the GitHub sync is off: no repository is configured.
-var ErrSyncOff = errors.New("github: the sync is off (PORTICO_GITHUB_REPOSITORY is empty)")
+var ErrSyncOff error = &model.ConflictError{Reason: "the GitHub sync is off: set PORTICO_GITHUB_REPOSITORY (with " +
+	"PORTICO_GITHUB_TOKEN or a GitHub App) and restart portico"}
 
 // retry turns a GitHub error into the job's answer: a rate limit snoozes the
 // job until GitHub says (it is not counted as an attempt); anything else is

@@ -39,7 +39,7 @@ func Of(err error) (Answer, bool) {
 	var fields model.FieldErrors
 	var limited *tickets.RateLimitedError
 	var tooLarge *attachments.TooLargeError
-	var refused *tickets.LinkRefusedError
+	var conflict *model.ConflictError
 	switch {
 	case err == nil:
 		return Answer{}, false
@@ -65,8 +65,8 @@ func Of(err error) (Answer, bool) {
 	case store.IsUnavailable(err):
 		return Answer{Status: http.StatusServiceUnavailable, RetryAfter: 5,
 			Message: "the database is unreachable for a moment; please try again shortly"}, true
-	case errors.As(err, &refused):
-		return Answer{Status: http.StatusConflict, Message: refused.Reason}, true
+	case errors.As(err, &conflict):
+		return Answer{Status: http.StatusConflict, Message: conflict.Reason}, true
 	case errors.Is(err, tickets.ErrPortalGone):
 		return Answer{Status: http.StatusGone, Message: err.Error()}, true
 	case errors.As(err, &tooLarge):

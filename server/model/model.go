@@ -287,6 +287,15 @@ func (e FieldErrors) Error() string {
 	return "invalid input: " + strings.Join(parts, "; ")
 }
 
+// ConflictError says the request is sound but the state of things refuses
+// it (409), and why, in words an admin can act on: a portal link for an
+// expired ticket, a backfill while the GitHub sync is off. Services return
+// it (or a package variable of it, matched with errors.Is); httperr maps it
+// once.
+type ConflictError struct{ Reason string }
+
+func (e *ConflictError) Error() string { return e.Reason }
+
 // Address is a mailbox with an optional display name.
 type Address struct {
 	Name  string `json:"name"`

@@ -347,9 +347,7 @@ func (s *Service) setPortal(ctx context.Context, reference, verb string, set fun
 var ErrUnknownAddress = fmt.Errorf("no contact or participant has this address: %w", model.ErrNotFound)
 
 // LinkRefusedError says why a ticket's state allows no new link (409).
-type LinkRefusedError struct{ Reason string }
-
-func (e *LinkRefusedError) Error() string { return e.Reason }
+type LinkRefusedError = model.ConflictError
 
 // IssuePortalLink mails one person on a ticket (its requester, a
 // participant, or someone a mail about it went to) a fresh portal link,
