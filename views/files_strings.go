@@ -1,5 +1,7 @@
 package views
 
+import "fmt"
+
 // FileStrings are the texts about attachments.
 type FileStrings struct {
 	Label string `msg:"portal.files.label"`
@@ -7,5 +9,16 @@ type FileStrings struct {
 	// together.
 	Hint        string `msg:"portal.files.hint"`
 	TooLarge    string `msg:"portal.files.too_large"`
-	AttachAgain string `msg:"portal.files.attach_again"`
+	// Refused says why the files sent were refused (%s: validate's
+	// message) and asks for them again.
+	Refused string `msg:"portal.files.refused"`
+}
+
+// FileProblem words a refusal of the files sent; msg is the field's
+// message in this language (Field), "" when none.
+func (s Strings) FileProblem(msg string) string {
+	if msg == "" {
+		return ""
+	}
+	return fmt.Sprintf(s.Files.Refused, msg)
 }

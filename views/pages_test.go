@@ -96,7 +96,7 @@ func pages(s views.Strings) []page {
 			d.Draft, d.Error = "draft", s.Field("must be at most 10,000 characters (it has 10,001)")
 		})},
 		{"portal file error", portal(func(d *views.PortalData) {
-			d.Error = s.Attachments + ": " + s.Field("at most 5 files can be attached to one message") + ". " + s.Files.AttachAgain
+			d.Error = s.FileProblem(s.Field("at most 5 files can be attached to one message"))
 		})},
 		{"portal files too large", portal(func(d *views.PortalData) {
 			d.Error = s.Files.TooLarge + " (" + s.Field("the upload is larger than 26 MB") + ")"

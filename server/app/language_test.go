@@ -154,7 +154,7 @@ func TestPagesSpeakCustomersLanguage(t *testing.T) {
 		r := postForm(t, a, dePath+"/replies", url.Values{"body": {"   "}}, "Accept-Language", "fr")
 		speaks(t, "portal reply refused", r, "de", "Bitte prüfen Sie Ihre Antwort", "ist erforderlich")
 		// The rating page of the open ticket: refused, in German.
-		speaks(t, "rating page", getIn(t, a, dePath+"/rate?score=good", "fr"), "de", "Wie waren wir?",
+		speaks(t, "rating page", getIn(t, a, dePath+"/rate?score=good", "fr"), "de", "Wie zufrieden waren Sie?",
 			"Diese Anfrage ist noch offen")
 
 		// Nothing stored: the browser's language, then the admin's default.

@@ -130,7 +130,7 @@ func (h *Handler) Reply(c *fiber.Ctx) error {
 			return h.fail(c, err)
 		}
 		return h.again(c, token, a.Status, "", func(s views.Strings) string {
-			if msg := fileProblem(a.Fields["files"], s); msg != "" {
+			if msg := s.FileProblem(s.Field(a.Fields["files"])); msg != "" {
 				return msg
 			}
 			return joinNonEmpty(s.Field(a.Fields["body"]), s.Field(a.Message))
@@ -157,7 +157,7 @@ func (h *Handler) Reply(c *fiber.Ctx) error {
 		return h.again(c, token, a.Status, "", nil)
 	case a.Status == fiber.StatusUnprocessableEntity:
 		return h.again(c, token, a.Status, body, func(s views.Strings) string {
-			return joinNonEmpty(s.Field(a.Fields["body"]), fileProblem(a.Fields["files"], s))
+			return joinNonEmpty(s.Field(a.Fields["body"]), s.FileProblem(s.Field(a.Fields["files"])))
 		})
 	case a.Status == fiber.StatusForbidden:
 		return h.again(c, token, a.Status, body, func(s views.Strings) string { return s.HumanCheckFailed })
@@ -301,14 +301,6 @@ func (h *Handler) readForm(c *fiber.Ctx) (*attachments.Form, bool, error) {
 		}
 	}
 	return form, true, nil
-}
-
-// fileProblem words a refusal of the files for the page ("" when none).
-func fileProblem(msg string, s views.Strings) string {
-	if msg == "" {
-		return ""
-	}
-	return s.Attachments + ": " + s.Field(msg) + ". " + s.Files.AttachAgain
 }
 
 func joinNonEmpty(a, b string) string {
