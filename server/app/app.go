@@ -242,6 +242,7 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 		ReplyDomain: cfg.ReplyDomain,
 		Keys:        ring,
 		Files:       files,
+		Catalog:     a.catalog,
 		Now:         d.Now,
 	})
 	mailWorker := mail.NewWorker(mail.WorkerDeps{
@@ -249,6 +250,7 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 		Signins: a.Tickets, SigninValidFor: tickets.SigninTTL,
 		From: mail.Address{Name: from.Name, Email: from.Address}, ReplyKey: ring.ReplyAddress(), ReplyDomain: cfg.ReplyDomain,
 		Limiter: limiter, PerRecipient: ratelimit.Limit(cfg.MailLimitPerRecipient),
+		Catalog: a.catalog, Settings: settingsSvc,
 		Log: a.log, Now: d.Now,
 	})
 	river.AddWorker(workers, events.NewPublishWorker(a.bus, mailWorker))

@@ -494,6 +494,22 @@ func TestPortalAndWidgetSettings(t *testing.T) {
 	if p := get("/support/admin/settings/portal"); p["allow_reply"] != false || p["retention_after_close"] != "2h" || p["enabled"] != true {
 		t.Errorf("portal after PUT = %v (a refused PUT must change nothing)", p)
 	}
+	// The default language of pages and mails: one portico speaks, or a
+	// 422 naming the field, and nothing saved (not even the valid field
+	// sent with it).
+	if r := do(t, a, req{method: "PUT", path: "/support/admin/settings/portal", body: `{"default_language":"de"}`, header: bearer()}); r.Status != 200 {
+		t.Fatalf("default_language de: %d %s", r.Status, r.Body)
+	}
+	for _, body := range []string{`{"default_language":"xx"}`, `{"default_language":"","allow_reply":true}`, `{"default_language":"de-DE"}`, `{"default_language":"ja","status_mails":false}`} {
+		r := do(t, a, req{method: "PUT", path: "/support/admin/settings/portal", body: body, header: bearer()})
+		errs, _ := r.json(t)["errors"].(map[string]any)
+		if r.Status != 422 || errs["default_language"] == nil {
+			t.Errorf("PUT portal %s = %d %s, want 422 naming default_language", body, r.Status, r.Body)
+		}
+	}
+	if p := get("/support/admin/settings/portal"); p["default_language"] != "de" || p["allow_reply"] != false || p["status_mails"] != true {
+		t.Errorf("portal after refused default_language = %v", p)
+	}
 	// The admin page asks the server what a period means instead of parsing it.
 	for _, c := range []struct {
 		value, want string

@@ -54,7 +54,7 @@ func buildPrivacyWorld(t *testing.T, d store.Dialect, deps app.Deps) privacyWorl
 		t.Fatal(err)
 	}
 	_, w.bobRef = outcome(t, postmark(t, a, pm{From: "bob@example.com", FromName: "Bob Builder", To: "help@acme.test", Cc: "ada@example.com",
-		Subject: "Bob's question", Text: "Bob asks", MessageID: "<bob-1@example.com>"}))
+		Subject: "Bob's question", Text: "Bob asks", MessageID: "<bob-1@example.com>", Extra: map[string]string{"Content-Language": "fr"}}))
 	o, ref := outcome(t, postmark(t, a, pm{From: "ada@example.com", FromName: "Ada Lovelace", To: "help@acme.test",
 		Subject: "Re: Bob's question", Text: "Ada chimes in", MessageID: "<ada-2@example.com>", InReplyTo: "<bob-1@example.com>",
 		Attachments: []map[string]any{{"Name": "notes.txt", "Content": base64.StdEncoding.EncodeToString([]byte("ada's notes")),
@@ -90,6 +90,7 @@ type exportDoc struct {
 		ID       int64   `json:"id"`
 		Email    string  `json:"email"`
 		Name     string  `json:"name"`
+		Locale   *string `json:"locale"`
 		ErasedAt *string `json:"erased_at"`
 	} `json:"contact"`
 	Tickets []struct {
@@ -157,6 +158,9 @@ func TestPrivacyExportAndErase(t *testing.T) {
 		doc, raw := exportOf(t, a, w.ada)
 		if doc.Format != "portico.contact-export.v1" || doc.Contact.Email != "ada@example.com" || doc.Contact.Name != "Ada Lovelace" || doc.Contact.ErasedAt != nil {
 			t.Errorf("contact = %+v", doc.Contact)
+		}
+		if doc.Contact.Locale == nil || *doc.Contact.Locale != "" {
+			t.Errorf("ada's language in the export = %v, want \"\" (unknown)", doc.Contact.Locale)
 		}
 		if len(doc.Tickets) != 2 || doc.Tickets[0].Reference != w.adaRef || doc.Tickets[1].Reference != w.bobRef {
 			t.Fatalf("tickets = %+v", doc.Tickets)
@@ -283,7 +287,9 @@ func TestPrivacyExportAndErase(t *testing.T) {
 			}
 		}
 		// Bob was not touched.
-		if doc, _ := exportOf(t, a, w.bob); doc.Contact.Email != "bob@example.com" || doc.Contact.ErasedAt != nil {
+		// (His mail said Content-Language: fr; the export says so.)
+		if doc, _ := exportOf(t, a, w.bob); doc.Contact.Email != "bob@example.com" || doc.Contact.ErasedAt != nil ||
+			doc.Contact.Locale == nil || *doc.Contact.Locale != "fr" {
 			t.Errorf("bob after ada's erasure = %+v", doc.Contact)
 		}
 

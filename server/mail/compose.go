@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	texttemplate "text/template"
+
+	"github.com/portico/portico/server/i18n"
 )
 
 // Confirmation is the automatic mail that acknowledges a new ticket. It goes
@@ -17,13 +19,14 @@ type Confirmation struct {
 	Reference   string
 	PortalURL   string // empty: portal disabled, no link
 	SignupURL   string // empty unless the guest policy is prompt_signup
-	ProductName string // the operator's PORTICO_MAIL_FROM name, e.g. "Support"; empty: texts.Product
+	ProductName string // the operator's PORTICO_MAIL_FROM name, e.g. "Support"; empty: the catalog's mail.product
 }
 
-// ConfirmationSubject is the fixed subject of a confirmation:
-// "[TK-42] We received your request" (the reference keeps replies threaded).
-func ConfirmationSubject(reference string) string {
-	return Subject(reference, english.ConfirmSubject)
+// ConfirmationSubject is the fixed subject of a confirmation in l's
+// language: "[TK-42] We received your request" (the reference keeps
+// replies threaded).
+func ConfirmationSubject(l *i18n.Localizer, reference string) string {
+	return Subject(reference, l.T("mail.confirmation_subject"))
 }
 
 // AgentReply is an agent's answer sent to a customer.
@@ -44,119 +47,104 @@ type PortalLink struct {
 	PortalURL                        string // required: the mail exists for it
 }
 
-// texts holds every sentence of the mails in one place, ready for
-// translation. A %s is filled in by the template.
+// texts are the fixed sentences of the mails in one language, from the
+// catalogs server/i18n/locales/mail.<lang>.toml. Sentences with a
+// placeholder ({{.Product}}, {{.Reference}}...) are rendered per mail into
+// the view instead.
 type texts struct {
-	Lang           string
-	Hello          string // %s = customer name
-	HelloNoName    string
-	Received       string // %s = product name
-	ConfirmSubject string
-	Reference      string
-	NotYou         string
-	Signup         string
-	SignupLink     string
-	Team           string // %s = product name
-	Product        string // default product name
-	Replied        string // %s = agent name, %s = reference
-	SomeoneAgent   string // default agent name
-	View           string // link text; the text part says "View this conversation: URL"
-	OrOpen         string
-	Personal       string
-	ReplyHint      string
-	EmailOnly      string // the footer when the mail carries no link
-	NewLink        string // %s = reference
+	Lang         string
+	HelloNoName  string `msg:"mail.hello_no_name"`
+	Product      string `msg:"mail.product"` // default product name
+	View         string `msg:"mail.view"`    // the HTML button
+	ViewText     string `msg:"mail.view_text"`
+	OrOpen       string `msg:"mail.or_open"`
+	Personal     string `msg:"mail.personal"`
+	ReplyHint    string `msg:"mail.reply_hint"`
+	EmailOnly    string `msg:"mail.email_only"` // the footer when the mail carries no link
+	Reference    string `msg:"mail.reference"`
+	NotYou       string `msg:"mail.not_you"`
+	Signup       string `msg:"mail.signup"`
+	SignupLink   string `msg:"mail.signup_link"`
+	SomeoneAgent string `msg:"mail.someone_agent"` // default agent name
+	Status       statusTexts
+	Signin       signinTexts
 }
 
-var english = texts{
-	Lang:           "en",
-	Hello:          "Hello %s,",
-	HelloNoName:    "Hello,",
-	Received:       "Thank you for contacting %s. We received your request and will get back to you as soon as possible.",
-	ConfirmSubject: "We received your request",
-	Reference:      "Reference",
-	NotYou:         "If you did not send a request, you can ignore this email.",
-	Signup:         "Create an account to follow all your requests in one place:",
-	SignupLink:     "Create an account",
-	Team:           "The %s team",
-	Product:        "Support",
-	Replied:        "%s replied to your request %s:",
-	SomeoneAgent:   "Our team",
-	View:           "View this conversation",
-	OrOpen:         "Or open this link:",
-	Personal:       "This link is personal: anyone who has it can read this conversation. Please do not forward this email.",
-	ReplyHint:      "You can also reply to this email directly.",
-	EmailOnly:      "This conversation continues by email only: reply to this email.",
-	NewLink:        "Here is a new link to follow your request %s on our website.",
+// textsFor fills the sentences of l's language. A message the language
+// lacks comes back in English (logged by i18n) and err names it; callers
+// still send the mail, half English being better than none, and the tests
+// fail on any gap.
+func textsFor(l *i18n.Localizer) (texts, error) {
+	t := texts{Lang: l.Lang()}
+	return t, l.Fill(&t)
 }
 
 // view is what the templates see: the escaping is done by html/template for
 // every string field; only Body is trusted HTML.
 type view struct {
-	T                    texts
-	Greeting             string
-	Reference, Subject   string
-	Product, Agent       string
-	BodyText             string
-	Body                 htmltemplate.HTML // trusted: escaped here or sanitized by the caller
-	PortalURL, SignupURL string
+	T texts
+	// Greeting, Intro (the mail's first sentence) and Team (the signature)
+	// are rendered from the catalog with this mail's names in them.
+	Greeting, Intro, Team string
+	Reference, Subject    string
+	BodyText              string
+	Body                  htmltemplate.HTML // trusted: escaped here or sanitized by the caller
+	PortalURL, SignupURL  string
 }
 
-// ComposeConfirmation renders the text and HTML bodies of the mail that
-// confirms a new ticket, footer with the portal link included.
-func ComposeConfirmation(c Confirmation) (text, html string, err error) {
+// newView starts the view of a mail in l's language.
+func newView(l *i18n.Localizer, product string) view {
+	t, _ := textsFor(l) // gaps: see textsFor
+	return view{T: t, Greeting: t.HelloNoName, Team: l.T("mail.team", "Product", orDefault(product, t.Product))}
+}
+
+// ComposeConfirmation renders, in l's language, the text and HTML bodies of
+// the mail that confirms a new ticket, footer with the portal link included.
+func ComposeConfirmation(l *i18n.Localizer, c Confirmation) (text, html string, err error) {
 	if err := checkURLs(c.PortalURL, c.SignupURL); err != nil {
 		return "", "", err
 	}
-	v := view{
-		T:         english,
-		Greeting:  english.HelloNoName,
-		Reference: c.Reference,
-		Subject:   ConfirmationSubject(c.Reference),
-		Product:   orDefault(c.ProductName, english.Product),
-		PortalURL: c.PortalURL,
-		SignupURL: c.SignupURL,
-	}
+	v := newView(l, c.ProductName)
+	v.Intro = l.T("mail.received", "Product", orDefault(c.ProductName, v.T.Product))
+	v.Reference = c.Reference
+	v.Subject = ConfirmationSubject(l, c.Reference)
+	v.PortalURL, v.SignupURL = c.PortalURL, c.SignupURL
 	return render("confirmation", v)
 }
 
-// ComposeAgentReply renders the text and HTML bodies of an agent's reply,
-// footer with the portal link included.
-func ComposeAgentReply(r AgentReply) (text, html string, err error) {
+// ComposeAgentReply renders, in l's language, the text and HTML bodies of an
+// agent's reply, footer with the portal link included.
+func ComposeAgentReply(l *i18n.Localizer, r AgentReply) (text, html string, err error) {
 	if err := checkURLs(r.PortalURL); err != nil {
 		return "", "", err
 	}
-	v := view{
-		T:         english,
-		Greeting:  greeting(english, r.CustomerName),
-		Reference: r.Reference,
-		Subject:   r.Subject,
-		Agent:     orDefault(r.AgentName, english.SomeoneAgent),
-		BodyText:  normalize(r.BodyText),
-		Body:      htmltemplate.HTML(r.BodyHTML), // #nosec: sanitized by the caller, see AgentReply
-		PortalURL: r.PortalURL,
-	}
+	v := newView(l, "")
+	v.Greeting = greeting(l, v.T, r.CustomerName)
+	v.Intro = l.T("mail.replied", "Agent", orDefault(r.AgentName, v.T.SomeoneAgent), "Reference", r.Reference)
+	v.Reference, v.Subject = r.Reference, r.Subject
+	v.BodyText = normalize(r.BodyText)
+	v.Body = htmltemplate.HTML(r.BodyHTML) // #nosec: sanitized by the caller, see AgentReply
+	v.PortalURL = r.PortalURL
 	if r.BodyHTML == "" {
 		v.Body = escapeLines(r.BodyText)
 	}
 	return render("reply", v)
 }
 
-// ComposePortalLink renders the mail that carries a fresh portal link.
-func ComposePortalLink(p PortalLink) (text, html string, err error) {
+// ComposePortalLink renders, in l's language, the mail that carries a fresh
+// portal link.
+func ComposePortalLink(l *i18n.Localizer, p PortalLink) (text, html string, err error) {
 	if p.PortalURL == "" {
 		return "", "", fmt.Errorf("mail: a portal link mail without a link")
 	}
 	if err := checkURLs(p.PortalURL); err != nil {
 		return "", "", err
 	}
-	v := view{
-		T:         english,
-		Greeting:  greeting(english, p.CustomerName),
-		Reference: p.Reference,
-		Subject:   p.Subject,
-		PortalURL: p.PortalURL,
-	}
+	v := newView(l, "")
+	v.Greeting = greeting(l, v.T, p.CustomerName)
+	v.Intro = l.T("mail.new_link", "Reference", p.Reference)
+	v.Reference, v.Subject = p.Reference, p.Subject
+	v.PortalURL = p.PortalURL
 	return render("link", v)
 }
 
@@ -187,12 +175,12 @@ func checkURLs(urls ...string) error {
 	return nil
 }
 
-func greeting(t texts, name string) string {
+func greeting(l *i18n.Localizer, t texts, name string) string {
 	name = strings.TrimSpace(strings.Join(strings.FieldsFunc(name, isBreak), " "))
 	if name == "" {
 		return t.HelloNoName
 	}
-	return fmt.Sprintf(t.Hello, name)
+	return l.T("mail.hello", "Name", name)
 }
 
 func orDefault(s, def string) string {
@@ -225,7 +213,7 @@ func escapeLines(s string) htmltemplate.HTML {
 const textTemplate = `
 {{- define "footer"}}
 -- 
-{{if .PortalURL}}{{.T.View}}: {{.PortalURL}}
+{{if .PortalURL}}{{.T.ViewText}} {{.PortalURL}}
 {{.T.Personal}}
 {{.T.ReplyHint}}{{else}}{{.T.EmailOnly}}{{end}}
 {{end}}
@@ -233,9 +221,9 @@ const textTemplate = `
 {{- define "confirmation" -}}
 {{.Greeting}}
 
-{{printf .T.Received .Product}}
+{{.Intro}}
 
-{{.T.Reference}}: {{.Reference}}
+{{.T.Reference}} {{.Reference}}
 {{- if .SignupURL}}
 
 {{.T.Signup}}
@@ -244,14 +232,14 @@ const textTemplate = `
 
 {{.T.NotYou}}
 
-{{printf .T.Team .Product}}
+{{.Team}}
 {{template "footer" .}}
 {{- end}}
 
 {{- define "reply" -}}
 {{.Greeting}}
 
-{{printf .T.Replied .Agent .Reference}}
+{{.Intro}}
 
 {{.BodyText}}
 {{template "footer" .}}
@@ -260,7 +248,7 @@ const textTemplate = `
 {{- define "link" -}}
 {{.Greeting}}
 
-{{printf .T.NewLink .Reference}}
+{{.Intro}}
 {{template "footer" .}}
 {{- end}}`
 
@@ -302,26 +290,26 @@ const htmlTemplate = `
 
 {{- define "confirmation" -}}
 {{template "top" .}}
-<p style="margin:0 0 16px;">{{printf .T.Received .Product}}</p>
-<p style="margin:0 0 16px;"><strong>{{.T.Reference}}:</strong> {{.Reference}}</p>
+<p style="margin:0 0 16px;">{{.Intro}}</p>
+<p style="margin:0 0 16px;"><strong>{{.T.Reference}}</strong> {{.Reference}}</p>
 {{- if .SignupURL}}
 <p style="margin:0 0 16px;">{{.T.Signup}} <a href="{{.SignupURL}}" style="color:#4f46e5;">{{.T.SignupLink}}</a></p>
 {{- end}}
 <p style="margin:0 0 16px;color:#52525b;">{{.T.NotYou}}</p>
-<p style="margin:0 0 8px;">{{printf .T.Team .Product}}</p>
+<p style="margin:0 0 8px;">{{.Team}}</p>
 {{template "bottom" .}}
 {{- end}}
 
 {{- define "reply" -}}
 {{template "top" .}}
-<p style="margin:0 0 16px;color:#52525b;">{{printf .T.Replied .Agent .Reference}}</p>
+<p style="margin:0 0 16px;color:#52525b;">{{.Intro}}</p>
 <div style="margin:0 0 8px;padding:8px 12px;border-left:3px solid #4f46e5;">{{.Body}}</div>
 {{template "bottom" .}}
 {{- end}}
 
 {{- define "link" -}}
 {{template "top" .}}
-<p style="margin:0 0 16px;">{{printf .T.NewLink .Reference}}</p>
+<p style="margin:0 0 16px;">{{.Intro}}</p>
 {{template "bottom" .}}
 {{- end}}`
 

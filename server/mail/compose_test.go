@@ -69,7 +69,7 @@ func TestComposeConfirmation(t *testing.T) {
 		Reference: "TK-42",
 		PortalURL: testPortal,
 	}
-	text, page, err := ComposeConfirmation(c)
+	text, page, err := ComposeConfirmation(english(t), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestComposeConfirmation(t *testing.T) {
 			t.Errorf("HTML lacks %q:\n%s", want, page)
 		}
 	}
-	if got := ConfirmationSubject("TK-42"); got != "[TK-42] We received your request" {
+	if got := ConfirmationSubject(english(t), "TK-42"); got != "[TK-42] We received your request" {
 		t.Errorf("subject = %q", got)
 	}
 	if strings.Contains(text+page, "account") {
@@ -100,7 +100,7 @@ func TestComposeConfirmation(t *testing.T) {
 
 	c.SignupURL = "https://app.example.com/signup?token=a%2Bb&next=/x"
 	c.ProductName = "Acme <Help>"
-	text, page, err = ComposeConfirmation(c)
+	text, page, err = ComposeConfirmation(english(t), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestComposeAgentReply(t *testing.T) {
 		BodyText:     "Hi Jane,\nplease try <b>this</b>.",
 		PortalURL:    testPortal,
 	}
-	text, page, err := ComposeAgentReply(r)
+	text, page, err := ComposeAgentReply(english(t), r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestComposeAgentReply(t *testing.T) {
 	// Sanitized HTML from Markdown is used as it is.
 	r.BodyHTML = "<p>Hi Jane,</p>\n<p>please try <strong>this</strong>.</p>"
 	r.AgentName = ""
-	text, page, err = ComposeAgentReply(r)
+	text, page, err = ComposeAgentReply(english(t), r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,15 +156,15 @@ func TestComposeAgentReply(t *testing.T) {
 func TestComposeLinks(t *testing.T) {
 	t.Parallel()
 	for _, bad := range []string{"javascript:alert(1)", "/portal/abc", "ftp://x/y", "https://", "https://x/a b", "https://x/\"><script>"} {
-		if _, _, err := ComposeAgentReply(AgentReply{PortalURL: bad}); err == nil {
+		if _, _, err := ComposeAgentReply(english(t), AgentReply{PortalURL: bad}); err == nil {
 			t.Errorf("PortalURL %q accepted", bad)
 		}
-		if _, _, err := ComposeConfirmation(Confirmation{PortalURL: testPortal, SignupURL: bad}); err == nil {
+		if _, _, err := ComposeConfirmation(english(t), Confirmation{PortalURL: testPortal, SignupURL: bad}); err == nil {
 			t.Errorf("SignupURL %q accepted", bad)
 		}
 	}
 	// Portal disabled: no link, the rest of the footer stays.
-	text, page, err := ComposeConfirmation(Confirmation{Reference: "TK-1"})
+	text, page, err := ComposeConfirmation(english(t), Confirmation{Reference: "TK-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestComposeLinks(t *testing.T) {
 
 func TestComposePortalLink(t *testing.T) {
 	t.Parallel()
-	text, page, err := ComposePortalLink(PortalLink{Reference: "TK-7", Subject: "Printer", CustomerName: "Ada <b>", PortalURL: testPortal})
+	text, page, err := ComposePortalLink(english(t), PortalLink{Reference: "TK-7", Subject: "Printer", CustomerName: "Ada <b>", PortalURL: testPortal})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,11 +188,11 @@ func TestComposePortalLink(t *testing.T) {
 		t.Errorf("HTML:\n%s", page)
 	}
 	// The mail exists for its link: without one it is not composed.
-	if _, _, err := ComposePortalLink(PortalLink{Reference: "TK-7"}); err == nil {
+	if _, _, err := ComposePortalLink(english(t), PortalLink{Reference: "TK-7"}); err == nil {
 		t.Error("a link mail without a link was composed")
 	}
 	// Other mails without a link say that replies go by email.
-	text, page, err = ComposeAgentReply(AgentReply{Reference: "TK-7", BodyText: "Hi"})
+	text, page, err = ComposeAgentReply(english(t), AgentReply{Reference: "TK-7", BodyText: "Hi"})
 	if err != nil {
 		t.Fatal(err)
 	}

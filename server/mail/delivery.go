@@ -15,9 +15,12 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/portico/portico/server/contacts"
+	"github.com/portico/portico/server/i18n"
 	"github.com/portico/portico/server/logmask"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/ratelimit"
+	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/store"
 )
 
@@ -31,6 +34,12 @@ type LinkMinter interface {
 // SignupMinter creates a signup token for a contact.
 type SignupMinter interface {
 	Mint(contactID int64) (string, error)
+}
+
+// PortalSettings gives the admin's default language (Settings → Portal),
+// which mails speak to a recipient who has none of their own.
+type PortalSettings interface {
+	Portal(ctx context.Context) (settings.Portal, error)
 }
 
 // Enqueuer inserts a job in a transaction.
@@ -62,8 +71,12 @@ type WorkerDeps struct {
 	// A nil Limiter: no bound.
 	Limiter      ratelimit.Limiter
 	PerRecipient ratelimit.Limit
-	Log          *slog.Logger
-	Now          func() time.Time
+	// Catalog holds the mails' sentences in every language; Settings the
+	// default language. Both are required.
+	Catalog  *i18n.Catalog
+	Settings PortalSettings
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 // Worker sends queued mails. It composes each mail when it runs, with a
@@ -77,8 +90,14 @@ type Worker struct {
 	d WorkerDeps
 }
 
-// NewWorker returns the delivery worker.
-func NewWorker(d WorkerDeps) *Worker { return &Worker{d: d} }
+// NewWorker returns the delivery worker. A missing catalog or settings is a
+// programming error, caught at start-up rather than at the first mail.
+func NewWorker(d WorkerDeps) *Worker {
+	if d.Catalog == nil || d.Settings == nil {
+		panic("mail: WorkerDeps.Catalog and WorkerDeps.Settings are required")
+	}
+	return &Worker{d: d}
+}
 
 // Work delivers one queued mail.
 func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
@@ -260,9 +279,34 @@ func (w *Worker) dropOverLimit(ctx context.Context, m model.OutboundMail) (bool,
 	return true, nil
 }
 
+// localizer chooses the language of a mail to email when it is composed:
+// the language stored on the contact of that address (the requester, or a
+// participant who is a contact too), else the admin's default, else
+// English. Composing late means a language chosen after the mail was queued
+// still counts.
+func (w *Worker) localizer(ctx context.Context, email string) (*i18n.Localizer, error) {
+	var stored string
+	c, err := w.d.Store.LiveContactByEmail(ctx, contacts.Normalize(email))
+	switch {
+	case err == nil:
+		stored = c.Locale
+	case !errors.Is(err, model.ErrNotFound):
+		return nil, err
+	}
+	p, err := w.d.Settings.Portal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return w.d.Catalog.For(w.d.Catalog.Choose(p.DefaultLanguage, stored)), nil
+}
+
 func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, error) {
+	l, err := w.localizer(ctx, m.ToEmail)
+	if err != nil {
+		return Message{}, err
+	}
 	if m.Kind == model.MailSignin { // about no ticket: no portal link, no reply address
-		return w.composeSignin(ctx, m)
+		return w.composeSignin(ctx, l, m)
 	}
 	t, err := w.d.Store.Ticket(ctx, m.TicketID)
 	if err != nil {
@@ -279,6 +323,7 @@ func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, er
 		Subject:   Subject(t.Reference, t.Subject),
 		MessageID: m.EmailMessageID,
 		InReplyTo: m.InReplyTo,
+		Language:  l.Lang(),
 	}
 	if m.Refs != "" {
 		msg.References = strings.Fields(m.Refs)
@@ -293,7 +338,7 @@ func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, er
 		// not the subject, not the description, not even the name in To.
 		// (Payloads queued before this change may still hold a name and a
 		// body; they are ignored.)
-		msg.Subject = ConfirmationSubject(t.Reference)
+		msg.Subject = ConfirmationSubject(l, t.Reference)
 		msg.To.Name = ""
 		c := Confirmation{Reference: t.Reference, PortalURL: portalURL, ProductName: w.d.From.Name}
 		if p.SignupURLTemplate != "" {
@@ -310,13 +355,13 @@ func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, er
 			}
 		}
 		msg.AutoSubmitted = true
-		msg.Text, msg.HTML, err = ComposeConfirmation(c)
+		msg.Text, msg.HTML, err = ComposeConfirmation(l, c)
 	case model.MailAgentReply:
 		var p AgentReplyPayload
 		if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
 			return Message{}, river.JobCancel(fmt.Errorf("mail %d: payload: %w", m.ID, err))
 		}
-		msg.Text, msg.HTML, err = ComposeAgentReply(AgentReply{Reference: t.Reference, Subject: t.Subject,
+		msg.Text, msg.HTML, err = ComposeAgentReply(l, AgentReply{Reference: t.Reference, Subject: t.Subject,
 			CustomerName: p.CustomerName, AgentName: p.AgentName, BodyText: p.BodyText, BodyHTML: p.BodyHTML, PortalURL: portalURL})
 	case model.MailPortalLink:
 		var p PortalLinkPayload
@@ -326,16 +371,16 @@ func (w *Worker) compose(ctx context.Context, m model.OutboundMail) (Message, er
 		// Without a link (the portal was stopped or the address erased
 		// since it was queued) the mail has nothing to say: composing fails
 		// and it is recorded as failed, not sent.
-		msg.Text, msg.HTML, err = ComposePortalLink(PortalLink{Reference: t.Reference, Subject: t.Subject,
+		msg.Text, msg.HTML, err = ComposePortalLink(l, PortalLink{Reference: t.Reference, Subject: t.Subject,
 			CustomerName: p.CustomerName, PortalURL: portalURL})
 	case model.MailStatusClosed, model.MailStatusReopened:
 		// Automatic and to an address nobody verified, like the
 		// confirmation: a fixed subject, no name in To.
 		closed := m.Kind == model.MailStatusClosed
-		msg.Subject = StatusSubject(t.Reference, closed)
+		msg.Subject = StatusSubject(l, t.Reference, closed)
 		msg.To.Name = ""
 		msg.AutoGenerated = true
-		msg.Text, msg.HTML, err = ComposeStatus(Status{Reference: t.Reference, Closed: closed, PortalURL: portalURL, ProductName: w.d.From.Name})
+		msg.Text, msg.HTML, err = ComposeStatus(l, Status{Reference: t.Reference, Closed: closed, PortalURL: portalURL, ProductName: w.d.From.Name})
 	default:
 		return Message{}, river.JobCancel(fmt.Errorf("mail %d: unknown kind %q", m.ID, m.Kind))
 	}

@@ -34,6 +34,7 @@ func TestBytesRejectsInjection(t *testing.T) {
 		"references":         func(m *Message) { m.References = []string{"<a@b>", "<c@d>\r\nBcc: x@y"} },
 		"references two":     func(m *Message) { m.References = []string{"<a@b> <c@d>"} },
 		"no body":            func(m *Message) { m.Text, m.HTML = "", "" },
+		"content-language":   func(m *Message) { m.Language = "de\r\nBcc: victim@example.net" },
 	}
 	for name, mutate := range cases {
 		m := xssMessage(t, false)
@@ -64,10 +65,20 @@ func TestBytesHeaders(t *testing.T) {
 	if env.Root.ContentType != "text/plain" || env.HTML != "" {
 		t.Errorf("text-only message is %s", env.Root.ContentType)
 	}
-	for _, h := range []string{"User-Agent", "X-Mailer", "Bcc", "Cc"} {
+	for _, h := range []string{"User-Agent", "X-Mailer", "Bcc", "Cc", "Content-Language"} {
 		if v := env.GetHeaderValues(h); len(v) != 0 {
 			t.Errorf("unexpected %s: %q", h, v)
 		}
+	}
+	// The language a mail is written in, for clients that read it out or
+	// offer a translation.
+	m.Language = "de"
+	b, err = m.Bytes(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := parse(t, b).GetHeaderValues("Content-Language"); len(got) != 1 || got[0] != "de" {
+		t.Errorf("Content-Language = %q", got)
 	}
 	// Tabs are harmless in a header and survive.
 	m.Subject = "a\tb"

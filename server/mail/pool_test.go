@@ -31,14 +31,14 @@ func newTestSender(t testing.TB, ts *testServer, opts Options) *smtpSender {
 // numbered is the n-th of several distinct messages to to.
 func numbered(t testing.TB, n int, to string) Message {
 	t.Helper()
-	text, html, err := ComposeConfirmation(Confirmation{Reference: fmt.Sprintf("TK-%d", n), PortalURL: testPortal})
+	text, html, err := ComposeConfirmation(english(t), Confirmation{Reference: fmt.Sprintf("TK-%d", n), PortalURL: testPortal})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return Message{
 		From:      Address{Name: "Support", Email: "support@example.com"},
 		To:        Address{Email: to},
-		Subject:   ConfirmationSubject(fmt.Sprintf("TK-%d", n)),
+		Subject:   ConfirmationSubject(english(t), fmt.Sprintf("TK-%d", n)),
 		MessageID: FirstMessageID(int64(n), testDomain),
 		Text:      text,
 		HTML:      html,

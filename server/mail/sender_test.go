@@ -32,7 +32,7 @@ var testSecret = []byte("test secret")
 // carry any of them.)
 func xssMessage(t *testing.T, auto bool) Message {
 	t.Helper()
-	text, html, err := ComposeAgentReply(AgentReply{
+	text, html, err := ComposeAgentReply(english(t), AgentReply{
 		Reference:    "TK-42",
 		Subject:      `Drucker brennt – Ärger <script>alert("subject")</script>`,
 		CustomerName: `Jörg <img src=x onerror=alert(1)>`,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/portico/portico/server/i18n"
 	"github.com/portico/portico/server/model"
 )
 
@@ -43,26 +44,38 @@ func SigninMessageID(key int64, domain string) string {
 type Signin struct {
 	URL         string
 	ValidFor    time.Duration
-	ProductName string // the operator's PORTICO_MAIL_FROM name; empty: "Support"
+	ProductName string // the operator's PORTICO_MAIL_FROM name; empty: the catalog's mail.product
 }
 
-// SigninSubject is the fixed subject of a sign-in mail.
-const SigninSubject = "Your link to your support requests"
+// SigninSubject is the fixed subject of a sign-in mail in l's language.
+func SigninSubject(l *i18n.Localizer) string { return l.T("mail.signin_subject") }
 
+// signinTexts are the fixed sentences of the sign-in mail (see texts).
+type signinTexts struct {
+	Button string `msg:"mail.signin_button"`
+	NotYou string `msg:"mail.signin_not_you"`
+}
+
+// signinView is what the sign-in templates see.
 type signinView struct {
-	Subject, Product, URL, Minutes string
+	view
+	URL   string
+	Valid string // how long the link works, in the language's words and digits
 }
 
-// ComposeSignin renders the text and HTML bodies of a sign-in mail.
-func ComposeSignin(s Signin) (text, html string, err error) {
+// ComposeSignin renders, in l's language, the text and HTML bodies of a
+// sign-in mail.
+func ComposeSignin(l *i18n.Localizer, s Signin) (text, html string, err error) {
 	if s.URL == "" {
 		return "", "", fmt.Errorf("mail: sign-in mail without a link")
 	}
 	if err := checkURLs(s.URL); err != nil {
 		return "", "", err
 	}
-	v := signinView{Subject: SigninSubject, Product: orDefault(s.ProductName, english.Product), URL: s.URL,
-		Minutes: fmt.Sprint(int(s.ValidFor.Minutes()))}
+	v := signinView{view: newView(l, s.ProductName), URL: s.URL,
+		Valid: l.N("mail.signin_valid", int(s.ValidFor.Minutes()))}
+	v.Subject = SigninSubject(l)
+	v.Intro = l.T("mail.signin_intro", "Product", orDefault(s.ProductName, v.T.Product))
 	var tb, hb strings.Builder
 	if err := signinText.Execute(&tb, v); err != nil {
 		return "", "", fmt.Errorf("mail: render sign-in text: %w", err)
@@ -73,21 +86,21 @@ func ComposeSignin(s Signin) (text, html string, err error) {
 	return tb.String(), hb.String(), nil
 }
 
-var signinText = texttemplate.Must(texttemplate.New("signin").Parse(`Hello,
+var signinText = texttemplate.Must(texttemplate.New("signin").Parse(`{{.Greeting}}
 
-Someone asked for a link to see your requests to {{.Product}}. Open it to see all of them:
+{{.Intro}}
 
 {{.URL}}
 
-The link works once, for {{.Minutes}} minutes. Do not forward this email: anyone who has the link can see your requests.
+{{.Valid}}
 
-If you did not ask for it, you can ignore this email.
+{{.T.Signin.NotYou}}
 
-The {{.Product}} team
+{{.Team}}
 `))
 
 var signinHTML = htmltemplate.Must(htmltemplate.New("signin").Parse(`<!DOCTYPE html>
-<html lang="en">
+<html lang="{{.T.Lang}}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -98,13 +111,13 @@ var signinHTML = htmltemplate.Must(htmltemplate.New("signin").Parse(`<!DOCTYPE h
 <tr><td align="center" style="padding:24px 12px;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:600px;background-color:#ffffff;border:1px solid #e4e4e7;border-radius:6px;">
 <tr><td style="padding:24px;font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.5;color:#18181b;">
-<p style="margin:0 0 16px;">Hello,</p>
-<p style="margin:0 0 16px;">Someone asked for a link to see your requests to {{.Product}}. Open it to see all of them:</p>
-<p style="margin:0 0 16px;"><a href="{{.URL}}" style="display:inline-block;padding:10px 18px;background-color:#4f46e5;color:#ffffff;text-decoration:none;border-radius:4px;font-weight:bold;">See my requests</a></p>
-<p style="margin:0 0 16px;">Or open this link: <a href="{{.URL}}" style="color:#4f46e5;word-break:break-all;">{{.URL}}</a></p>
-<p style="margin:0 0 16px;color:#52525b;">The link works once, for {{.Minutes}} minutes. Do not forward this email: anyone who has the link can see your requests.</p>
-<p style="margin:0 0 16px;color:#52525b;">If you did not ask for it, you can ignore this email.</p>
-<p style="margin:0;">The {{.Product}} team</p>
+<p style="margin:0 0 16px;">{{.Greeting}}</p>
+<p style="margin:0 0 16px;">{{.Intro}}</p>
+<p style="margin:0 0 16px;"><a href="{{.URL}}" style="display:inline-block;padding:10px 18px;background-color:#4f46e5;color:#ffffff;text-decoration:none;border-radius:4px;font-weight:bold;">{{.T.Signin.Button}}</a></p>
+<p style="margin:0 0 16px;">{{.T.OrOpen}} <a href="{{.URL}}" style="color:#4f46e5;word-break:break-all;">{{.URL}}</a></p>
+<p style="margin:0 0 16px;color:#52525b;">{{.Valid}}</p>
+<p style="margin:0 0 16px;color:#52525b;">{{.T.Signin.NotYou}}</p>
+<p style="margin:0;">{{.Team}}</p>
 </td></tr>
 </table>
 </td></tr>
@@ -115,7 +128,7 @@ var signinHTML = htmltemplate.Must(htmltemplate.New("signin").Parse(`<!DOCTYPE h
 
 // composeSignin builds a sign-in mail with a freshly minted link. It has no
 // Reply-To and no ticket in its subject: it is about no ticket.
-func (w *Worker) composeSignin(ctx context.Context, m model.OutboundMail) (Message, error) {
+func (w *Worker) composeSignin(ctx context.Context, l *i18n.Localizer, m model.OutboundMail) (Message, error) {
 	var p SigninPayload
 	if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
 		return Message{}, river.JobCancel(fmt.Errorf("mail %d: payload: %w", m.ID, err))
@@ -132,10 +145,10 @@ func (w *Worker) composeSignin(ctx context.Context, m model.OutboundMail) (Messa
 		return Message{}, err
 	}
 	msg := Message{
-		From: w.d.From, To: Address{Email: m.ToEmail}, Subject: SigninSubject, MessageID: m.EmailMessageID,
-		AutoSubmitted: true,
+		From: w.d.From, To: Address{Email: m.ToEmail}, Subject: SigninSubject(l), MessageID: m.EmailMessageID,
+		AutoSubmitted: true, Language: l.Lang(),
 	}
-	msg.Text, msg.HTML, err = ComposeSignin(Signin{URL: link, ValidFor: w.d.SigninValidFor, ProductName: w.d.From.Name})
+	msg.Text, msg.HTML, err = ComposeSignin(l, Signin{URL: link, ValidFor: w.d.SigninValidFor, ProductName: w.d.From.Name})
 	if err != nil {
 		return Message{}, &composeError{err}
 	}

@@ -8,7 +8,7 @@ import (
 
 func TestComposeSignin(t *testing.T) {
 	link := "https://support.example.com/portal/signin/" + strings.Repeat("ab", 32)
-	text, html, err := ComposeSignin(Signin{URL: link, ValidFor: 30 * time.Minute, ProductName: `Acme <b>"Support"</b>`})
+	text, html, err := ComposeSignin(english(t), Signin{URL: link, ValidFor: 30 * time.Minute, ProductName: `Acme <b>"Support"</b>`})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +21,7 @@ func TestComposeSignin(t *testing.T) {
 		t.Errorf("the product name is not escaped in HTML:\n%s", html)
 	}
 	for _, bad := range []string{"", "javascript:alert(1)", "/portal/signin/x"} {
-		if _, _, err := ComposeSignin(Signin{URL: bad, ValidFor: time.Minute}); err == nil {
+		if _, _, err := ComposeSignin(english(t), Signin{URL: bad, ValidFor: time.Minute}); err == nil {
 			t.Errorf("link %q accepted", bad)
 		}
 	}

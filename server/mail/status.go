@@ -8,6 +8,7 @@ import (
 	"strings"
 	texttemplate "text/template"
 
+	"github.com/portico/portico/server/i18n"
 	"github.com/portico/portico/server/model"
 )
 
@@ -24,16 +25,16 @@ type Status struct {
 	// PortalURL is the link minted for this mail; the rating links lead to
 	// its /rate page. Empty: no links at all.
 	PortalURL   string
-	ProductName string // the operator's PORTICO_MAIL_FROM name; empty: texts.Product
+	ProductName string // the operator's PORTICO_MAIL_FROM name; empty: the catalog's mail.product
 }
 
-// StatusSubject is the fixed subject of a status mail:
+// StatusSubject is the fixed subject of a status mail in l's language:
 // "[TK-42] Your request is closed" or "[TK-42] Your request is open again".
-func StatusSubject(reference string, closed bool) string {
+func StatusSubject(l *i18n.Localizer, reference string, closed bool) string {
 	if closed {
-		return Subject(reference, statusEnglish.ClosedSubject)
+		return Subject(reference, l.T("mail.closed_subject"))
 	}
-	return Subject(reference, statusEnglish.ReopenedSubject)
+	return Subject(reference, l.T("mail.reopened_subject"))
 }
 
 // StatusMessageID is the Message-ID of a status mail:
@@ -54,60 +55,57 @@ func RatingURL(portalURL, score string) string {
 // recipient): nothing, and above all nothing the customer typed.
 type StatusPayload struct{}
 
+// statusTexts are the fixed sentences of the status mails (see texts).
 type statusTexts struct {
-	ClosedSubject   string
-	ReopenedSubject string
-	Closed          string // %s = reference
-	Reopened        string // %s = reference
-	HowDidWeDo      string
-	RateHint        string
-	Scores          map[string]string
+	HowDidWeDo string `msg:"mail.how_did_we_do"`
+	RateHint   string `msg:"mail.rate_hint"`
+	Good       string `msg:"mail.score_good"`
+	Okay       string `msg:"mail.score_okay"`
+	Bad        string `msg:"mail.score_bad"`
 }
 
-var statusEnglish = statusTexts{
-	ClosedSubject:   "Your request is closed",
-	ReopenedSubject: "Your request is open again",
-	Closed:          "Your request %s is closed. If you still need help, reply to this email to reopen it.",
-	Reopened:        "Your request %s is open again. We will get back to you by email.",
-	HowDidWeDo:      "How did we do?",
-	RateHint:        "Choose one; you can add a comment on the next page.",
-	Scores:          map[string]string{model.RatingGood: "Good", model.RatingOkay: "Okay", model.RatingBad: "Bad"},
+func (s statusTexts) score(score string) string {
+	switch score {
+	case model.RatingGood:
+		return s.Good
+	case model.RatingOkay:
+		return s.Okay
+	}
+	return s.Bad
 }
 
-// rateLink is one answer's link in the close mail.
+// rateLink is one answer's link in the close mail; Line is its line in
+// the text part.
 type rateLink struct {
-	Label, Icon, URL string
+	Label, Icon, URL, Line string
 }
 
 var scoreIcon = map[string]string{model.RatingGood: "👍", model.RatingOkay: "😐", model.RatingBad: "👎"}
 
-// statusView is what the status templates see; T, Greeting, Subject and
-// PortalURL feed the shared "top", "bottom" and "footer" templates.
+// statusView is what the status templates see; its view feeds the shared
+// "top", "bottom" and "footer" templates.
 type statusView struct {
-	T         texts
-	S         statusTexts
-	Greeting  string
-	Subject   string
-	Reference string
-	Product   string
-	Closed    bool
-	PortalURL string
-	Rate      []rateLink
+	view
+	Rate []rateLink
 }
 
-// ComposeStatus renders the text and HTML bodies of a status mail.
-func ComposeStatus(st Status) (text, html string, err error) {
+// ComposeStatus renders, in l's language, the text and HTML bodies of a
+// status mail.
+func ComposeStatus(l *i18n.Localizer, st Status) (text, html string, err error) {
 	if err := checkURLs(st.PortalURL); err != nil {
 		return "", "", err
 	}
-	v := statusView{
-		T: english, S: statusEnglish, Greeting: english.HelloNoName,
-		Subject: StatusSubject(st.Reference, st.Closed), Reference: st.Reference,
-		Product: orDefault(st.ProductName, english.Product), Closed: st.Closed, PortalURL: st.PortalURL,
+	v := statusView{view: newView(l, st.ProductName)}
+	v.Subject = StatusSubject(l, st.Reference, st.Closed)
+	v.Reference, v.PortalURL = st.Reference, st.PortalURL
+	v.Intro = l.T("mail.reopened", "Reference", st.Reference)
+	if st.Closed {
+		v.Intro = l.T("mail.closed", "Reference", st.Reference)
 	}
 	if st.Closed && st.PortalURL != "" {
 		for _, s := range model.RatingScores {
-			v.Rate = append(v.Rate, rateLink{Label: statusEnglish.Scores[s], Icon: scoreIcon[s], URL: RatingURL(st.PortalURL, s)})
+			label, u := v.T.Status.score(s), RatingURL(st.PortalURL, s)
+			v.Rate = append(v.Rate, rateLink{Label: label, Icon: scoreIcon[s], URL: u, Line: l.T("mail.rate_line", "Score", label, "URL", u)})
 		}
 	}
 	var tb, hb strings.Builder
@@ -124,32 +122,32 @@ const statusTextTemplate = `
 {{- define "status" -}}
 {{.Greeting}}
 
-{{if .Closed}}{{printf .S.Closed .Reference}}{{else}}{{printf .S.Reopened .Reference}}{{end}}
+{{.Intro}}
 {{- if .Rate}}
 
-{{.S.HowDidWeDo}}
-{{range .Rate}}{{.Label}}: {{.URL}}
-{{end}}{{.S.RateHint}}
+{{.T.Status.HowDidWeDo}}
+{{range .Rate}}{{.Line}}
+{{end}}{{.T.Status.RateHint}}
 {{- end}}
 
-{{printf .T.Team .Product}}
+{{.Team}}
 {{template "footer" .}}
 {{- end}}`
 
 const statusHTMLTemplate = `
 {{- define "status" -}}
 {{template "top" .}}
-<p style="margin:0 0 16px;">{{if .Closed}}{{printf .S.Closed .Reference}}{{else}}{{printf .S.Reopened .Reference}}{{end}}</p>
+<p style="margin:0 0 16px;">{{.Intro}}</p>
 {{- if .Rate}}
-<p style="margin:0 0 8px;"><strong>{{.S.HowDidWeDo}}</strong></p>
+<p style="margin:0 0 8px;"><strong>{{.T.Status.HowDidWeDo}}</strong></p>
 <p style="margin:0 0 8px;">
 {{- range .Rate}}
 <a href="{{.URL}}" style="display:inline-block;margin:0 8px 8px 0;padding:8px 14px;border:1px solid #4f46e5;border-radius:4px;color:#4f46e5;text-decoration:none;font-weight:bold;">{{.Icon}} {{.Label}}</a>
 {{- end}}
 </p>
-<p style="margin:0 0 16px;color:#52525b;">{{.S.RateHint}}</p>
+<p style="margin:0 0 16px;color:#52525b;">{{.T.Status.RateHint}}</p>
 {{- end}}
-<p style="margin:0 0 8px;">{{printf .T.Team .Product}}</p>
+<p style="margin:0 0 8px;">{{.Team}}</p>
 {{template "bottom" .}}
 {{- end}}`
 

@@ -7,7 +7,7 @@ import (
 
 func TestComposeStatus(t *testing.T) {
 	const portal = "https://support.example.com/portal/" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	text, html, err := ComposeStatus(Status{Reference: "TK-7", Closed: true, PortalURL: portal, ProductName: "Acme <Support>"})
+	text, html, err := ComposeStatus(english(t), Status{Reference: "TK-7", Closed: true, PortalURL: portal, ProductName: "Acme <Support>"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,25 +23,25 @@ func TestComposeStatus(t *testing.T) {
 			t.Errorf("HTML lacks %q:\n%s", want, html)
 		}
 	}
-	if got := StatusSubject("TK-7", true); got != "[TK-7] Your request is closed" {
+	if got := StatusSubject(english(t), "TK-7", true); got != "[TK-7] Your request is closed" {
 		t.Errorf("subject = %q", got)
 	}
 
-	text, _, err = ComposeStatus(Status{Reference: "TK-7", PortalURL: portal})
+	text, _, err = ComposeStatus(english(t), Status{Reference: "TK-7", PortalURL: portal})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(text, "Your request TK-7 is open again") || strings.Contains(text, "/rate?") || strings.Contains(text, "How did we do") {
 		t.Errorf("reopen text:\n%s", text)
 	}
-	if got := StatusSubject("TK-7", false); got != "[TK-7] Your request is open again" {
+	if got := StatusSubject(english(t), "TK-7", false); got != "[TK-7] Your request is open again" {
 		t.Errorf("subject = %q", got)
 	}
 	// Without a portal link there is nothing to rate on.
-	if text, _, _ := ComposeStatus(Status{Reference: "TK-7", Closed: true}); strings.Contains(text, "How did we do") {
+	if text, _, _ := ComposeStatus(english(t), Status{Reference: "TK-7", Closed: true}); strings.Contains(text, "How did we do") {
 		t.Errorf("close text without a portal:\n%s", text)
 	}
-	if _, _, err := ComposeStatus(Status{Reference: "TK-7", Closed: true, PortalURL: "javascript:alert(1)"}); err == nil {
+	if _, _, err := ComposeStatus(english(t), Status{Reference: "TK-7", Closed: true, PortalURL: "javascript:alert(1)"}); err == nil {
 		t.Error("a link that is not http(s) was accepted")
 	}
 	if got := StatusMessageID(42, "00ff", "acme.test"); got != "<ticket-42-status-00ff@acme.test>" {

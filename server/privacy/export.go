@@ -25,10 +25,13 @@ type Export struct {
 
 // ExportContact is the contact record.
 type ExportContact struct {
-	ID        int64      `json:"id"`
-	Email     string     `json:"email"`
-	Name      string     `json:"name"`
-	UserID    *int64     `json:"user_id"`
+	ID     int64  `json:"id"`
+	Email  string `json:"email"`
+	Name   string `json:"name"`
+	UserID *int64 `json:"user_id"`
+	// Locale is the language portico writes to the contact in ("" when
+	// unknown: the admin's default).
+	Locale    string     `json:"locale"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
 	ErasedAt  *time.Time `json:"erased_at"`
@@ -153,7 +156,7 @@ func (s *Service) Export(ctx context.Context, contactID int64, actor string) (Ex
 	now := s.now()
 	out := Export{
 		Format: ExportFormat, ExportedAt: now.UTC(),
-		Contact: ExportContact{ID: c.ID, Email: c.Email, Name: c.Name, UserID: c.UserID,
+		Contact: ExportContact{ID: c.ID, Email: c.Email, Name: c.Name, UserID: c.UserID, Locale: c.Locale,
 			CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, ErasedAt: c.ErasedAt},
 		Tickets: []ExportTicket{},
 	}

@@ -35,7 +35,7 @@ func seedPrivacy(t *testing.T, ctx context.Context, s *store.Store) privacyFixtu
 	mid := func(s string) *string { return &s }
 	err := s.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if f.ada, err = tx.UpsertContact(ctx, "ada@example.com", "Ada Lovelace", ""); err != nil {
+		if f.ada, err = tx.UpsertContact(ctx, "ada@example.com", "Ada Lovelace", "de"); err != nil {
 			return err
 		}
 		if f.ada, err = tx.SetContactUser(ctx, f.ada.ID, 42); err != nil {
@@ -174,8 +174,14 @@ func TestPrivacyEraseContact(t *testing.T) {
 		if (erased != store.Erased{Messages: 5, Attachments: 2, PortalLinks: 3, Mails: 3}) {
 			t.Errorf("total erased = %+v", erased)
 		}
-		if after.Email != pseudonym(f.ada.ID) || after.Name != "" || after.UserID != nil {
+		if f.ada.Locale != "de" {
+			t.Fatalf("ada's language before erasure = %q", f.ada.Locale)
+		}
+		if after.Email != pseudonym(f.ada.ID) || after.Name != "" || after.UserID != nil || after.Locale != "" {
 			t.Errorf("contact after = %+v", after)
+		}
+		if c, err := s.Contact(ctx, f.ada.ID); err != nil || c.Locale != "" {
+			t.Errorf("stored contact after = %+v, %v: the language is personal data too", c, err)
 		}
 		pc, err := s.PrivacyContact(ctx, f.ada.ID)
 		if err != nil || pc.ErasedAt == nil || !pc.ErasedAt.Equal(fixedClock()()) {

@@ -343,9 +343,17 @@ func (s *Service) createFromMail(ctx context.Context, in InboundMessage) (Inboun
 		subject = "(no subject)"
 	}
 	subject = truncate(subject, validate.MaxSubject)
+	// The sender's language when their mail declares it (Content-Language;
+	// never guessed from the text), and only a language portico speaks. An
+	// unauthenticated sender's is ignored: a forged From must not change
+	// what a real customer reads.
+	var locale string
+	if in.authenticated() {
+		locale = s.catalog.Match(m.Header("Content-Language"))
+	}
 	var t model.Ticket
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		c, err := contacts.FindOrCreateInTx(ctx, tx, m.From.Email, m.From.Name, "")
+		c, err := contacts.FindOrCreateInTx(ctx, tx, m.From.Email, m.From.Name, locale)
 		if err != nil {
 			return err
 		}

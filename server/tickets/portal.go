@@ -385,10 +385,10 @@ func (s *Service) IssuePortalLink(ctx context.Context, reference, email string) 
 		return err
 	}
 	if !portal.Enabled {
-		return &LinkRefusedError{"the portal is switched off (Settings → Portal): a link would answer “not found”"}
+		return &LinkRefusedError{Reason: "the portal is switched off (Settings → Portal): a link would answer “not found”"}
 	}
 	if state, _ := (model.PortalLink{}).State(t, s.now()); state == model.LinkExpired {
-		return &LinkRefusedError{"the links of " + t.Reference + " have expired (it closed longer ago than its retention): reopen it first"}
+		return &LinkRefusedError{Reason: "the links of " + t.Reference + " have expired (it closed longer ago than its retention): reopen it first"}
 	}
 	name, err := s.nameOf(ctx, t, email)
 	if err != nil {
@@ -400,7 +400,7 @@ func (s *Service) IssuePortalLink(ctx context.Context, reference, email string) 
 			return err
 		}
 		if reason := linkBar(facts); reason != "" {
-			return &LinkRefusedError{reason}
+			return &LinkRefusedError{Reason: reason}
 		}
 		thread, err := tx.ThreadMessageIDs(ctx, t.ID)
 		if err != nil {

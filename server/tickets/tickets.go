@@ -60,7 +60,10 @@ type Deps struct {
 	Keys *keys.Ring
 	// Files keeps customers' uploads; nil: any upload is refused.
 	Files *attachments.Service
-	Now   func() time.Time
+	// Catalog knows the languages portico speaks (required): a new ticket
+	// by mail records its sender's declared one.
+	Catalog *i18n.Catalog
+	Now     func() time.Time
 }
 
 // Service files and reads tickets.
@@ -75,6 +78,7 @@ type Service struct {
 	replyDomain string
 	keys        *keys.Ring
 	files       *attachments.Service
+	catalog     *i18n.Catalog
 	now         func() time.Time
 }
 
@@ -84,8 +88,12 @@ func New(d Deps) *Service {
 	if d.Turnstile == nil {
 		panic("tickets: Deps.Turnstile is required")
 	}
+	if d.Catalog == nil {
+		panic("tickets: Deps.Catalog is required")
+	}
 	return &Service{store: d.Store, jobs: d.Jobs, settings: d.Settings, limiter: d.Limiter, limits: d.Limits,
-		turnstile: d.Turnstile, baseURL: d.BaseURL, replyDomain: d.ReplyDomain, keys: d.Keys, files: d.Files, now: d.Now}
+		turnstile: d.Turnstile, baseURL: d.BaseURL, replyDomain: d.ReplyDomain, keys: d.Keys, files: d.Files,
+		catalog: d.Catalog, now: d.Now}
 }
 
 // ErrLimiterUnavailable means the rate limiter could not be asked (Redis

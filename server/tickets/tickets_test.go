@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/server/dbtest"
+	"github.com/portico/portico/server/i18n"
 	"github.com/portico/portico/server/jobs"
 	"github.com/portico/portico/server/keys"
 	"github.com/portico/portico/server/model"
@@ -66,10 +67,14 @@ func newFixture(t *testing.T, d store.Dialect) *fixture {
 		t.Fatal(err)
 	}
 	h := &human{ok: true}
+	catalog, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	svc := tickets.New(tickets.Deps{
 		Store: st, Jobs: q, Settings: settings.New(st, settings.Options{Now: c.Now}), Limiter: ratelimit.NewMemory(c.Now),
 		Limits:    tickets.Limits{PerEmail: ratelimit.Limit{Count: 2, Period: time.Hour}, PerIP: ratelimit.Limit{Count: 100, Period: time.Hour}},
-		Turnstile: h, BaseURL: "https://help.example.com", ReplyDomain: replyDomain, Keys: ring, Now: c.Now,
+		Turnstile: h, BaseURL: "https://help.example.com", ReplyDomain: replyDomain, Keys: ring, Catalog: catalog, Now: c.Now,
 	})
 	return &fixture{t: t, svc: svc, st: st, clock: c, human: h}
 }
@@ -509,6 +514,45 @@ func TestInboundMail(t *testing.T) {
 		}}
 	}
 	runScenarios(t, []scenario{
+		{"a new ticket records the Content-Language its sender declared", func(t *testing.T, f *fixture) {
+			locale := func(email string) string {
+				t.Helper()
+				c, err := f.st.LiveContactByEmail(ctx, email)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c.Locale
+			}
+			send := func(from, mid, lang string, auth model.MailAuth) {
+				t.Helper()
+				in := mail(mid, "", auth)
+				in.Mail.From.Email = from
+				in.Mail.Headers = map[string][]string{"Content-Language": {lang}}
+				if res, err := f.svc.ReceiveMail(ctx, in); err != nil || res.Outcome != tickets.OutcomeCreated {
+					t.Fatalf("%s (%s): %+v, %v", mid, lang, res, err)
+				}
+			}
+			send("ada@example.com", "<1@ada>", "de-DE", pass)
+			if got := locale("ada@example.com"); got != "de" {
+				t.Errorf("after Content-Language: de-DE the contact speaks %q", got)
+			}
+			// A language portico does not speak, none at all, or a forged
+			// sender's: the stored one stays.
+			send("ada@example.com", "<2@ada>", "ja", pass)
+			send("ada@example.com", "<3@ada>", "", pass)
+			send("ada@example.com", "<4@ada>", "fr", model.MailAuth{})
+			if got := locale("ada@example.com"); got != "de" {
+				t.Errorf("the contact speaks %q, want de kept", got)
+			}
+			send("ada@example.com", "<5@ada>", "pt-BR, en;q=0.5", pass)
+			if got := locale("ada@example.com"); got != "pt" {
+				t.Errorf("after Content-Language: pt-BR the contact speaks %q", got)
+			}
+			send("bob@example.com", "<1@bob>", "ja", pass)
+			if got := locale("bob@example.com"); got != "" {
+				t.Errorf("Content-Language: ja stored %q", got)
+			}
+		}},
 		{"new, threaded reply, duplicate", func(t *testing.T, f *fixture) {
 			res, err := f.svc.ReceiveMail(ctx, mail("<1@ada>", "", pass))
 			if err != nil || res.Outcome != tickets.OutcomeCreated {
