@@ -1,19 +1,24 @@
 package views
 
+import "fmt"
+
 // FileStrings are the texts about attachments.
 type FileStrings struct {
-	Label       string
-	Hint        string
-	TooLarge    string
-	AttachAgain string
-	Download    string
+	Label string `msg:"portal.files.label"`
+	// Hint and TooLarge name the limits: %[1]s files, %[2]s each, %[3]s
+	// together.
+	Hint     string `msg:"portal.files.hint"`
+	TooLarge string `msg:"portal.files.too_large"`
+	// Refused says why the files sent were refused (%s: validate's
+	// message) and asks for them again.
+	Refused string `msg:"portal.files.refused"`
 }
 
-// EnglishFiles are the English texts about attachments.
-var EnglishFiles = FileStrings{
-	Label:       "Attach files",
-	Hint:        "Up to 5 files, 10 MB each and 25 MB together: pictures, PDF, text or zip.",
-	TooLarge:    "Your files are too large to send, so nothing was sent. At most 5 files, 10 MB each and 25 MB together.",
-	AttachAgain: "Please choose your files again.",
-	Download:    "Download",
+// FileProblem words a refusal of the files sent; msg is the field's
+// message in this language (Field), "" when none.
+func (s Strings) FileProblem(msg string) string {
+	if msg == "" {
+		return ""
+	}
+	return fmt.Sprintf(s.Files.Refused, msg)
 }

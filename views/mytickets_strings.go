@@ -1,74 +1,50 @@
 package views
 
+import (
+	"fmt"
+	"time"
+)
+
 // MyTicketsPath is the "My tickets" page: a customer asks there for a
 // sign-in link to the list of their requests (issue 17).
 const MyTicketsPath = "/portal"
 
 // MyTicketsStrings are the texts of the "My tickets" pages.
 type MyTicketsStrings struct {
-	Link         string // the link to MyTicketsPath on other pages
-	Title        string
-	Intro        string
-	EmailLabel   string
-	EmailHint    string
-	Send         string
-	SentHeading  string
-	SentText     string
-	OtherAddress string
-	FixEmail     string
-	FormExpired  string
-	TooMany      string
-	Unavailable  string
-	Ended        string
-	SignedOut    string
-	SigninTitle  string
-	SigninText   string
-	Continue     string
-	GoneTitle    string
-	GoneText     string
-	NotFoundText string
-	NewLink      string
-	ListTitle    string
-	ListIntro    string
-	None         string
-	ColActivity  string
-	LinkRevoked  string
-	LinkExpired  string
-	More         string
-	SessionEnds  string
-	SignOut      string
+	Link         string `msg:"portal.mytickets.link"` // the link to MyTicketsPath on other pages
+	Title        string `msg:"portal.mytickets.title"`
+	Intro        string `msg:"portal.mytickets.intro"`
+	EmailLabel   string `msg:"portal.mytickets.email_label"`
+	EmailHint    string `msg:"portal.mytickets.email_hint"`
+	Send         string `msg:"portal.mytickets.send"`
+	SentHeading  string `msg:"portal.mytickets.sent_heading"`
+	SentText     string `msg:"portal.mytickets.sent_text"`
+	OtherAddress string `msg:"portal.mytickets.other_address"`
+	FixEmail     string `msg:"portal.mytickets.fix_email"`
+	FormExpired  string `msg:"portal.mytickets.form_expired"`
+	TooMany      string `msg:"portal.mytickets.too_many"`
+	Unavailable  string `msg:"portal.mytickets.unavailable"`
+	Ended        string `msg:"portal.mytickets.ended"`
+	SignedOut    string `msg:"portal.mytickets.signed_out"`
+	SigninTitle  string `msg:"portal.mytickets.signin_title"`
+	SigninText   string `msg:"portal.mytickets.signin_text"`
+	Continue     string `msg:"portal.mytickets.continue"`
+	GoneTitle    string `msg:"portal.mytickets.gone_title"`
+	GoneText     string `msg:"portal.mytickets.gone_text"`
+	NotFoundText string `msg:"portal.mytickets.not_found_text"`
+	NewLink      string `msg:"portal.mytickets.new_link"`
+	ListTitle    string `msg:"portal.mytickets.list_title"`
+	ListIntro    string `msg:"portal.mytickets.list_intro"` // %s: the address, in bold
+	None         string `msg:"portal.mytickets.none"`
+	ColActivity  string `msg:"portal.mytickets.last_activity"`
+	LinkRevoked  string `msg:"portal.mytickets.link_revoked"`
+	LinkExpired  string `msg:"portal.mytickets.link_expired"`
+	More         string `msg:"portal.mytickets.more"`
+	SessionEnds  string `msg:"portal.mytickets.session_ends"` // %s: date and time
+	SignOut      string `msg:"portal.mytickets.sign_out"`
 }
 
-var englishMyTickets = MyTicketsStrings{
-	Link:         "My tickets",
-	Title:        "Your support requests",
-	Intro:        "Enter the email address you wrote to us from. We will email you a link to a list of all your requests.",
-	EmailLabel:   "Email",
-	EmailHint:    "The link works once, for 30 minutes.",
-	Send:         "Email me a link",
-	SentHeading:  "Check your email",
-	SentText:     "If we have requests from that address, we sent a link to it. It can take a few minutes to arrive; look in your spam folder too. The link works once, for 30 minutes.",
-	OtherAddress: "Use another address",
-	FixEmail:     "Please check the address",
-	FormExpired:  "This form has expired. Please send it again.",
-	TooMany:      "You asked for several links in a short time. Please wait a while and try again.",
-	Unavailable:  "We could not take your request just now. Please try again in a moment.",
-	Ended:        "Your session has ended. Ask for a new link to see your requests again.",
-	SignedOut:    "You are signed out.",
-	SigninTitle:  "See your support requests",
-	SigninText:   "Continue to the list of your support requests. This link works once.",
-	Continue:     "Continue",
-	GoneTitle:    "This sign-in link no longer works",
-	GoneText:     "Sign-in links work once, for 30 minutes. Ask for a new one.",
-	NotFoundText: "The link may be mistyped. Ask for a new one.",
-	NewLink:      "Get a new link",
-	ListTitle:    "Your support requests",
-	ListIntro:    "The requests you sent us from",
-	None:         "We have no requests from this address.",
-	ColActivity:  "Last activity",
-	LinkRevoked:  "Its link was turned off. Reply to our last email instead.",
-	LinkExpired:  "Closed a while ago; it can no longer be opened.",
-	More:         "Only your most recent requests are shown; older ones open from the link in their emails.",
-	SessionEnds:  "For your security you are signed out at",
-	SignOut:      "Sign out",
+// SignedOutAt is the sentence saying when the session ends.
+func (s Strings) SignedOutAt(t time.Time) string {
+	return fmt.Sprintf(s.MyTickets.SessionEnds, s.When(t))
 }

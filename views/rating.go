@@ -3,45 +3,24 @@ package views
 // RateStrings are the texts of "How did we do?" (issue 17) on the portal
 // page of a closed ticket and on the page the close mail's links open.
 type RateStrings struct {
-	Heading      string
-	ConfirmTitle string
-	ConfirmLead  string
-	Choice       string
-	Good         string
-	Okay         string
-	Bad          string
-	CommentLabel string
-	CommentHint  string
-	Send         string
-	Thanks       string
-	YourAnswer   string // followed by the score
-	Changeable   string
-	Back         string
-	FormExpired  string
-	Open         string
-	NotYours     string
-	TooMany      string
-}
-
-var englishRate = RateStrings{
-	Heading:      "How did we do?",
-	ConfirmTitle: "Rate your request",
-	ConfirmLead:  "Check your answer, add a comment if you like, and send it.",
-	Choice:       "Your answer",
-	Good:         "Good",
-	Okay:         "Okay",
-	Bad:          "Bad",
-	CommentLabel: "Comment (optional)",
-	CommentHint:  "Plain text, up to 1,000 characters. Our team reads every one.",
-	Send:         "Send rating",
-	Thanks:       "Thank you for your rating.",
-	YourAnswer:   "Your answer:",
-	Changeable:   "You can change it as long as this link works.",
-	Back:         "Back to the conversation",
-	FormExpired:  "This form has expired. Please check your answer and send it again.",
-	Open:         "This request is open, so it cannot be rated now. You can rate it once it is closed.",
-	NotYours:     "Only the person who made this request can rate it.",
-	TooMany:      "You have changed your rating many times in a short while. Please wait a little and try again.",
+	Heading      string `msg:"portal.rate.heading"`
+	ConfirmTitle string `msg:"portal.rate.confirm_title"`
+	ConfirmLead  string `msg:"portal.rate.confirm_lead"`
+	Choice       string `msg:"portal.rate.choice"`
+	Good         string `msg:"portal.rate.good"`
+	Okay         string `msg:"portal.rate.okay"`
+	Bad          string `msg:"portal.rate.bad"`
+	CommentLabel string `msg:"portal.rate.comment_label"`
+	CommentHint  string `msg:"portal.rate.comment_hint"` // %s: the most characters
+	Send         string `msg:"portal.rate.send"`
+	Thanks       string `msg:"portal.rate.thanks"`
+	YourAnswer   string `msg:"portal.rate.your_answer"` // %s: the score, in bold
+	Changeable   string `msg:"portal.rate.changeable"`
+	Back         string `msg:"portal.rate.back"`
+	FormExpired  string `msg:"portal.rate.form_expired"`
+	Open         string `msg:"portal.rate.open"`
+	NotYours     string `msg:"portal.rate.not_yours"`
+	TooMany      string `msg:"portal.rate.too_many"`
 }
 
 // Label is the text of a score ("good" → "Good"); an unknown score is

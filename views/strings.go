@@ -1,64 +1,94 @@
 // Package views holds the server-rendered pages (templ components). Every
-// string a customer reads is in Strings, so that a translation is one more
-// value of that type.
+// string a customer reads is in Strings, filled from the message catalogs
+// of server/i18n (portal.<lang>.toml, form.<lang>.toml) once per language
+// at start-up.
 package views
 
-// Strings are the texts of the portal pages.
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/portico/portico/server/attachments"
+	"github.com/portico/portico/server/i18n"
+	"github.com/portico/portico/server/validate"
+)
+
+// Strings are the texts of the customer pages in one language. A text with
+// %s (or %[1]s…) has a value put in: a number when the texts are built
+// (NewTexts), a date or a highlighted value when the page is rendered.
 type Strings struct {
-	Lang              string
-	SkipToContent     string
-	Conversation      string
-	Reference         string
-	StatusOpen        string
-	StatusClosed      string
-	You               string
-	Support           string
-	Timeline          string
-	NoMessages        string
-	ReplyHeading      string
-	ReplyLabel        string
-	ReplyHint         string
-	Send              string
-	Sent              string
-	RepliesOff        string
-	ClosedNotice      string
-	ExpiresNotice     string
-	ErrorHeading      string
-	NotFoundTitle     string
-	NotFoundText      string
-	GoneTitle         string
-	GoneText          string
-	ForbiddenTitle    string
-	TooManyTitle      string
-	TooManyText       string
-	UnavailableTitle  string
-	UnavailableText   string
-	HumanCheckFailed  string
-	ReplyTooLarge     string
-	PrivateLinkNotice string
-	Attachments       string
+	// Lang is the language's code ("de"), for <html lang>.
+	Lang string
+	// L writes dates, numbers and sizes, and translates validate's field
+	// messages, in this language.
+	L *i18n.Localizer
+
+	SkipToContent     string `msg:"portal.skip_to_content"`
+	Conversation      string `msg:"portal.conversation"`
+	Reference         string `msg:"portal.reference"`
+	StatusOpen        string `msg:"portal.status_open"`
+	StatusClosed      string `msg:"portal.status_closed"`
+	You               string `msg:"portal.you"`
+	Support           string `msg:"portal.support"`
+	Timeline          string `msg:"portal.timeline"`
+	NoMessages        string `msg:"portal.no_messages"`
+	ReplyHeading      string `msg:"portal.reply_heading"`
+	ReplyLabel        string `msg:"portal.reply_label"`
+	ReplyHint         string `msg:"portal.reply_hint"` // %s: the most characters
+	Send              string `msg:"portal.send"`
+	Sent              string `msg:"portal.sent"`
+	RepliesOff        string `msg:"portal.replies_off"`
+	ClosedNotice      string `msg:"portal.closed_notice"`
+	ExpiresNotice     string `msg:"portal.expires_notice"` // %s: date and time
+	ErrorHeading      string `msg:"portal.error_heading"`
+	NotFoundTitle     string `msg:"portal.not_found_title"`
+	NotFoundText      string `msg:"portal.not_found_text"`
+	GoneTitle         string `msg:"portal.gone_title"`
+	GoneText          string `msg:"portal.gone_text"`
+	ForbiddenTitle    string `msg:"portal.forbidden_title"`
+	TooManyText       string `msg:"portal.too_many_text"`
+	UnavailableText   string `msg:"portal.unavailable_text"`
+	HumanCheckFailed  string `msg:"portal.human_check_failed"`
+	ReplyTooLarge     string `msg:"portal.reply_too_large"` // %s: the most characters
+	PrivateLinkNotice string `msg:"portal.private_link_notice"`
+	Attachments       string `msg:"portal.attachments"`
 
 	// The widget's hosted form (/support/widget/form), used without
 	// JavaScript or where WebAssembly is blocked.
-	WidgetSkip        string
-	WidgetTitle       string
-	WidgetGreeting    string
-	WidgetEmail       string
-	WidgetName        string
-	WidgetSubject     string
-	WidgetDescription string
-	WidgetPriority    string
-	WidgetRequired    string
-	WidgetOptional    string
-	WidgetSend        string
-	WidgetFixFields   string
-	WidgetThanks      string
-	WidgetReference   string
-	WidgetEmailed     string
-	WidgetAnother     string
-	WidgetTooMany     string
-	WidgetUnavailable string
-	WidgetNotAllowed  string
+	WidgetSkip        string `msg:"form.skip"`
+	WidgetTitle       string `msg:"form.title"`
+	WidgetGreeting    string `msg:"form.greeting"`
+	WidgetDefaultHi   string `msg:"form.default_greeting"`
+	WidgetEmail       string `msg:"form.email"`
+	WidgetName        string `msg:"form.name"`
+	WidgetSubject     string `msg:"form.subject"`
+	WidgetDescription string `msg:"form.description_label"`
+	WidgetPriority    string `msg:"form.priority"`
+	WidgetRequired    string `msg:"form.required"`
+	WidgetOptional    string `msg:"form.optional"`
+	WidgetSend        string `msg:"form.send"`
+	WidgetFixFields   string `msg:"form.fix_fields"`
+	WidgetThanks      string `msg:"form.thanks"`
+	WidgetReference   string `msg:"form.reference"` // %s: the reference, in bold
+	WidgetEmailed     string `msg:"form.emailed"`
+	WidgetAnother     string `msg:"form.another"`
+	WidgetTooMany     string `msg:"form.too_many"`
+	WidgetUnavailable string `msg:"form.unavailable"`
+	WidgetNotAllowed  string `msg:"form.not_allowed"`
+	WidgetTooLarge    string `msg:"form.too_large"`
+	// Priorities are the names of the default priorities; an admin's own
+	// are shown as the admin wrote them.
+	Priorities struct {
+		Low    string `msg:"form.priority_low"`
+		Medium string `msg:"form.priority_medium"`
+		High   string `msg:"form.priority_high"`
+		Urgent string `msg:"form.priority_urgent"`
+	}
 
 	// Files are the texts of attachments (portal and hosted form).
 	Files FileStrings
@@ -69,63 +99,99 @@ type Strings struct {
 	Rate RateStrings
 }
 
-// English is the default language.
-var English = Strings{
-	Lang:              "en",
-	SkipToContent:     "Skip to the conversation",
-	Conversation:      "Your support request",
-	Reference:         "Reference",
-	StatusOpen:        "Open",
-	StatusClosed:      "Closed",
-	You:               "You",
-	Support:           "Support",
-	Timeline:          "Conversation",
-	NoMessages:        "No messages yet.",
-	ReplyHeading:      "Reply",
-	ReplyLabel:        "Your message",
-	ReplyHint:         "Plain text, up to 10,000 characters. We will email you when we answer.",
-	Send:              "Send reply",
-	Sent:              "Thanks, your reply was sent. We will get back to you by email.",
-	RepliesOff:        "Replies on this page are switched off. Answer the last email we sent you instead.",
-	ClosedNotice:      "This request is closed. Replying reopens it.",
-	ExpiresNotice:     "This link stops working on",
-	ErrorHeading:      "Please check your reply",
-	NotFoundTitle:     "This link does not work",
-	NotFoundText:      "The link may be mistyped, or it was turned off. Use the link in the latest email from us, or write to us again.",
-	GoneTitle:         "This conversation has expired",
-	GoneText:          "The request was closed a while ago, so its link no longer opens. If you still need help, reply to our last email or contact us again.",
-	ForbiddenTitle:    "Your reply could not be sent",
-	TooManyTitle:      "Too many replies",
-	TooManyText:       "You have sent a lot of replies in a short time. Please wait a little and try again.",
-	UnavailableTitle:  "Please try again in a moment",
-	UnavailableText:   "We could not check your reply just now. Nothing was lost: your text is below.",
-	HumanCheckFailed:  "We could not confirm you are not a robot. Please complete the check and send again.",
-	ReplyTooLarge:     "Your reply is far longer than 10,000 characters, so it could not be kept. Please write a shorter reply.",
-	PrivateLinkNotice: "This page is private to you: do not share its link.",
-	Attachments:       "Attachments",
+// Texts are the pages' texts in every language of i18n.Languages.
+type Texts struct {
+	catalog *i18n.Catalog
+	by      map[string]Strings
+}
 
-	WidgetSkip:        "Skip to the form",
-	WidgetTitle:       "Contact support",
-	WidgetGreeting:    "Tell us what you need and we will answer by email.",
-	WidgetEmail:       "Email",
-	WidgetName:        "Name",
-	WidgetSubject:     "Subject",
-	WidgetDescription: "How can we help?",
-	WidgetPriority:    "Priority",
-	WidgetRequired:    "(required)",
-	WidgetOptional:    "(optional)",
-	WidgetSend:        "Send request",
-	WidgetFixFields:   "Please correct the highlighted fields.",
-	WidgetThanks:      "Thank you, we received your request",
-	WidgetReference:   "Your reference is",
-	WidgetEmailed:     "We emailed you a link to follow this request.",
-	WidgetAnother:     "Send another request",
-	WidgetTooMany:     "You have sent several requests in a short time. Please try again later; your text is still here.",
-	WidgetUnavailable: "We could not take your request just now. Nothing was lost: your text is below. Please try again in a moment.",
-	WidgetNotAllowed:  "This form cannot be sent from that site.",
+// NewTexts fills Strings for every language from the catalogs. A message
+// missing in any language is an error: start-up stops rather than show a
+// page in two languages.
+func NewTexts(c *i18n.Catalog) (*Texts, error) {
+	t := &Texts{catalog: c, by: map[string]Strings{}}
+	var missing []string
+	for _, lang := range i18n.Languages {
+		l := c.For(lang)
+		s := Strings{Lang: lang, L: l}
+		if err := l.Fill(&s); err != nil {
+			missing = append(missing, err.Error())
+			continue
+		}
+		// The limits are the server's; they are put into the sentences once.
+		s.ReplyHint = fmt.Sprintf(s.ReplyHint, l.Number(validate.MaxDescription))
+		s.ReplyTooLarge = fmt.Sprintf(s.ReplyTooLarge, l.Number(validate.MaxDescription))
+		s.Rate.CommentHint = fmt.Sprintf(s.Rate.CommentHint, l.Number(validate.MaxRatingComment))
+		files, each, total := l.Number(attachments.MaxFiles), l.Size(attachments.MaxFileSize), l.Size(attachments.MaxTotal)
+		s.Files.Hint = fmt.Sprintf(s.Files.Hint, files, each, total)
+		s.Files.TooLarge = fmt.Sprintf(s.Files.TooLarge, files, each, total)
+		t.by[lang] = s
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("views: %s", strings.Join(missing, "; "))
+	}
+	return t, nil
+}
 
-	Files: EnglishFiles,
+// For returns the texts of lang; an unsupported lang gets English.
+func (t *Texts) For(lang string) Strings {
+	if s, ok := t.by[lang]; ok {
+		return s
+	}
+	return t.by[i18n.Default]
+}
 
-	MyTickets: englishMyTickets,
-	Rate:      englishRate,
+// Choose returns the texts of the first language of prefs portico speaks
+// (each a tag, a stored locale or an Accept-Language header; earlier ones
+// win), else of fallback (the admin's default_language), else English.
+func (t *Texts) Choose(fallback string, prefs ...string) Strings {
+	return t.For(t.catalog.Choose(fallback, prefs...))
+}
+
+// Match is the language of the first of prefs portico speaks, "" for none.
+func (t *Texts) Match(prefs ...string) string { return t.catalog.Match(prefs...) }
+
+// Field is a field message of package validate (or model.FieldErrors) in
+// this language; "" stays "".
+func (s Strings) Field(msg string) string { return s.L.Field(msg) }
+
+// When writes t as a date and time of day, in UTC.
+func (s Strings) When(t time.Time) string { return s.L.DateTime(t) }
+
+// Expires is the sentence saying when the page's link stops working.
+func (s Strings) Expires(t time.Time) string { return fmt.Sprintf(s.ExpiresNotice, s.When(t)) }
+
+// PriorityLabel names a priority: the default ones in this language, an
+// admin's own as written, capitalized.
+func (s Strings) PriorityLabel(p string) string {
+	switch p {
+	case "low":
+		return s.Priorities.Low
+	case "medium":
+		return s.Priorities.Medium
+	case "high":
+		return s.Priorities.High
+	case "urgent":
+		return s.Priorities.Urgent
+	case "":
+		return p
+	}
+	return strings.ToUpper(p[:1]) + p[1:]
+}
+
+// around splits a sentence at its %s, so that a page can put a value in
+// bold where the language wants it: "Your reference is %s." → "Your
+// reference is ", ".".
+func around(sentence string) (before, after string) {
+	before, after, _ = strings.Cut(sentence, "%s")
+	return before, after
+}
+
+// bold writes sentence with value, in bold, at its %s; both escaped.
+func bold(sentence, value string) templ.Component {
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		before, after := around(sentence)
+		_, err := io.WriteString(w, templ.EscapeString(before)+"<strong>"+templ.EscapeString(value)+"</strong>"+templ.EscapeString(after))
+		return err
+	})
 }

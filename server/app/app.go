@@ -211,6 +211,12 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 	if a.catalog, err = i18n.Load(); err != nil {
 		return err
 	}
+	// Every page in every language, built once: a missing message stops
+	// start-up here rather than show a half-translated page.
+	texts, err := views.NewTexts(a.catalog)
+	if err != nil {
+		return err
+	}
 	if err := a.noteGuestPolicy(ctx); err != nil {
 		return err
 	}
@@ -318,6 +324,9 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.registry = registry
+	widgetHandler := widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log).
+		WithMyTicketsURL(cfg.BaseURL.String()+views.MyTicketsPath).WithUploads(files).
+		WithCatalog(a.catalog, settingsSvc)
 	a.http = httpserver.New(httpserver.Options{
 		Logger:           a.log,
 		Registry:         registry,
@@ -326,15 +335,14 @@ func (a *App) build(ctx context.Context, d Deps, announce bool) error {
 		MetricsElsewhere: cfg.MetricsAddr != "",
 		HSTS:             cfg.BaseURL.Scheme == "https",
 		Ready:            a.store.Ping,
-		Widget: widget.New(a.Tickets, settingsSvc, ring.Requester(), cfg.TurnstileSiteKey, a.log).
-			WithMyTicketsURL(cfg.BaseURL.String()+views.MyTicketsPath).WithUploads(files).
-			WithCatalog(a.catalog, settingsSvc),
+		Widget:           widgetHandler,
+		WidgetForm:       widgetHandler.HostedForm(texts, settingsSvc),
 		Admin: admin.New(auth, settingsSvc, a.Tickets, contactsSvc, signups,
 			cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
 		Setup:  admin.NewSetup(auth, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host, cfg.BaseURL.Scheme == "https"),
-		Portal: portal.New(a.Tickets, ratingsSvc, cfg.TurnstileSiteKey).WithUploads(files),
+		Portal: portal.New(a.Tickets, ratingsSvc, cfg.TurnstileSiteKey, texts, settingsSvc).WithUploads(files),
 		MyTickets: portal.NewMyTickets(a.Tickets, ring.PortalForm(), cfg.BaseURL.Scheme == "https",
-			cfg.TurnstileSiteKey, a.log),
+			cfg.TurnstileSiteKey, texts, settingsSvc, a.log),
 		Inbound: inbound.New(a.Tickets, inbound.Options{
 			SharedSecret:      cfg.InboundSecret,
 			PostmarkBasicAuth: cfg.PostmarkBasicAuth,

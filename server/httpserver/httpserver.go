@@ -56,7 +56,9 @@ type Options struct {
 	// Ready reports whether the server can do its work (the database answers).
 	Ready  func(ctx context.Context) error
 	Widget *widget.Handler
-	Admin  *admin.Handler
+	// WidgetForm is the hosted form (widget.FormPath); nil: routes off.
+	WidgetForm *widget.FormPage
+	Admin      *admin.Handler
 	// Setup creates the first admin from the set-up link; nil: routes off.
 	Setup  *admin.SetupHandler
 	Portal *portal.Handler

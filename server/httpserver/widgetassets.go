@@ -201,9 +201,11 @@ func widgetRoutes(app *fiber.App, o Options) {
 	app.Get("/support/widget/widget.js", loader)
 	app.Get("/support/widget/escalated-widget.js", loader)
 	app.Get("/escalated-widget.js", loader)
+	if f := o.WidgetForm; f != nil {
+		app.Get("/support/widget/form", f.FormHeaders, f.Form)
+		app.Post("/support/widget/form", f.FormHeaders, f.SubmitForm)
+	}
 	if w := o.Widget; w != nil {
-		app.Get("/support/widget/form", w.FormHeaders, w.Form)
-		app.Post("/support/widget/form", w.FormHeaders, w.SubmitForm)
 		app.Get("/", w.DemoHeaders, w.Demo)
 	}
 	app.Get("/support/widget/:file", wa.byName)

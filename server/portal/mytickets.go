@@ -43,17 +43,19 @@ type MyTicketsHandler struct {
 	formKey  []byte
 	secure   bool
 	siteKey  string
-	s        views.Strings
+	lang     languages
 	log      *slog.Logger
 	listPath string
 }
 
 // NewMyTickets returns the handler. formKey signs the forms' anti-forgery
 // tokens (keys.Ring.PortalForm); secure marks the cookies Secure (an https
-// base URL); siteKey is the Turnstile site key (may be empty).
-func NewMyTickets(svc MyTicketsService, formKey []byte, secure bool, siteKey string, log *slog.Logger) *MyTicketsHandler {
-	return &MyTicketsHandler{svc: svc, formKey: formKey, secure: secure, siteKey: siteKey, s: views.English, log: log,
-		listPath: views.MyTicketsPath + "/tickets"}
+// base URL); siteKey is the Turnstile site key (may be empty); texts are
+// the pages in every language, defaults the admin's default language.
+func NewMyTickets(svc MyTicketsService, formKey []byte, secure bool, siteKey string, texts *views.Texts, defaults DefaultLanguage,
+	log *slog.Logger) *MyTicketsHandler {
+	return &MyTicketsHandler{svc: svc, formKey: formKey, secure: secure, siteKey: siteKey, log: log,
+		lang: languages{texts: texts, defaults: defaults}, listPath: views.MyTicketsPath + "/tickets"}
 }
 
 // Cookies of the "My tickets" pages, both limited to /portal and HttpOnly.
@@ -79,19 +81,21 @@ func (h *MyTicketsHandler) Form(c *fiber.Ctx) error {
 	}
 	switch c.Query("from") {
 	case "signout":
-		d.Info = h.s.MyTickets.SignedOut
+		d.Info = d.S.MyTickets.SignedOut
 	case "ended":
-		d.Info = h.s.MyTickets.Ended
+		d.Info = d.S.MyTickets.Ended
 	}
 	return render(c, fiber.StatusOK, views.MyTicketsForm(d))
 }
 
+// formData is the address form. Nobody is signed in here: the page speaks
+// the browser's language.
 func (h *MyTicketsHandler) formData(c *fiber.Ctx) (views.MyTicketsFormData, error) {
 	token, err := h.formToken(c)
 	if err != nil {
 		return views.MyTicketsFormData{}, err
 	}
-	return views.MyTicketsFormData{S: h.s, Nonce: nonce(c), CSRF: token, TurnstileSiteKey: h.siteKey}, nil
+	return views.MyTicketsFormData{S: h.lang.pick(c, ""), Nonce: nonce(c), CSRF: token, TurnstileSiteKey: h.siteKey}, nil
 }
 
 // Request answers POST /portal: 200 "if we have tickets for that address,
@@ -105,7 +109,7 @@ func (h *MyTicketsHandler) Request(c *fiber.Ctx) error {
 	}
 	d.Email = c.FormValue("email")
 	if !h.formPosted(c) {
-		d.Notice = h.s.MyTickets.FormExpired
+		d.Notice = d.S.MyTickets.FormExpired
 		return render(c, fiber.StatusForbidden, views.MyTicketsForm(d))
 	}
 	err = h.svc.RequestSignin(c.UserContext(), tickets.SigninRequest{
@@ -126,14 +130,14 @@ func (h *MyTicketsHandler) Request(c *fiber.Ctx) error {
 	case a.Status == fiber.StatusNotFound:
 		return h.notFound(c)
 	case a.Status == fiber.StatusUnprocessableEntity:
-		d.EmailError = a.Fields["email"]
+		d.EmailError = d.S.Field(a.Fields["email"])
 	case a.Status == fiber.StatusForbidden:
-		d.Notice = h.s.HumanCheckFailed
+		d.Notice = d.S.HumanCheckFailed
 	case a.Status == fiber.StatusTooManyRequests:
-		d.Notice = h.s.MyTickets.TooMany
+		d.Notice = d.S.MyTickets.TooMany
 	case a.Status == fiber.StatusServiceUnavailable:
 		h.log.WarnContext(c.UserContext(), "my tickets: a check is unavailable", "err", err)
-		d.Notice = h.s.MyTickets.Unavailable
+		d.Notice = d.S.MyTickets.Unavailable
 	default:
 		return err
 	}
@@ -153,7 +157,7 @@ func (h *MyTicketsHandler) SigninPage(c *fiber.Ctx) error {
 		return err
 	}
 	return render(c, fiber.StatusOK, views.MyTicketsSignin(views.MyTicketsSigninData{
-		S: h.s, Nonce: nonce(c), CSRF: form, Action: tickets.SigninPath + token,
+		S: h.lang.pick(c, ""), Nonce: nonce(c), CSRF: form, Action: tickets.SigninPath + token,
 	}))
 }
 
@@ -177,9 +181,11 @@ func (h *MyTicketsHandler) Signin(c *fiber.Ctx) error {
 func (h *MyTicketsHandler) signinFailed(c *fiber.Ctx, err error) error {
 	switch {
 	case errors.Is(err, tickets.ErrSigninGone):
-		return render(c, fiber.StatusGone, views.MyTicketsMessage(h.s, nonce(c), h.s.MyTickets.GoneTitle, h.s.MyTickets.GoneText))
+		s := h.lang.pick(c, "")
+		return render(c, fiber.StatusGone, views.MyTicketsMessage(s, nonce(c), s.MyTickets.GoneTitle, s.MyTickets.GoneText))
 	case errors.Is(err, model.ErrNotFound):
-		return render(c, fiber.StatusNotFound, views.MyTicketsMessage(h.s, nonce(c), h.s.NotFoundTitle, h.s.MyTickets.NotFoundText))
+		s := h.lang.pick(c, "")
+		return render(c, fiber.StatusNotFound, views.MyTicketsMessage(s, nonce(c), s.NotFoundTitle, s.MyTickets.NotFoundText))
 	}
 	return err
 }
@@ -195,7 +201,8 @@ func (h *MyTicketsHandler) List(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := views.MyTicketsListData{S: h.s, Nonce: nonce(c), CSRF: form, Email: mine.Email, More: mine.More, ExpiresAt: mine.SessionExpiresAt}
+	// Signed in: the contact's language first.
+	d := views.MyTicketsListData{S: h.lang.pick(c, mine.Locale), Nonce: nonce(c), CSRF: form, Email: mine.Email, More: mine.More, ExpiresAt: mine.SessionExpiresAt}
 	for _, t := range mine.Tickets {
 		row := views.MyTicketRow{Reference: t.Reference, Subject: shorten(t.Subject, listSubject), Closed: t.Status == model.StatusClosed,
 			LastActivity: t.LastActivity}
@@ -203,9 +210,9 @@ func (h *MyTicketsHandler) List(c *fiber.Ctx) error {
 		case t.Openable:
 			row.URL = h.listPath + "/" + t.Reference
 		case t.Link == model.LinkRevoked:
-			row.Note = h.s.MyTickets.LinkRevoked
+			row.Note = d.S.MyTickets.LinkRevoked
 		default:
-			row.Note = h.s.MyTickets.LinkExpired
+			row.Note = d.S.MyTickets.LinkExpired
 		}
 		d.Tickets = append(d.Tickets, row)
 	}
@@ -219,9 +226,10 @@ func (h *MyTicketsHandler) Open(c *fiber.Ctx) error {
 	link, err := h.svc.OpenMyTicket(c.UserContext(), c.Cookies(sessionCookie), c.Params("reference"))
 	switch {
 	case errors.Is(err, tickets.ErrPortalGone):
-		return render(c, fiber.StatusGone, views.ErrorPage(h.s, nonce(c), h.s.GoneTitle, h.s.GoneText))
+		s := h.lang.pick(c, "")
+		return render(c, fiber.StatusGone, views.ErrorPage(s, nonce(c), s.GoneTitle, s.GoneText))
 	case errors.Is(err, model.ErrNotFound):
-		return render(c, fiber.StatusNotFound, views.ErrorPage(h.s, nonce(c), h.s.NotFoundTitle, h.s.NotFoundText))
+		return h.notFound(c)
 	case err != nil:
 		return h.sessionFailed(c, err)
 	}
@@ -253,11 +261,13 @@ func (h *MyTicketsHandler) sessionFailed(c *fiber.Ctx, err error) error {
 }
 
 func (h *MyTicketsHandler) notFound(c *fiber.Ctx) error {
-	return render(c, fiber.StatusNotFound, views.ErrorPage(h.s, nonce(c), h.s.NotFoundTitle, h.s.NotFoundText))
+	s := h.lang.pick(c, "")
+	return render(c, fiber.StatusNotFound, views.ErrorPage(s, nonce(c), s.NotFoundTitle, s.NotFoundText))
 }
 
 func (h *MyTicketsHandler) formExpired(c *fiber.Ctx) error {
-	return render(c, fiber.StatusForbidden, views.MyTicketsMessage(h.s, nonce(c), h.s.ForbiddenTitle, h.s.MyTickets.FormExpired))
+	s := h.lang.pick(c, "")
+	return render(c, fiber.StatusForbidden, views.MyTicketsMessage(s, nonce(c), s.ForbiddenTitle, s.MyTickets.FormExpired))
 }
 
 // formToken returns the anti-forgery token for this browser's form cookie,

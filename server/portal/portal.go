@@ -36,7 +36,7 @@ type Handler struct {
 	svc     Service
 	ratings Ratings
 	siteKey string
-	s       views.Strings
+	lang    languages
 	// uploads reads replies with files; nil: multipart is refused.
 	uploads Uploads
 }
@@ -49,9 +49,10 @@ type Uploads interface {
 }
 
 // New returns the portal handler; siteKey is the Turnstile site key (may be
-// empty: no challenge on the page).
-func New(svc Service, ratings Ratings, siteKey string) *Handler {
-	return &Handler{svc: svc, ratings: ratings, siteKey: siteKey, s: views.English}
+// empty: no challenge on the page); texts are the pages in every language,
+// defaults the admin's default language.
+func New(svc Service, ratings Ratings, siteKey string, texts *views.Texts, defaults DefaultLanguage) *Handler {
+	return &Handler{svc: svc, ratings: ratings, siteKey: siteKey, lang: languages{texts: texts, defaults: defaults}}
 }
 
 const nonceLocal = "csp-nonce"
@@ -94,7 +95,7 @@ func (h *Handler) Page(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	d := h.data(c, token, page, "", "")
+	d := h.data(c, token, page, "", nil)
 	if err := h.addRating(c, token, page, &d); err != nil {
 		return h.fail(c, err)
 	}
@@ -120,20 +121,23 @@ func (h *Handler) Reply(c *fiber.Ctx) error {
 	switch {
 	case errors.As(err, &tooLarge):
 		// Not kept: the text may be what was too large.
-		return h.again(c, token, fiber.StatusRequestEntityTooLarge, "", h.s.Files.TooLarge+" ("+tooLarge.Reason+")")
+		return h.again(c, token, fiber.StatusRequestEntityTooLarge, "", func(s views.Strings) string {
+			return s.Files.TooLarge + " (" + s.Field(tooLarge.Reason) + ")"
+		})
 	case err != nil:
 		a, ok := httperr.Of(err)
 		if !ok {
 			return h.fail(c, err)
 		}
-		msg := fileProblem(a.Fields["files"], h.s)
-		if msg == "" {
-			msg = joinNonEmpty(a.Fields["body"], a.Message)
-		}
-		return h.again(c, token, a.Status, "", msg)
+		return h.again(c, token, a.Status, "", func(s views.Strings) string {
+			if msg := s.FileProblem(s.Field(a.Fields["files"])); msg != "" {
+				return msg
+			}
+			return joinNonEmpty(s.Field(a.Fields["body"]), s.Field(a.Message))
+		})
 	case !multipart && len(c.Body()) > MaxReplyBody:
 		// Not kept: echoing megabytes back would only amplify the request.
-		return h.again(c, token, fiber.StatusRequestEntityTooLarge, "", h.s.ReplyTooLarge)
+		return h.again(c, token, fiber.StatusRequestEntityTooLarge, "", func(s views.Strings) string { return s.ReplyTooLarge })
 	}
 	body := value("body")
 	_, err = h.svc.ReplyOnPortal(c.UserContext(), tickets.PortalReply{
@@ -150,21 +154,24 @@ func (h *Handler) Reply(c *fiber.Ctx) error {
 	switch {
 	case !ok:
 	case errors.Is(err, tickets.ErrRepliesOff):
-		return h.again(c, token, a.Status, "", "")
+		return h.again(c, token, a.Status, "", nil)
 	case a.Status == fiber.StatusUnprocessableEntity:
-		return h.again(c, token, a.Status, body, joinNonEmpty(a.Fields["body"], fileProblem(a.Fields["files"], h.s)))
+		return h.again(c, token, a.Status, body, func(s views.Strings) string {
+			return joinNonEmpty(s.Field(a.Fields["body"]), s.FileProblem(s.Field(a.Fields["files"])))
+		})
 	case a.Status == fiber.StatusForbidden:
-		return h.again(c, token, a.Status, body, h.s.HumanCheckFailed)
+		return h.again(c, token, a.Status, body, func(s views.Strings) string { return s.HumanCheckFailed })
 	case a.Status == fiber.StatusTooManyRequests:
-		return h.again(c, token, a.Status, body, h.s.TooManyText)
+		return h.again(c, token, a.Status, body, func(s views.Strings) string { return s.TooManyText })
 	case a.Status == fiber.StatusServiceUnavailable:
-		return h.again(c, token, a.Status, body, h.s.UnavailableText)
+		return h.again(c, token, a.Status, body, func(s views.Strings) string { return s.UnavailableText })
 	}
 	return h.fail(c, err)
 }
 
-// again renders the page with the customer's draft and an explanation.
-func (h *Handler) again(c *fiber.Ctx, token string, status int, draft, reason string) error {
+// again renders the page with the customer's draft and an explanation,
+// worded by reason in the page's language (nil: none).
+func (h *Handler) again(c *fiber.Ctx, token string, status int, draft string, reason func(views.Strings) string) error {
 	page, err := h.svc.OpenPortal(c.UserContext(), token)
 	if err != nil {
 		return h.fail(c, err)
@@ -176,13 +183,19 @@ func (h *Handler) again(c *fiber.Ctx, token string, status int, draft, reason st
 	return render(c, status, views.Portal(d))
 }
 
-func (h *Handler) data(c *fiber.Ctx, token string, page tickets.PortalPage, draft, reason string) views.PortalData {
+// data is the page of the link's contact, in their language.
+func (h *Handler) data(c *fiber.Ctx, token string, page tickets.PortalPage, draft string, reason func(views.Strings) string) views.PortalData {
+	s := h.lang.pick(c, page.Locale)
 	d := views.PortalData{
-		S: h.s, Nonce: nonce(c), Reference: page.Ticket.Reference, Subject: page.Ticket.Subject,
+		S: s, Nonce: nonce(c), Reference: page.Ticket.Reference, Subject: page.Ticket.Subject,
 		Closed: page.Ticket.Status == model.StatusClosed, ExpiresAt: page.ExpiresAt, AllowReply: page.AllowReply,
-		FormAction: "/portal/" + token + "/replies", Draft: draft, Error: reason,
-		Sent: c.Query("sent") == "1" && reason == "", TurnstileSiteKey: h.siteKey,
+		FormAction: "/portal/" + token + "/replies", Draft: draft,
+		TurnstileSiteKey: h.siteKey,
 	}
+	if reason != nil {
+		d.Error = reason(s)
+	}
+	d.Sent = c.Query("sent") == "1" && d.Error == ""
 	if h.uploads != nil {
 		// Without the settings the form still works, without files.
 		if set, err := h.uploads.Attachments(c.UserContext()); err == nil {
@@ -193,7 +206,7 @@ func (h *Handler) data(c *fiber.Ctx, token string, page tickets.PortalPage, draf
 		vm := views.Message{Mine: m.Mine, At: m.CreatedAt, Body: m.Body, HTML: m.HTML}
 		for _, a := range page.Attachments[m.ID] {
 			l := views.AttachmentLink{
-				Name: a.Filename, Size: humanSize(a.Size),
+				Name: a.Filename, Size: s.L.Size(a.Size),
 				URL: "/portal/" + token + "/attachments/" + strconv.FormatInt(a.ID, 10),
 			}
 			if attachments.IsImage(a.ContentType) {
@@ -203,7 +216,7 @@ func (h *Handler) data(c *fiber.Ctx, token string, page tickets.PortalPage, draf
 		}
 		switch {
 		case vm.Mine:
-			vm.Author = h.s.You
+			vm.Author = s.You
 		case m.Direction == model.DirectionInbound:
 			// A customer's mail this person was copied on: they saw the
 			// sender's name and address in it.
@@ -212,9 +225,9 @@ func (h *Handler) data(c *fiber.Ctx, token string, page tickets.PortalPage, draf
 				vm.Author = m.AuthorEmail
 			}
 		case m.AuthorName != "":
-			vm.Author = m.AuthorName + " (" + h.s.Support + ")"
+			vm.Author = m.AuthorName + " (" + s.Support + ")"
 		default:
-			vm.Author = h.s.Support
+			vm.Author = s.Support
 		}
 		d.Messages = append(d.Messages, vm)
 	}
@@ -246,25 +259,18 @@ func (h *Handler) attachment(c *fiber.Ctx, image bool) error {
 	return nil
 }
 
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
-	case n >= 1<<10:
-		return strconv.FormatInt((n+512)>>10, 10) + " KB"
-	}
-	return strconv.FormatInt(n, 10) + " B"
-}
-
 // fail renders the friendly page of an error: 404 for unknown, revoked or
 // disabled links alike, 410 once expired; anything else goes to the server's
-// error handler (logged, 500).
+// error handler (logged, 500). The link says nothing of its contact here,
+// so the page speaks the browser's language.
 func (h *Handler) fail(c *fiber.Ctx, err error) error {
 	switch {
 	case errors.Is(err, model.ErrNotFound):
-		return render(c, fiber.StatusNotFound, views.ErrorPage(h.s, nonce(c), h.s.NotFoundTitle, h.s.NotFoundText))
+		s := h.lang.pick(c, "")
+		return render(c, fiber.StatusNotFound, views.ErrorPage(s, nonce(c), s.NotFoundTitle, s.NotFoundText))
 	case errors.Is(err, tickets.ErrPortalGone):
-		return render(c, fiber.StatusGone, views.ErrorPage(h.s, nonce(c), h.s.GoneTitle, h.s.GoneText))
+		s := h.lang.pick(c, "")
+		return render(c, fiber.StatusGone, views.ErrorPage(s, nonce(c), s.GoneTitle, s.GoneText))
 	}
 	return err
 }
@@ -295,14 +301,6 @@ func (h *Handler) readForm(c *fiber.Ctx) (*attachments.Form, bool, error) {
 		}
 	}
 	return form, true, nil
-}
-
-// fileProblem words a refusal of the files for the page ("" when none).
-func fileProblem(msg string, s views.Strings) string {
-	if msg == "" {
-		return ""
-	}
-	return s.Attachments + ": " + msg + ". " + s.Files.AttachAgain
 }
 
 func joinNonEmpty(a, b string) string {

@@ -28,7 +28,7 @@ func (h *Handler) addRating(c *fiber.Ctx, token string, page tickets.PortalPage,
 	if err != nil || f.Refused != nil {
 		return err
 	}
-	v := h.ratingView(token, f, "", "", true)
+	v := h.ratingView(d.S, token, f, "", "", true)
 	v.Saved = c.Query("rated") == "1"
 	// The reply form loads Turnstile's script already when it is shown.
 	v.LoadTurnstile = h.siteKey != "" && !page.AllowReply
@@ -38,11 +38,11 @@ func (h *Handler) addRating(c *fiber.Ctx, token string, page tickets.PortalPage,
 
 // ratingView fills the form: the score and comment given (or, with
 // current, those stored so far where none is given).
-func (h *Handler) ratingView(token string, f ratings.Form, score, comment string, current bool) views.RatingForm {
+func (h *Handler) ratingView(s views.Strings, token string, f ratings.Form, score, comment string, current bool) views.RatingForm {
 	v := views.RatingForm{Action: "/portal/" + token + "/rate", FormToken: f.Token, Comment: comment,
 		TurnstileSiteKey: h.siteKey, LoadTurnstile: h.siteKey != ""}
 	if f.Current != nil {
-		v.Current = h.s.Rate.Label(f.Current.Score)
+		v.Current = s.Rate.Label(f.Current.Score)
 		if current && score == "" {
 			score = f.Current.Score
 		}
@@ -50,7 +50,7 @@ func (h *Handler) ratingView(token string, f ratings.Form, score, comment string
 			v.Comment = f.Current.Comment
 		}
 	}
-	v.Choices = views.RatingChoices(h.s.Rate, score)
+	v.Choices = views.RatingChoices(s.Rate, score)
 	return v
 }
 
@@ -71,8 +71,9 @@ func (h *Handler) RateForm(c *fiber.Ctx) error {
 	if a, ok := httperr.Of(f.Refused); ok {
 		status = a.Status // 409 an open ticket, 403 someone else's link
 	}
-	v := h.ratingView(token, f, c.Query("score"), "", true)
-	return h.ratePage(c, token, page, f, status, v)
+	s := h.lang.pick(c, page.Locale)
+	v := h.ratingView(s, token, f, c.Query("score"), "", true)
+	return h.ratePage(c, s, token, page, f, status, v)
 }
 
 // Rate answers POST /portal/:token/rate (form score, comment, form_token,
@@ -103,28 +104,29 @@ func (h *Handler) Rate(c *fiber.Ctx) error {
 	if perr != nil {
 		return h.fail(c, perr)
 	}
-	v := h.ratingView(token, f, score, comment, false)
-	v.ScoreError, v.CommentError = a.Fields["score"], a.Fields["comment"]
+	s := h.lang.pick(c, page.Locale)
+	v := h.ratingView(s, token, f, score, comment, false)
+	v.ScoreError, v.CommentError = s.Field(a.Fields["score"]), s.Field(a.Fields["comment"])
 	switch {
 	case errors.Is(err, ratings.ErrFormToken):
-		v.Error = h.s.Rate.FormExpired
+		v.Error = s.Rate.FormExpired
 	case errors.Is(err, tickets.ErrNotHuman):
-		v.Error = h.s.HumanCheckFailed
+		v.Error = s.HumanCheckFailed
 	case a.Status == fiber.StatusTooManyRequests:
-		v.Error = h.s.Rate.TooMany
+		v.Error = s.Rate.TooMany
 	case a.Status == fiber.StatusServiceUnavailable:
-		v.Error = h.s.UnavailableText
+		v.Error = s.UnavailableText
 	}
-	return h.ratePage(c, token, page, f, a.Status, v)
+	return h.ratePage(c, s, token, page, f, a.Status, v)
 }
 
 // ratePage renders the rating page, or why this link cannot rate.
-func (h *Handler) ratePage(c *fiber.Ctx, token string, page tickets.PortalPage, f ratings.Form, status int, v views.RatingForm) error {
-	d := views.RatePageData{S: h.s, Nonce: nonce(c), Reference: page.Ticket.Reference, BackURL: "/portal/" + token, Form: v}
+func (h *Handler) ratePage(c *fiber.Ctx, s views.Strings, token string, page tickets.PortalPage, f ratings.Form, status int, v views.RatingForm) error {
+	d := views.RatePageData{S: s, Nonce: nonce(c), Reference: page.Ticket.Reference, BackURL: "/portal/" + token, Form: v}
 	if f.Refused != nil {
-		d.Refused = h.s.Rate.NotYours
+		d.Refused = s.Rate.NotYours
 		if errors.Is(f.Refused, ratings.ErrTicketOpen) {
-			d.Refused = h.s.Rate.Open
+			d.Refused = s.Rate.Open
 		}
 	}
 	return render(c, status, views.RatePage(d))

@@ -48,6 +48,10 @@ type PortalPage struct {
 	ExpiresAt *time.Time
 	// Attachments of the visible messages, by message id (no data).
 	Attachments map[int64][]model.Attachment
+	// Locale is the stored language of the contact the link belongs to
+	// (one of i18n.Languages); "" when unknown or the address is no
+	// contact (someone only copied on the mails).
+	Locale string
 }
 
 // PortalMessage is one message of a portal page.
@@ -134,6 +138,12 @@ func (s *Service) OpenPortal(ctx context.Context, token string) (PortalPage, err
 		if visible[a.MessageID] {
 			page.Attachments[a.MessageID] = append(page.Attachments[a.MessageID], a)
 		}
+	}
+	switch c, err := s.store.LiveContactByEmail(ctx, contacts.Normalize(link.Email)); {
+	case err == nil:
+		page.Locale = c.Locale
+	case !errors.Is(err, model.ErrNotFound):
+		return PortalPage{}, err
 	}
 	return page, nil
 }

@@ -310,6 +310,8 @@ type MyTickets struct {
 	SessionExpiresAt time.Time
 	// More: the contact filed more tickets than MyTicketsShown.
 	More bool
+	// Locale is the contact's stored language ("" while unknown).
+	Locale string
 }
 
 // ListMyTickets returns the tickets the session's contact filed (not
@@ -324,7 +326,8 @@ func (s *Service) ListMyTickets(ctx context.Context, sessionToken string) (MyTic
 	if err != nil {
 		return MyTickets{}, err
 	}
-	out := MyTickets{Email: ps.Email, SessionExpiresAt: ps.ExpiresAt, More: len(rows) > MyTicketsShown, Tickets: []MyTicket{}}
+	out := MyTickets{Email: ps.Email, SessionExpiresAt: ps.ExpiresAt, More: len(rows) > MyTicketsShown, Tickets: []MyTicket{},
+		Locale: ps.Locale}
 	now := s.now()
 	for _, r := range rows[:min(len(rows), MyTicketsShown)] {
 		state := linkState(r, now)

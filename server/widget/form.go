@@ -15,6 +15,7 @@ import (
 	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/download"
 	"github.com/portico/portico/server/httperr"
+	"github.com/portico/portico/server/i18n"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/tickets"
@@ -24,6 +25,37 @@ import (
 
 // FormPath is where the hosted form lives; its POST goes to the same URL.
 const FormPath = "/support/widget/form"
+
+// FormPage serves the hosted form, in the visitor's language.
+type FormPage struct {
+	h        *Handler
+	texts    *views.Texts
+	defaults PortalReader
+}
+
+// HostedForm returns the hosted form of the widget h serves; texts are the
+// pages in every language, defaults the admin's default language.
+func (h *Handler) HostedForm(texts *views.Texts, defaults PortalReader) *FormPage {
+	return &FormPage{h: h, texts: texts, defaults: defaults}
+}
+
+// pick returns the page's texts and the language the visitor asked for:
+// asked (?locale= on the first request, the hidden field language on the
+// POST), else the browser's Accept-Language; asked is "" when neither
+// names a language portico speaks, and the page then speaks the admin's
+// default_language. Content-Language says which; Vary that
+// Accept-Language counts.
+func (f *FormPage) pick(c *fiber.Ctx, asked string) (views.Strings, string) {
+	asked = f.texts.Match(asked, c.Get(fiber.HeaderAcceptLanguage))
+	def := i18n.Default
+	if p, err := f.defaults.Portal(c.UserContext()); err == nil {
+		def = p.DefaultLanguage
+	}
+	s := f.texts.Choose(def, asked)
+	c.Set(fiber.HeaderContentLanguage, s.Lang)
+	c.Vary(fiber.HeaderAcceptLanguage)
+	return s, asked
+}
 
 const nonceLocal = "widget-csp-nonce"
 
@@ -53,7 +85,7 @@ func render(c *fiber.Ctx, status int, comp templ.Component) error {
 // our style and Turnstile's script only, no caching, no indexing, no
 // framing. The referrer policy is same-origin so that the form's POST carries
 // our own Origin (no-referrer would make it "null").
-func (h *Handler) FormHeaders(c *fiber.Ctx) error {
+func (f *FormPage) FormHeaders(c *fiber.Ctx) error {
 	n, err := newNonce(c)
 	if err != nil {
 		return err
@@ -68,32 +100,39 @@ func (h *Handler) FormHeaders(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-func (h *Handler) formData(c *fiber.Ctx, w settings.Widget) views.WidgetFormData {
-	s := views.English
+func (f *FormPage) formData(c *fiber.Ctx, w settings.Widget, asked string) views.WidgetFormData {
+	s, lang := f.pick(c, asked)
 	d := views.WidgetFormData{
 		S: s, Nonce: nonce(c), Title: w.Title, Greeting: w.Greeting, Action: FormPath,
-		Priorities: w.Priorities, TurnstileSiteKey: h.turnstileSiteKey,
+		Priorities: w.Priorities, TurnstileSiteKey: f.h.turnstileSiteKey, Language: lang,
 	}
-	if d.Title == "" {
+	// The admin's own words stay as written; portico's defaults are
+	// translated.
+	def := settings.DefaultWidget()
+	if d.Title == "" || d.Title == def.Title {
 		d.Title = s.WidgetTitle
 	}
-	if d.Greeting == "" {
+	switch d.Greeting {
+	case "":
 		d.Greeting = s.WidgetGreeting
+	case def.Greeting:
+		d.Greeting = s.WidgetDefaultHi
 	}
-	if up, err := h.uploadConfig(c.UserContext()); err == nil && up != nil {
+	if up, err := f.h.uploadConfig(c.UserContext()); err == nil && up != nil {
 		d.Accept = strings.Join(up.AllowedTypes, ",")
 	}
 	return d
 }
 
 // Form answers GET /support/widget/form: the ticket form as a plain page,
-// for visitors whose browser cannot run the widget.
-func (h *Handler) Form(c *fiber.Ctx) error {
-	w, err := h.settings.Widget(c.UserContext())
+// for visitors whose browser cannot run the widget. ?locale= (the
+// embedding page's data-locale) chooses its language.
+func (f *FormPage) Form(c *fiber.Ctx) error {
+	w, err := f.h.settings.Widget(c.UserContext())
 	if err != nil {
 		return err
 	}
-	d := h.formData(c, w)
+	d := f.formData(c, w, c.Query("locale"))
 	d.Values.Priority = w.DefaultPriority()
 	d.Values.PageURL = refererPage(c)
 	return render(c, fiber.StatusOK, views.WidgetForm(d))
@@ -103,16 +142,12 @@ func (h *Handler) Form(c *fiber.Ctx) error {
 // reference; otherwise the form again with what was typed and the reason
 // (422 field errors, 429 too many, 403 failed human check or foreign site,
 // 503 when a check cannot be made).
-func (h *Handler) SubmitForm(c *fiber.Ctx) error {
+func (f *FormPage) SubmitForm(c *fiber.Ctx) error {
+	h := f.h
 	ctx := c.UserContext()
 	w, err := h.settings.Widget(ctx)
 	if err != nil {
 		return err
-	}
-	d := h.formData(c, w)
-	again := func(status int, notice string) error {
-		d.Notice = notice
-		return render(c, status, views.WidgetForm(d))
 	}
 	// A form with files (enctype multipart/form-data) is streamed: its
 	// files to disk, its fields from the parts; a urlencoded one as before.
@@ -122,20 +157,31 @@ func (h *Handler) SubmitForm(c *fiber.Ctx) error {
 		defer form.Close(context.WithoutCancel(ctx))
 		value = form.Value
 	}
+	// The language the form was shown in; anything but a language code of
+	// ours is ignored.
+	asked := value("language")
+	if !i18n.Supported(asked) {
+		asked = ""
+	}
+	d := f.formData(c, w, asked)
+	again := func(status int, notice string) error {
+		d.Notice = notice
+		return render(c, status, views.WidgetForm(d))
+	}
 	d.Values = views.WidgetFormValues{
 		Email: value("email"), Name: value("name"), Subject: value("subject"),
 		Description: value("description"), Priority: value("priority"), PageURL: value("page_url"),
 	}
 	if a, ok := httperr.Of(err); ok {
 		if a.Status == fiber.StatusUnprocessableEntity {
-			d.Errors = a.Fields
+			d.Errors = fieldErrors(d.S, a.Fields)
 		}
-		return again(a.Status, a.Message)
+		return again(a.Status, d.S.Field(a.Message))
 	} else if err != nil {
 		return err
 	}
 	if !multipart && len(c.Body()) > MaxBody {
-		return again(fiber.StatusRequestEntityTooLarge, "the request is larger than 64 KiB")
+		return again(fiber.StatusRequestEntityTooLarge, d.S.WidgetTooLarge)
 	}
 	if !formOriginAllowed(c, w) {
 		return again(fiber.StatusForbidden, d.S.WidgetNotAllowed)
@@ -143,7 +189,7 @@ func (h *Handler) SubmitForm(c *fiber.Ctx) error {
 	t, err := h.tickets.CreateFromWidget(ctx, tickets.WidgetSubmission{
 		Email: d.Values.Email, Name: d.Values.Name, Subject: d.Values.Subject,
 		Description: d.Values.Description, Priority: d.Values.Priority,
-		ClientIP: clientip.String(ctx), Turnstile: value("cf-turnstile-response"), Files: form,
+		ClientIP: clientip.String(ctx), Turnstile: value("cf-turnstile-response"), Files: form, Language: d.Language,
 		Page: validate.PageInput{URL: d.Values.PageURL, Locale: firstLanguage(c.Get(fiber.HeaderAcceptLanguage))},
 	})
 	if err != nil {
@@ -153,10 +199,10 @@ func (h *Handler) SubmitForm(c *fiber.Ctx) error {
 		}
 		switch {
 		case ok && a.Status == fiber.StatusUnprocessableEntity:
-			d.Errors = a.Fields
+			d.Errors = fieldErrors(d.S, a.Fields)
 			// Only a tampered hidden field gets here: name it.
 			if msg := a.Fields[validate.FieldPageURL]; msg != "" {
-				return again(a.Status, validate.FieldPageURL+" "+msg)
+				return again(a.Status, validate.FieldPageURL+" "+d.S.Field(msg))
 			}
 			return again(a.Status, "")
 		case ok && a.Status == fiber.StatusForbidden:
@@ -172,6 +218,15 @@ func (h *Handler) SubmitForm(c *fiber.Ctx) error {
 	}
 	d.Reference = t.Reference
 	return render(c, fiber.StatusCreated, views.WidgetForm(d))
+}
+
+// fieldErrors are the fields' messages in the page's language.
+func fieldErrors(s views.Strings, fields map[string]string) map[string]string {
+	out := make(map[string]string, len(fields))
+	for k, msg := range fields {
+		out[k] = s.Field(msg)
+	}
+	return out
 }
 
 // formOriginAllowed admits posts from our own page (same host), from no

@@ -16,10 +16,12 @@ import (
 
 	"github.com/portico/portico/server/clientip"
 	"github.com/portico/portico/server/httperr"
+	"github.com/portico/portico/server/i18n"
 	"github.com/portico/portico/server/model"
 	"github.com/portico/portico/server/settings"
 	"github.com/portico/portico/server/tickets"
 	"github.com/portico/portico/server/validate"
+	"github.com/portico/portico/views"
 )
 
 // fakeTickets files tickets in memory with the real validation rules and, as
@@ -56,6 +58,22 @@ func (f *fakeTickets) CreateFromWidget(_ context.Context, in tickets.WidgetSubmi
 type fakeSettings struct{ w settings.Widget }
 
 func (s fakeSettings) Widget(context.Context) (settings.Widget, error) { return s.w, nil }
+func (s fakeSettings) Portal(context.Context) (settings.Portal, error) {
+	return settings.DefaultPortal(), nil
+}
+
+func texts(t *testing.T) *views.Texts {
+	t.Helper()
+	c, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := views.NewTexts(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
 
 func newFormApp(t *testing.T, tk *fakeTickets, w settings.Widget, siteKey string) *fiber.App {
 	t.Helper()
@@ -66,8 +84,9 @@ func newFormApp(t *testing.T, tk *fakeTickets, w settings.Widget, siteKey string
 		c.SetUserContext(clientip.WithContext(c.UserContext(), netip.MustParseAddr("203.0.113.7")))
 		return c.Next()
 	})
-	app.Get(FormPath, h.FormHeaders, h.Form)
-	app.Post(FormPath, h.FormHeaders, h.SubmitForm)
+	f := h.HostedForm(texts(t), fakeSettings{w})
+	app.Get(FormPath, f.FormHeaders, f.Form)
+	app.Post(FormPath, f.FormHeaders, f.SubmitForm)
 	app.Post("/support/widget/tickets", h.CreateTicket)
 	app.Get("/", h.DemoHeaders, h.Demo)
 	return app
