@@ -12,6 +12,13 @@ type FileStrings struct {
 	// Refused says why the files sent were refused (%s: validate's
 	// message) and asks for them again.
 	Refused string `msg:"portal.files.refused"`
+	// What the page's script (upload.js) says about the files chosen,
+	// before sending: TooMany has the most files, TotalTooLarge the most
+	// together, FileTooLarge the most each and {file} where the script puts
+	// the file's name.
+	TooMany       string `msg:"portal.files.too_many"`
+	FileTooLarge  string `msg:"portal.files.file_too_large"`
+	TotalTooLarge string `msg:"portal.files.total_too_large"`
 }
 
 // FileProblem words a refusal of the files sent; msg is the field's

@@ -42,6 +42,7 @@ type Strings struct {
 	ReplyHint         string `msg:"portal.reply_hint"` // %s: the most characters
 	Send              string `msg:"portal.send"`
 	Sent              string `msg:"portal.sent"`
+	Sending           string `msg:"portal.sending"`
 	RepliesOff        string `msg:"portal.replies_off"`
 	ClosedNotice      string `msg:"portal.closed_notice"`
 	ExpiresNotice     string `msg:"portal.expires_notice"` // %s: date and time
@@ -72,6 +73,7 @@ type Strings struct {
 	WidgetRequired    string `msg:"form.required"`
 	WidgetOptional    string `msg:"form.optional"`
 	WidgetSend        string `msg:"form.send"`
+	WidgetSending     string `msg:"form.sending"`
 	WidgetFixFields   string `msg:"form.fix_fields"`
 	WidgetThanks      string `msg:"form.thanks"`
 	WidgetReference   string `msg:"form.reference"` // %s: the reference, in bold
@@ -125,6 +127,9 @@ func NewTexts(c *i18n.Catalog) (*Texts, error) {
 		files, each, total := l.Number(attachments.MaxFiles), l.Size(attachments.MaxFileSize), l.Size(attachments.MaxTotal)
 		s.Files.Hint = fmt.Sprintf(s.Files.Hint, files, each, total)
 		s.Files.TooLarge = fmt.Sprintf(s.Files.TooLarge, files, each, total)
+		s.Files.TooMany = fmt.Sprintf(s.Files.TooMany, files)
+		s.Files.FileTooLarge = fmt.Sprintf(s.Files.FileTooLarge, "{file}", each)
+		s.Files.TotalTooLarge = fmt.Sprintf(s.Files.TotalTooLarge, total)
 		t.by[lang] = s
 	}
 	if len(missing) > 0 {
