@@ -326,3 +326,31 @@ func TestPortalPageSizeEveryLanguage(t *testing.T) {
 		}
 	}
 }
+
+// The forms load the upload script only when they take files: without
+// files there is nothing to check or to show the progress of.
+func TestUploadScriptOnlyWithFiles(t *testing.T) {
+	s := texts(t).For("fr")
+	name, _ := views.UploadScript()
+	tag := `<script src="/portal/assets/` + name + `" nonce="n0" defer></script>`
+	for _, accept := range []string{"", "image/png"} {
+		portal := render(t, views.Portal(views.PortalData{S: s, Nonce: "n0", AllowReply: true, FormAction: "/portal/t/replies", Accept: accept}))
+		form := render(t, views.WidgetForm(views.WidgetFormData{S: s, Nonce: "n0", Action: "/support/widget/form", Accept: accept}))
+		for name, body := range map[string]string{"portal": portal, "form": form} {
+			want := accept != ""
+			if got := strings.Contains(body, tag); got != want {
+				t.Errorf("%s with accept %q: script tag %v, want %v\n%s", name, accept, got, want, body)
+			}
+			if got := strings.Contains(body, "data-sending="); got != want {
+				t.Errorf("%s with accept %q: data-sending %v, want %v", name, accept, got, want)
+			}
+		}
+		if accept != "" {
+			for _, want := range []string{`data-sending="Envoi de votre réponse…"`, `data-too-large="« {file} » dépasse 10 Mo. Veuillez choisir un fichier plus petit."`} {
+				if !strings.Contains(portal, want) {
+					t.Errorf("French portal lacks %s", want)
+				}
+			}
+		}
+	}
+}

@@ -220,7 +220,9 @@ func routes(app *fiber.App, o Options) {
 		authed.Post("/contacts/:id/erase", privacyScope, pv.EraseContact)
 	}
 
-	// The fixed "My tickets" paths come before /portal/:token.
+	// The fixed "My tickets" paths and the pages' script come before
+	// /portal/:token.
+	app.Get(portal.AssetsRoute, portal.Asset)
 	if mt := o.MyTickets; mt != nil {
 		app.Get("/portal", portal.Headers, mt.Form)
 		app.Post("/portal", portal.Headers, mt.Request)

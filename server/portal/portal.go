@@ -58,8 +58,9 @@ func New(svc Service, ratings Ratings, siteKey string, texts *views.Texts, defau
 const nonceLocal = "csp-nonce"
 
 // Headers sets the portal's security headers: no referrer (the URL is the
-// secret), a strict CSP whose nonce admits only our style and Turnstile's
-// script, no indexing, no caching, no framing.
+// secret), a strict CSP whose nonce admits only our style and scripts and
+// Turnstile's (our upload script posts the reply form to our own origin,
+// hence connect-src 'self'), no indexing, no caching, no framing.
 func Headers(c *fiber.Ctx) error {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -69,7 +70,7 @@ func Headers(c *fiber.Ctx) error {
 	c.Locals(nonceLocal, nonce)
 	c.Set("Referrer-Policy", "no-referrer")
 	c.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; script-src 'nonce-"+nonce+"' https://challenges.cloudflare.com; "+
-		"frame-src https://challenges.cloudflare.com; connect-src https://challenges.cloudflare.com; img-src 'self' data:; "+
+		"frame-src https://challenges.cloudflare.com; connect-src 'self' https://challenges.cloudflare.com; img-src 'self' data:; "+
 		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	c.Set("X-Robots-Tag", "noindex, nofollow")
 	c.Set(fiber.HeaderCacheControl, "no-store")

@@ -82,7 +82,8 @@ func render(c *fiber.Ctx, status int, comp templ.Component) error {
 }
 
 // FormHeaders sets the hosted form's headers: a strict CSP whose nonce admits
-// our style and Turnstile's script only, no caching, no indexing, no
+// our style and scripts and Turnstile's only (our upload script posts the
+// form to our own origin: connect-src 'self'), no caching, no indexing, no
 // framing. The referrer policy is same-origin so that the form's POST carries
 // our own Origin (no-referrer would make it "null").
 func (f *FormPage) FormHeaders(c *fiber.Ctx) error {
@@ -91,7 +92,7 @@ func (f *FormPage) FormHeaders(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+n+"'; script-src 'nonce-"+n+"' https://challenges.cloudflare.com; "+
-		"frame-src https://challenges.cloudflare.com; connect-src https://challenges.cloudflare.com; img-src 'self' data:; "+
+		"frame-src https://challenges.cloudflare.com; connect-src 'self' https://challenges.cloudflare.com; img-src 'self' data:; "+
 		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	c.Set("Referrer-Policy", "same-origin")
 	c.Set("X-Robots-Tag", "noindex, nofollow")
