@@ -18,13 +18,15 @@
   function enhance(input) {
     var form = input.form
     var d = input.dataset
-    if (!form || !window.FormData || !window.XMLHttpRequest) return
+    if (!form) return
     var button = form.querySelector('[type=submit]')
     var live = document.createElement('p')
     live.id = input.id + '-check'
     live.className = 'field-error'
     live.setAttribute('aria-live', 'polite')
-    input.parentNode.insertBefore(live, input.nextSibling)
+    input.after(live)
+    // Empty, it describes nothing; filled, it says what is wrong.
+    input.setAttribute('aria-describedby', (input.getAttribute('aria-describedby') || '') + ' ' + live.id)
 
     // problem is what is wrong with the chosen files, '' when nothing.
     function problem() {
@@ -41,16 +43,8 @@
 
     function check() {
       var msg = problem()
-      var ids = (input.getAttribute('aria-describedby') || '').split(' ').filter(function (id) {
-        return id && id !== live.id
-      })
-      if (msg) {
-        ids.push(live.id)
-        input.setAttribute('aria-invalid', 'true')
-      } else {
-        input.removeAttribute('aria-invalid')
-      }
-      input.setAttribute('aria-describedby', ids.join(' '))
+      if (msg) input.setAttribute('aria-invalid', 'true')
+      else input.removeAttribute('aria-invalid')
       live.textContent = msg
       if (button) button.disabled = !!msg
       return !msg
@@ -67,17 +61,22 @@
   }
 
   function send(form, button) {
+    // "Sending… [=====     ] 42 %": the bar is labelled, and says its value
+    // to assistive technology itself, so the written percentage is hidden
+    // from it.
+    var box = document.createElement('p')
     var label = document.createElement('label')
     var bar = document.createElement('progress')
     var pct = document.createElement('span')
-    var percent = window.Intl ? new Intl.NumberFormat(document.documentElement.lang, { style: 'percent' }) : null
+    var percent = new Intl.NumberFormat(document.documentElement.lang, { style: 'percent' })
+    bar.id = 'upload-progress'
     bar.max = 100
     bar.value = 0
-    label.className = 'upload'
-    label.appendChild(document.createTextNode(form.dataset.sending + ' '))
-    label.appendChild(bar)
-    label.appendChild(pct)
-    form.insertBefore(label, button)
+    label.htmlFor = bar.id
+    label.textContent = form.dataset.sending
+    pct.setAttribute('aria-hidden', 'true')
+    box.append(label, ' ', bar, ' ', pct)
+    form.insertBefore(box, button)
     if (button) button.disabled = true
 
     var xhr = new XMLHttpRequest()
@@ -86,12 +85,12 @@
       if (!e.lengthComputable || !e.total) return
       var f = Math.floor((e.loaded / e.total) * 100) / 100
       bar.value = f * 100
-      pct.textContent = ' ' + (percent ? percent.format(f) : f * 100 + '%')
+      pct.textContent = percent.format(f)
     }
     xhr.onload = function () { show(xhr, form) }
     // The request did not get through: let the browser post the form itself.
     xhr.onerror = xhr.ontimeout = function () {
-      label.parentNode.removeChild(label)
+      box.remove()
       if (button) button.disabled = false
       form.submit()
     }

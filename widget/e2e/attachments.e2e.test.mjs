@@ -1,6 +1,7 @@
 // Browser tests of attachments: files sent from the widget (with the
 // progress shown, and a file too large refused before anything is sent) and
-// from the portal page, whose thumbnail the browser then shows. Like
+// from the portal page, whose thumbnail the browser then shows; the portal
+// and the hosted form do the same with their small script (views/upload.js). Like
 // widget.e2e.test.mjs: playwright-core drives Debian's Chromium against the
 // built binary (../bin/portico) on a temporary SQLite database, the widget
 // embedded in a page of another local origin.
@@ -217,6 +218,100 @@ describe('attachments', { skip: !haveChromium && !ci ? `no ${chromiumPath}` : fa
     assert.equal(dl.headers()['content-security-policy'], "sandbox; default-src 'none'")
     assert.deepEqual(p.errors, [])
     assert.equal(readdirSync(join(tmp, 'attachments', 'tmp')).length, 0, 'no staged upload left behind')
+    await p.context().close()
+  })
+
+  // A portal page of a new ticket of email.
+  const newPortal = async (email) => {
+    const res = await fetch(base + '/support/widget/tickets', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email, subject: unique('Progress'), description: 'Hello' }),
+    })
+    assert.equal(res.status, 201)
+    return portalLink(email)
+  }
+  const huge = { name: 'huge.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([pdf, Buffer.alloc(11 << 20)]) }
+
+  test('the portal refuses a file too large before sending anything', { timeout: 60_000 }, async () => {
+    const p = await open(await newPortal(`big-${Date.now()}@example.com`))
+    await p.waitForFunction(() => document.querySelector('#f-files-check'))
+    const requests = []
+    p.on('request', (r) => requests.push(r.method() + ' ' + r.url()))
+    await p.getByLabel('Your message').fill('Here is the recording.')
+    const files = p.getByLabel('Attach files', { exact: false })
+    await files.setInputFiles([huge])
+    const msg = p.getByText('“huge.pdf” is larger than 10 MB. Please choose a smaller file.')
+    await msg.waitFor()
+    assert.equal(await msg.getAttribute('aria-live'), 'polite')
+    assert.equal(await files.getAttribute('aria-invalid'), 'true')
+    assert.match(await files.getAttribute('aria-describedby'), /\bf-files-check\b/)
+    const send = p.getByRole('button', { name: 'Send reply' })
+    assert.equal(await send.isDisabled(), true)
+    await shot(p, 'portal-too-large')
+    // Six files: too many; then one good file: fine again.
+    const six = Array.from({ length: 6 }, (_, i) => ({ name: `p${i}.pdf`, mimeType: 'application/pdf', buffer: pdf }))
+    await files.setInputFiles(six)
+    await p.getByText('You chose more than 5 files. Please choose fewer.').waitFor()
+    await files.setInputFiles([{ name: 'ok.pdf', mimeType: 'application/pdf', buffer: pdf }])
+    await p.waitForFunction(() => document.querySelector('#f-files-check').textContent === '')
+    assert.equal(await send.isDisabled(), false)
+    assert.equal(await files.getAttribute('aria-invalid'), null)
+    assert.deepEqual(requests, [])
+    assert.deepEqual(p.errors, [])
+    await p.context().close()
+  })
+
+  test('the portal shows the progress of a reply with files, then the page with them', { timeout: 90_000 }, async () => {
+    const p = await open(await newPortal(`progress-${Date.now()}@example.com`))
+    const posts = []
+    p.on('request', (r) => r.method() === 'POST' && posts.push([r.resourceType(), r.headers()['content-type'] || '']))
+    // 3 MB at 1 MB/s: long enough to see the progress move.
+    const cdp = await p.context().newCDPSession(p)
+    await cdp.send('Network.enable')
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 1 << 20 })
+    const big = Buffer.concat([pdf, Buffer.alloc(3 << 20, 32)])
+    await p.getByLabel('Your message').fill('The full report.')
+    await p.getByLabel('Attach files', { exact: false }).setInputFiles([{ name: 'report.pdf', mimeType: 'application/pdf', buffer: big }])
+    await p.getByRole('button', { name: 'Send reply' }).click()
+    const bar = p.getByRole('progressbar', { name: 'Sending your reply…' })
+    await bar.waitFor()
+    await p.waitForFunction(() => document.querySelector('progress').value > 0, null, { timeout: 20_000 })
+    await p.getByText(/^[1-9]\d?%$/).waitFor()
+    assert.equal(await p.getByRole('button', { name: 'Send reply' }).isDisabled(), true)
+    await shot(p, 'portal-upload-progress')
+    await p.getByText('your reply was sent').waitFor({ timeout: 30_000 })
+    assert.match(p.url(), /\/portal\/[0-9a-f]{64}\?sent=1$/)
+    await p.getByRole('link', { name: 'report.pdf' }).waitFor()
+    assert.deepEqual(posts, [['xhr', posts[0][1]]])
+    assert.match(posts[0][1], /^multipart\/form-data; boundary=/)
+    assert.deepEqual(p.errors, [])
+    await p.context().close()
+  })
+
+  test('the hosted form refuses a file too large before sending; its answer replaces the page', { timeout: 60_000 }, async () => {
+    const p = await open(base + '/support/widget/form?locale=de')
+    await p.waitForFunction(() => document.querySelector('#f-files-check'))
+    const posts = []
+    p.on('request', (r) => r.method() === 'POST' && posts.push(r.resourceType()))
+    const files = p.getByLabel('Dateien anhängen', { exact: false })
+    await files.setInputFiles([huge])
+    await p.getByText('„huge.pdf“ ist größer als 10 MB. Bitte wählen Sie eine kleinere Datei.').waitFor()
+    assert.equal(await p.getByRole('button', { name: 'Anfrage senden' }).isDisabled(), true)
+    await shot(p, 'form-too-large')
+    assert.deepEqual(posts, [])
+    // A good file and a bad address: the form comes back with the reason,
+    // styled (its nonce made ours) and enhanced again.
+    await files.setInputFiles([{ name: 'shot.png', mimeType: 'image/png', buffer: png }])
+    await p.getByLabel('E-Mail', { exact: false }).fill('not-an-address')
+    await p.getByRole('button', { name: 'Anfrage senden' }).click()
+    await p.locator('#form-notice').waitFor()
+    assert.deepEqual(posts, ['xhr'])
+    await p.waitForFunction(() => document.querySelector('#f-files-check'))
+    assert.equal(await p.locator('#form-notice').evaluate((el) => getComputedStyle(el).paddingLeft), '16px')
+    assert.equal(await p.locator('#f-email').getAttribute('aria-invalid'), 'true')
+    await shot(p, 'form-refused')
+    assert.deepEqual(p.errors, [])
     await p.context().close()
   })
 })
