@@ -354,3 +354,18 @@ func TestUploadScriptOnlyWithFiles(t *testing.T) {
 		}
 	}
 }
+
+// The standard priorities are translated; an admin's own is shown as
+// written with its first letter capitalized, whole even when it is not
+// ASCII.
+func TestPriorityLabel(t *testing.T) {
+	de := texts(t).For("de")
+	for in, want := range map[string]string{"high": de.Priorities.High, "élevé": "Élevé", "p1": "P1", "": ""} {
+		if got := de.PriorityLabel(in); got != want {
+			t.Errorf("PriorityLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if de.Priorities.High == "High" || de.Priorities.High == "" {
+		t.Errorf("German high = %q", de.Priorities.High)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 
@@ -181,7 +183,8 @@ func (s Strings) PriorityLabel(p string) string {
 	case "":
 		return p
 	}
-	return strings.ToUpper(p[:1]) + p[1:]
+	r, n := utf8.DecodeRuneInString(p) // "élevé" → "Élevé", not a split byte
+	return string(unicode.ToUpper(r)) + p[n:]
 }
 
 // around splits a sentence at its %s, so that a page can put a value in

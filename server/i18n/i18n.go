@@ -22,6 +22,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -46,6 +47,7 @@ type Catalog struct {
 	ids     map[string]map[string]bool   // language → message IDs it has
 	raw     map[string]map[string]string // language → ID → text as written (plural forms joined)
 	locs    map[string]*Localizer
+	texts   sync.Map // lang + "\x00" + prefix → map[string]string, see Texts
 }
 
 // Load reads the embedded catalogs. A file that does not parse, or a file
@@ -239,12 +241,19 @@ func (c *Catalog) For(lang string) *Localizer {
 
 // Texts returns every message under prefix ("widget.") in lang, keyed by
 // the ID without the prefix: what the widget's WebAssembly form receives
-// with its config, so that it carries no catalog of its own.
+// with its config, so that it carries no catalog of its own. The map is
+// built once per language and prefix and shared: callers only read it.
 func (c *Catalog) Texts(lang, prefix string) map[string]string {
+	lang = c.For(lang).Lang()
+	key := lang + "\x00" + prefix
+	if m, ok := c.texts.Load(key); ok {
+		return m.(map[string]string)
+	}
 	l := c.For(lang)
 	out := map[string]string{}
 	for _, id := range c.IDs(prefix) {
 		out[strings.TrimPrefix(id, prefix)] = l.T(id)
 	}
-	return out
+	m, _ := c.texts.LoadOrStore(key, out)
+	return m.(map[string]string)
 }
