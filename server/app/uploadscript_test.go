@@ -74,3 +74,20 @@ func TestUploadScript(t *testing.T) {
 		}
 	})
 }
+
+// scriptsAllowed reports whether every <script> on a page loads a file
+// (nothing inline) under the nonce of the page's CSP, and the CSP allows
+// nothing unsafe: what the portal's pages may carry since the upload
+// script (issue 17).
+func scriptsAllowed(body, csp string) bool {
+	m := regexp.MustCompile(`script-src 'nonce-([0-9a-f]{32})'`).FindStringSubmatch(csp)
+	if m == nil || strings.Contains(csp, "unsafe") || !strings.Contains(csp, "default-src 'none'") {
+		return false
+	}
+	for _, tag := range regexp.MustCompile(`<script[^>]*>`).FindAllString(body, -1) {
+		if !strings.Contains(tag, ` src="`) || !strings.Contains(tag, `nonce="`+m[1]+`"`) {
+			return false
+		}
+	}
+	return !strings.Contains(body, "<script>")
+}
