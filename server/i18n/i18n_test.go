@@ -214,3 +214,32 @@ func TestContext(t *testing.T) {
 		t.Errorf("Texts = %v", texts)
 	}
 }
+
+// What choosing a language adds to each widget request and page: parsing
+// a browser's Accept-Language and matching it.
+func BenchmarkChoose(b *testing.B) {
+	c, err := Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if c.Choose("en", "", "de-CH,de;q=0.9,en-US;q=0.8,en;q=0.7") != "de" {
+			b.Fatal("not German")
+		}
+	}
+}
+
+// A translated field message, as a 422 in German carries.
+func BenchmarkField(b *testing.B) {
+	c, err := Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	de := c.For("de")
+	msg := validate.Reply(strings.Repeat("x", 12345))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = de.Field(msg)
+	}
+}
