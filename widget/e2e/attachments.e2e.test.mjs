@@ -1,121 +1,56 @@
 // Browser tests of attachments: files sent from the widget (with the
 // progress shown, and a file too large refused before anything is sent) and
 // from the portal page, whose thumbnail the browser then shows; the portal
-// and the hosted form do the same with their small script (views/upload.js). Like
-// widget.e2e.test.mjs: playwright-core drives Debian's Chromium against the
-// built binary (../bin/portico) on a temporary SQLite database, the widget
-// embedded in a page of another local origin.
+// and the hosted form do the same with their small script (views/upload.js).
+// Set up by harness.mjs, like widget.e2e.test.mjs: playwright-core drives
+// Debian's Chromium against the built binary (../bin/portico) on a temporary
+// SQLite database, the widget embedded in a page of another local origin.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import http from 'node:http'
-import net from 'node:net'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-
-const here = dirname(fileURLToPath(import.meta.url))
-const binary = process.env.PORTICO_BIN || resolve(here, '..', '..', 'bin', 'portico')
-const chromiumPath = process.env.PORTICO_CHROMIUM || '/usr/bin/chromium'
-const artifacts = join(here, 'artifacts')
-const token = 'e2e-admin-token-0123456789abcdef'
-const haveChromium = existsSync(chromiumPath)
-const ci = process.env.CI === 'true'
+import { collectErrors, launchChromium, shot, skipReason, sleep, startHost, startPortico } from './harness.mjs'
 
 // A 2×2 PNG: a real picture, so the portal's thumbnail has a size.
 const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAYAAABytg0kAAAAFklEQVR4nGP8z8DwnwEIGBmBAAQAPgsD/WWLvmQAAAAASUVORK5CYII=', 'base64')
 const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n')
 
-const freePort = () =>
-  new Promise((ok, fail) => {
-    const s = net.createServer()
-    s.once('error', fail)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => ok(port))
-    })
-  })
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-describe('attachments', { skip: !haveChromium && !ci ? `no ${chromiumPath}` : false }, () => {
-  let server, serverLog = '', tmp, host, browser, base, origin
+describe('attachments', { skip: skipReason }, () => {
+  let portico, host, browser, base, origin
   let counter = 0
   const unique = (what) => `${what} ${Date.now()}-${++counter}`
+  const admin = (path) => portico.admin(path)
 
-  const admin = async (path) => {
-    const res = await fetch(base + path, { headers: { Authorization: `Bearer ${token}` } })
-    const body = await res.json()
-    assert.ok(res.ok, `${path}: ${res.status} ${JSON.stringify(body)}`)
-    return body
+  // The one page of the customer site: the widget's tag, nothing else.
+  const pages = {
+    '/plain': () => ({
+      headers: {},
+      html:
+        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Customer site</title></head><body><h1>Acme</h1>` +
+        `<script src="${base}/support/widget/widget.js" data-base-url="${base}" async></script></body></html>`,
+    }),
   }
 
   before(async () => {
-    assert.ok(existsSync(binary), `${binary} is missing: run \`go build -o bin/portico .\` at the repository root (make build does)`)
-    mkdirSync(artifacts, { recursive: true })
-    tmp = mkdtempSync(join(tmpdir(), 'portico-attach-e2e-'))
-    const port = await freePort()
-    base = `http://127.0.0.1:${port}`
-    server = spawn(binary, [], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME || tmp,
-        PORTICO_ADDR: `127.0.0.1:${port}`,
-        PORTICO_BASE_URL: base,
-        PORTICO_DATABASE_URL: `sqlite://${join(tmp, 'portico.db')}`,
-        PORTICO_ADMIN_API_TOKEN: token,
-        PORTICO_MAIL_URL: 'log://',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    server.stdout.on('data', (d) => (serverLog += d))
-    server.stderr.on('data', (d) => (serverLog += d))
-    let ready = false
-    for (let i = 0; i < 150 && !ready && server.exitCode === null; i++) {
-      ready = await fetch(base + '/readyz').then((r) => r.ok, () => false)
-      if (!ready) await sleep(100)
-    }
-    assert.ok(ready, `portico did not start:\n${serverLog}`)
-
-    const hostPort = await freePort()
-    origin = `http://127.0.0.1:${hostPort}`
-    host = http.createServer((req, res) => {
-      if (new URL(req.url, origin).pathname !== '/plain') return res.writeHead(404).end()
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(
-        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Customer site</title></head><body><h1>Acme</h1>` +
-          `<script src="${base}/support/widget/widget.js" data-base-url="${base}" async></script></body></html>`,
-      )
-    })
-    await new Promise((ok) => host.listen(hostPort, '127.0.0.1', ok))
-
-    const { chromium } = await import('playwright-core')
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
-    })
+    portico = await startPortico({ name: 'attach' })
+    base = portico.base
+    host = await startHost(pages)
+    origin = host.origin
+    browser = await launchChromium()
   })
 
   after(async () => {
     await browser?.close()
-    await new Promise((ok) => (host ? host.close(ok) : ok()))
-    if (server && server.exitCode === null) {
-      server.kill('SIGTERM')
-      await Promise.race([new Promise((ok) => server.once('exit', ok)), sleep(5000)])
-    }
-    if (tmp) rmSync(tmp, { recursive: true, force: true })
+    await host?.close()
+    await portico?.stop()
   })
 
   const open = async (url) => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
-    const p = await context.newPage()
-    p.errors = []
-    p.on('pageerror', (e) => p.errors.push(e.message))
-    p.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && p.errors.push(m.text()))
+    const p = collectErrors(await context.newPage())
     await p.goto(url.startsWith('http') ? url : origin + url)
     return p
   }
-  const shot = (p, name) => p.screenshot({ path: join(artifacts, name + '.png') })
   const openForm = async (p) => {
     await p.getByRole('button', { name: 'Contact support' }).click()
     await p.getByRole('dialog', { name: /./ }).waitFor()
@@ -129,12 +64,13 @@ describe('attachments', { skip: !haveChromium && !ci ? `no ${chromiumPath}` : fa
   // The portal link of the confirmation mailed (log://) to email.
   const portalLink = async (email) => {
     for (let i = 0; i < 100; i++) {
-      const at = serverLog.lastIndexOf('portico mail: to=' + email + ' ')
-      const m = at >= 0 && serverLog.slice(at).match(/^[^\n]* links: (\S+\/portal\/[0-9a-f]{64})/)
+      const log = portico.log()
+      const at = log.lastIndexOf('portico mail: to=' + email + ' ')
+      const m = at >= 0 && log.slice(at).match(/^[^\n]* links: (\S+\/portal\/[0-9a-f]{64})/)
       if (m) return m[1]
       await sleep(100)
     }
-    assert.fail(`no portal link mailed to ${email}:\n${serverLog.slice(-3000)}`)
+    assert.fail(`no portal link mailed to ${email}:\n${portico.log().slice(-3000)}`)
   }
 
   test('the widget sends files with its ticket, showing the progress', { timeout: 90_000 }, async () => {
@@ -217,7 +153,7 @@ describe('attachments', { skip: !haveChromium && !ci ? `no ${chromiumPath}` : fa
     assert.match(dl.headers()['content-disposition'], /^attachment; filename\*=UTF-8''shot\.png$/)
     assert.equal(dl.headers()['content-security-policy'], "sandbox; default-src 'none'")
     assert.deepEqual(p.errors, [])
-    assert.equal(readdirSync(join(tmp, 'attachments', 'tmp')).length, 0, 'no staged upload left behind')
+    assert.equal(readdirSync(join(portico.dir, 'attachments', 'tmp')).length, 0, 'no staged upload left behind')
     await p.context().close()
   })
 

@@ -1,127 +1,65 @@
 // Browser tests of what a customer does outside the widget: "My tickets"
 // (a one-time sign-in link mailed to them, then the list of their requests)
-// and "How did we do?" on a closed request. Set up like
+// and "How did we do?" on a closed request. Set up by harness.mjs, like
 // attachments.e2e.test.mjs: playwright-core drives Debian's Chromium against
 // the built binary (../bin/portico) on a temporary SQLite database; mail goes
 // to log://, so the links customers would click are read from the server's
-// output. No Turnstile site key is configured, so the human check passes.
+// output (kept in artifacts/customer-server.log). No Turnstile site key is
+// configured, so the human check passes.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { artifacts, collectErrors, launchChromium, shot, skipReason, sleep, startPortico } from './harness.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const binary = process.env.PORTICO_BIN || resolve(here, '..', '..', 'bin', 'portico')
-const chromiumPath = process.env.PORTICO_CHROMIUM || '/usr/bin/chromium'
-const artifacts = join(here, 'artifacts')
-const token = 'e2e-admin-token-0123456789abcdef'
-const haveChromium = existsSync(chromiumPath)
-const ci = process.env.CI === 'true'
-
-const freePort = () =>
-  new Promise((ok, fail) => {
-    const s = net.createServer()
-    s.once('error', fail)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => ok(port))
-    })
-  })
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-describe('customer pages', { skip: !haveChromium && !ci ? `no ${chromiumPath}` : false }, () => {
-  let server, serverLog = '', tmp, browser, base
+describe('customer pages', { skip: skipReason }, () => {
+  let portico, browser, base
   let counter = 0
   const unique = (what) => `${what} ${Date.now()}-${++counter}`
-
-  const admin = async (path, method = 'GET') => {
-    const res = await fetch(base + path, { method, headers: { Authorization: `Bearer ${token}` } })
-    const body = await res.json()
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(body)}`)
-    return body
-  }
+  const admin = (path, method = 'GET') => portico.admin(path, { method })
 
   before(async () => {
-    assert.ok(existsSync(binary), `${binary} is missing: run \`go build -o bin/portico .\` at the repository root (make build does)`)
-    mkdirSync(artifacts, { recursive: true })
-    tmp = mkdtempSync(join(tmpdir(), 'portico-customer-e2e-'))
-    const port = await freePort()
-    base = `http://127.0.0.1:${port}`
-    server = spawn(binary, [], {
-      cwd: tmp, // no ./portico.yaml of the developer's is read
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME || tmp,
-        PORTICO_ADDR: `127.0.0.1:${port}`,
-        PORTICO_BASE_URL: base,
-        PORTICO_DATABASE_URL: `sqlite://${join(tmp, 'portico.db')}`,
-        PORTICO_ADMIN_API_TOKEN: token,
-        PORTICO_MAIL_URL: 'log://',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    server.stdout.on('data', (d) => (serverLog += d))
-    server.stderr.on('data', (d) => (serverLog += d))
-    let ready = false
-    for (let i = 0; i < 150 && !ready && server.exitCode === null; i++) {
-      ready = await fetch(base + '/readyz').then((r) => r.ok, () => false)
-      if (!ready) await sleep(100)
-    }
-    assert.ok(ready, `portico did not start:\n${serverLog}`)
-
-    const { chromium } = await import('playwright-core')
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
-    })
+    portico = await startPortico({ name: 'customer' })
+    base = portico.base
+    browser = await launchChromium()
   })
 
   after(async () => {
     await browser?.close()
-    if (server && server.exitCode === null) {
-      server.kill('SIGTERM')
-      await Promise.race([new Promise((ok) => server.once('exit', ok)), sleep(5000)])
-    }
-    if (serverLog) writeFileSync(join(artifacts, 'customer-server.log'), serverLog)
-    if (tmp) rmSync(tmp, { recursive: true, force: true })
+    await portico?.stop()
+    // The mails (log://) the tests read links from, for a failure's post-mortem.
+    if (portico?.log()) writeFileSync(join(artifacts, 'customer-server.log'), portico.log())
   })
 
   // A fresh browser (its own cookies) in English.
   const newPage = async () => {
     const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: 'en-US' })
     context.setDefaultTimeout(10_000)
-    const p = await context.newPage()
-    p.errors = []
-    p.on('pageerror', (e) => p.errors.push(e.message))
-    p.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && p.errors.push(m.text()))
-    return p
+    return collectErrors(await context.newPage())
   }
-  const shot = (p, name) => p.screenshot({ path: join(artifacts, name + '.png'), fullPage: true })
+  // The pages are long: all of each.
+  const fullShot = (p, name) => shot(p, name, { fullPage: true })
 
   // The first link matching re in a mail (log://) to email printed after
   // offset in the server's output.
   const mailedLink = async (email, re, offset = 0) => {
     const head = 'portico mail: to=' + email + ' '
     for (let i = 0; i < 150; i++) {
-      for (let at = serverLog.indexOf(head, offset); at >= 0; at = serverLog.indexOf(head, at + 1)) {
-        const links = serverLog.slice(at).match(/^[^\n]* links: ([^\n]*)/)
+      const log = portico.log()
+      for (let at = log.indexOf(head, offset); at >= 0; at = log.indexOf(head, at + 1)) {
+        const links = log.slice(at).match(/^[^\n]* links: ([^\n]*)/)
         const link = links && links[1].split(' ').find((l) => re.test(l))
         if (link) return link
       }
       await sleep(100)
     }
-    assert.fail(`no link matching ${re} mailed to ${email}:\n${serverLog.slice(-3000)}`)
+    assert.fail(`no link matching ${re} mailed to ${email}:\n${portico.log().slice(-3000)}`)
   }
 
   // Files a request the way the widget does; its reference and the portal
   // link of the confirmation mail.
   const file = async (email, subject) => {
-    const offset = serverLog.length
+    const offset = portico.log().length
     const res = await fetch(base + '/support/widget/tickets', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -145,10 +83,10 @@ describe('customer pages', { skip: !haveChromium && !ci ? `no ${chromiumPath}` :
     await p.goto(base + '/portal')
     await p.getByRole('heading', { name: 'Your support requests' }).waitFor()
     await p.getByLabel('Email').fill(email)
-    const offset = serverLog.length
+    const offset = portico.log().length
     await p.getByRole('button', { name: 'Email me a link' }).click()
     await p.getByRole('heading', { name: 'Check your email' }).waitFor()
-    await shot(p, 'mytickets-sent')
+    await fullShot(p, 'mytickets-sent')
     // The page says nothing about the address, not even the address.
     assert.equal(await p.getByText(email).count(), 0)
 
@@ -176,7 +114,7 @@ describe('customer pages', { skip: !haveChromium && !ci ? `no ${chromiumPath}` :
     await rowB.getByText(b.reference, { exact: true }).waitFor()
     assert.equal((await rowA.locator('.badge').textContent()).trim(), 'Closed')
     assert.equal((await rowB.locator('.badge').textContent()).trim(), 'Open')
-    await shot(p, 'mytickets-list')
+    await fullShot(p, 'mytickets-list')
 
     // Each subject links to the request's portal page.
     await rowB.getByRole('link', { name: second }).click()
@@ -197,7 +135,7 @@ describe('customer pages', { skip: !haveChromium && !ci ? `no ${chromiumPath}` :
     await p.getByRole('heading', { name: 'This sign-in link no longer works' }).waitFor()
     assert.equal(await p.getByRole('button', { name: 'Continue' }).count(), 0)
     await p.getByRole('link', { name: 'Get a new link' }).waitFor()
-    await shot(p, 'mytickets-link-used')
+    await fullShot(p, 'mytickets-link-used')
     await p.context().close()
     await other.context().close()
   })
@@ -213,7 +151,7 @@ describe('customer pages', { skip: !haveChromium && !ci ? `no ${chromiumPath}` :
     await p.getByRole('heading', { level: 1, name: subject }).waitFor()
     assert.equal(await p.getByRole('heading', { name: 'How did we do?' }).count(), 0)
 
-    const offset = serverLog.length
+    const offset = portico.log().length
     const closed = await admin(`/support/admin/tickets/${t.reference}/close`, 'POST')
     assert.equal(closed.status, 'closed')
 
@@ -228,7 +166,7 @@ describe('customer pages', { skip: !haveChromium && !ci ? `no ${chromiumPath}` :
     await section.getByText('Your answer: Okay.').waitFor()
     assert.equal(await section.getByLabel('Okay').isChecked(), true)
     assert.equal(await section.getByLabel('Comment (optional)').inputValue(), 'Fixed, but it took a while.')
-    await shot(p, 'rating-thanks')
+    await fullShot(p, 'rating-thanks')
     assert.deepEqual(p.errors, [])
 
     let detail = await admin('/support/admin/tickets/' + t.reference)

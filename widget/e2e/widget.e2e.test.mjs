@@ -1,57 +1,22 @@
 // Browser tests of the widget: playwright-core drives Debian's Chromium
 // against the built binary (../bin/portico) on a temporary SQLite database;
 // the pages that embed the tag are served from a second local port, so the
-// widget runs cross-origin as on a customer's site.
+// widget runs cross-origin as on a customer's site. The set-up is
+// harness.mjs's, shared with the other *.e2e.test.mjs.
 //
 // Without /usr/bin/chromium the tests skip, except under CI=true, where they
 // fail. Screenshots go to widget/e2e/artifacts/ (gitignored).
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import http from 'node:http'
-import net from 'node:net'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { collectErrors, launchChromium, requireChromiumInCI, shot, skipReason, startHost, startPortico } from './harness.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const binary = process.env.PORTICO_BIN || resolve(here, '..', '..', 'bin', 'portico')
-const chromiumPath = process.env.PORTICO_CHROMIUM || '/usr/bin/chromium'
-const artifacts = join(here, 'artifacts')
-const token = 'e2e-admin-token-0123456789abcdef'
-const haveChromium = existsSync(chromiumPath)
-const ci = process.env.CI === 'true'
+requireChromiumInCI()
 
-if (!haveChromium && ci) {
-  test('chromium is installed', () => {
-    assert.fail(`${chromiumPath} is missing: install Debian's chromium (CI must not skip the browser tests)`)
-  })
-}
-
-const freePort = () =>
-  new Promise((ok, fail) => {
-    const s = net.createServer()
-    s.once('error', fail)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => ok(port))
-    })
-  })
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-describe('support widget', { skip: !haveChromium && !ci ? `no ${chromiumPath}` : false }, () => {
-  let server, serverLog = '', tmp, host, browser, base, origin
+describe('support widget', { skip: skipReason }, () => {
+  let portico, host, browser, base, origin
+  const admin = (path, init) => portico.admin(path, init)
   let counter = 0
   const unique = (what) => `${what} ${Date.now()}-${++counter}`
-
-  const admin = async (path, init = {}) => {
-    const res = await fetch(base + path, { ...init, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...(init.headers || {}) } })
-    const body = await res.json()
-    assert.ok(res.ok, `${path}: ${res.status} ${JSON.stringify(body)}`)
-    return body
-  }
 
   // pages served by the "customer site" (another origin than portico)
   const pages = {
@@ -90,73 +55,27 @@ describe('support widget', { skip: !haveChromium && !ci ? `no ${chromiumPath}` :
   })
 
   before(async () => {
-    assert.ok(existsSync(binary), `${binary} is missing: run \`go build -o bin/portico .\` at the repository root (make build does)`)
-    mkdirSync(artifacts, { recursive: true })
-    tmp = mkdtempSync(join(tmpdir(), 'portico-widget-e2e-'))
-    const port = await freePort()
-    base = `http://127.0.0.1:${port}`
-    server = spawn(binary, [], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME || tmp,
-        PORTICO_ADDR: `127.0.0.1:${port}`,
-        PORTICO_BASE_URL: base,
-        PORTICO_DATABASE_URL: `sqlite://${join(tmp, 'portico.db')}`,
-        PORTICO_ADMIN_API_TOKEN: token,
-        PORTICO_WIDGET_LIMIT_PER_EMAIL: '3/1h',
-        PORTICO_MAIL_URL: 'log://',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    server.stdout.on('data', (d) => (serverLog += d))
-    server.stderr.on('data', (d) => (serverLog += d))
-    let ready = false
-    for (let i = 0; i < 150 && !ready && server.exitCode === null; i++) {
-      ready = await fetch(base + '/readyz').then((r) => r.ok, () => false)
-      if (!ready) await sleep(100)
-    }
-    assert.ok(ready, `portico did not start:\n${serverLog}`)
-
-    const hostPort = await freePort()
-    origin = `http://127.0.0.1:${hostPort}`
-    host = http.createServer((req, res) => {
-      const make = pages[new URL(req.url, origin).pathname]
-      if (!make) return res.writeHead(404).end()
-      const { headers, html } = make()
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', ...headers }).end(html)
-    })
-    await new Promise((ok) => host.listen(hostPort, '127.0.0.1', ok))
-
-    const { chromium } = await import('playwright-core')
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
-    })
+    portico = await startPortico({ name: 'widget', env: { PORTICO_WIDGET_LIMIT_PER_EMAIL: '3/1h' } })
+    base = portico.base
+    host = await startHost(pages)
+    origin = host.origin
+    browser = await launchChromium()
   })
 
   after(async () => {
     await browser?.close()
-    await new Promise((ok) => (host ? host.close(ok) : ok()))
-    if (server && server.exitCode === null) {
-      server.kill('SIGTERM')
-      await Promise.race([new Promise((ok) => server.once('exit', ok)), sleep(5000)])
-    }
-    if (tmp) rmSync(tmp, { recursive: true, force: true })
+    await host?.close()
+    await portico?.stop()
   })
 
   // open a page of the customer site; errors of the page are collected.
   const open = async (path, options = {}) => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, ...options })
-    const p = await context.newPage()
-    p.errors = []
-    p.on('pageerror', (e) => p.errors.push(e.message))
-    p.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && p.errors.push(m.text()))
+    const p = collectErrors(await context.newPage())
     p.on('response', (r) => r.status() >= 400 && !r.url().endsWith('/favicon.ico') && p.errors.push(`${r.status()} ${r.url()}`))
     await p.goto(path.startsWith('http') ? path : origin + path)
     return p
   }
-  const shot = (p, name) => p.screenshot({ path: join(artifacts, name + '.png') })
   const launcher = (p) => p.getByRole('button', { name: 'Contact support' })
   const dialog = (p) => p.getByRole('dialog', { name: /./ })
   const openForm = async (p) => {
