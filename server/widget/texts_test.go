@@ -4,6 +4,8 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,6 +119,43 @@ func TestWasmTextsInCatalog(t *testing.T) {
 		}
 		if !slices.Contains([]string{".", ","}, tx["decimal_separator"]) {
 			t.Errorf("%s: decimal_separator %q", lang, tx["decimal_separator"])
+		}
+	}
+}
+
+// The loader (widget/src/loader.js) shows its launcher label, title and
+// close label in the page's language before the form's texts arrive; they
+// must be the words the form then shows (the widget catalog's launcher and
+// close), or the labels would change under the visitor's eyes. Every
+// language portico speaks has its row.
+func TestLoaderWords(t *testing.T) {
+	src, err := os.ReadFile("../../widget/src/loader.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string][]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s*(?:(\w\w): |\}\[pageLang\] \|\| )\[('[^']*'), ('[^']*'), ('[^']*')\]`).FindAllStringSubmatch(string(src), -1) {
+		lang := m[1]
+		if lang == "" {
+			lang = "en" // the fallback
+		}
+		for _, q := range m[2:] {
+			rows[lang] = append(rows[lang], strings.Trim(q, "'"))
+		}
+	}
+	for _, lang := range i18n.Languages {
+		row, ok := rows[lang]
+		if !ok {
+			t.Errorf("loader.js has no words for %s", lang)
+			continue
+		}
+		l := c.For(lang)
+		if row[0] != l.T("widget.launcher") || row[1] != l.T("widget.close") || row[2] == "" {
+			t.Errorf("%s: loader.js says %q, the catalog launcher %q and close %q", lang, row, l.T("widget.launcher"), l.T("widget.close"))
 		}
 	}
 }

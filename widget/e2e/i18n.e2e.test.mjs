@@ -163,4 +163,25 @@ describe('support widget in the customer\'s language', { skip: skipReason }, () 
     assert.equal(form.url(), base + '/support/widget/form?locale=de')
     await p.context().close()
   })
+
+  test('before the form has loaded, the loader\'s own words are German already', { timeout: 60_000 }, async () => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-US' })
+    // Hold the WebAssembly back until the loading state has been seen.
+    let release
+    const held = new Promise((r) => (release = r))
+    await context.route('**/*.wasm', async (route) => {
+      await held
+      await route.continue()
+    })
+    const p = collectErrors(await context.newPage())
+    await p.goto(origin + '/de')
+    await p.getByRole('button', { name: 'Support kontaktieren' }).click()
+    await dialog(p).getByRole('status').getByText('Wird geladen…').waitFor()
+    await dialog(p).getByRole('heading', { name: 'Support kontaktieren' }).waitFor()
+    await dialog(p).getByRole('button', { name: 'Schließen' }).waitFor()
+    release()
+    await p.getByLabel('E-Mail').waitFor()
+    assert.deepEqual(p.errors, [])
+    await context.close()
+  })
 })

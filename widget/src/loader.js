@@ -81,11 +81,23 @@ a{color:inherit}
     root.append(h('style', {}, css))
   }
 
-  const title = h('h2', { id: 't' }, 'Contact support')
-  const x = h('button', { type: 'button', class: 'x', 'aria-label': 'Close' }, '×')
-  const body = h('div', { class: 'b' }, h('p', { class: 'm', role: 'status' }, 'Loading…'))
+  // The few words shown before the form and its texts arrive, in the
+  // page's language (data-locale, else the browser's): launcher and title,
+  // close, loading. server/widget's TestLoaderWords keeps the first two equal
+  // to the widget catalog's launcher and close.
+  const pageLang = (own.locale || navigator.language || '').slice(0, 2).toLowerCase()
+  const [word, closeWord, loadingWord] = {
+    de: ['Support kontaktieren', 'Schließen', 'Wird geladen…'],
+    fr: ['Contacter le support', 'Fermer', 'Chargement…'],
+    es: ['Contactar con soporte', 'Cerrar', 'Cargando…'],
+    pt: ['Fale com o suporte', 'Fechar', 'Carregando…'],
+  }[pageLang] || ['Contact support', 'Close', 'Loading…']
+
+  const title = h('h2', { id: 't' }, word)
+  const x = h('button', { type: 'button', class: 'x', 'aria-label': closeWord }, '×')
+  const body = h('div', { class: 'b' }, h('p', { class: 'm', role: 'status' }, loadingWord))
   const panel = h('div', { class: 'p', id: 'p', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 't', tabindex: '-1', hidden: '' }, h('div', { class: 'hd' }, title, x), body)
-  const btn = h('button', { type: 'button', class: 'l', part: 'launcher', 'aria-label': 'Contact support', 'aria-haspopup': 'dialog', 'aria-expanded': 'false', 'aria-controls': 'p' }, svg)
+  const btn = h('button', { type: 'button', class: 'l', part: 'launcher', 'aria-label': word, 'aria-haspopup': 'dialog', 'aria-expanded': 'false', 'aria-controls': 'p' }, svg)
   const wrap = h('div', { class: 'w' }, panel, btn)
   root.append(wrap)
 
