@@ -232,6 +232,9 @@ func load(base string, workers int, stop <-chan struct{}) (created []string, cut
 func TestCrashSafety(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI runs the crash test: drop -short")
+		}
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildPortico(t, t.TempDir())

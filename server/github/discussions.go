@@ -337,12 +337,9 @@ func (s *Service) createDiscussion(ctx context.Context, job *river.Job[CreateDis
 	}
 	a := job.Args
 	key := discussionKey(a.TicketID)
-	post, err := s.store.GitHubPost(ctx, key)
-	if err != nil {
-		return gone(err)
-	}
-	if post.PostedAt != nil {
-		return nil
+	_, finished, err := s.posted(ctx, key)
+	if finished || err != nil {
+		return err
 	}
 	src, err := s.issueSource(ctx, a.TicketID, a.MessageID)
 	if err != nil {
@@ -382,12 +379,9 @@ func (s *Service) postDiscussionComment(ctx context.Context, job *river.Job[Post
 		return river.JobCancel(ErrSyncOff)
 	}
 	a := job.Args
-	post, err := s.store.GitHubPost(ctx, a.Key)
-	if err != nil {
-		return gone(err)
-	}
-	if post.PostedAt != nil {
-		return nil
+	_, finished, err := s.posted(ctx, a.Key)
+	if finished || err != nil {
+		return err
 	}
 	d, err := s.discussionOf(ctx, a.TicketID)
 	if err != nil {
@@ -436,6 +430,34 @@ func (s *Service) discussionOf(ctx context.Context, ticketID int64) (model.GitHu
 		return d, gone(err)
 	}
 	return d, fmt.Errorf("github: the discussion of %s is not opened yet", model.Reference(ticketID))
+}
+
+// posted returns the post under key and whether it is done already (an
+// earlier try of the job finished it); a post that is gone cancels the job.
+func (s *Service) posted(ctx context.Context, key string) (model.GitHubPost, bool, error) {
+	post, err := s.store.GitHubPost(ctx, key)
+	if err != nil {
+		return post, false, gone(err)
+	}
+	return post, post.PostedAt != nil, nil
+}
+
+// issueOf is discussionOf for the issue desk: the ticket and its issue
+// number, or an error that retries the job with backoff while the issue
+// is still being opened (perhaps waiting out a rate limit), so that what
+// waits on it gives up when the issue does.
+func (s *Service) issueOf(ctx context.Context, ticketID int64) (model.Ticket, int64, error) {
+	t, err := s.store.Ticket(ctx, ticketID)
+	if err != nil {
+		return t, 0, gone(err)
+	}
+	if t.GitHubIssueNumber == nil {
+		if _, err := s.store.GitHubPost(ctx, issueKey(t.ID)); err != nil {
+			return t, 0, gone(err)
+		}
+		return t, 0, fmt.Errorf("github: the issue of %s is not opened yet", t.Reference)
+	}
+	return t, *t.GitHubIssueNumber, nil
 }
 
 // discussionReact adds a reaction to an agent's discussion comment; a

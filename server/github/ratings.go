@@ -93,26 +93,14 @@ func (s *Service) postRating(ctx context.Context, job *river.Job[PostRatingArgs]
 		return s.postDiscussionRating(ctx, job)
 	}
 	key := ratingKey(a.RatingID)
-	post, err := s.store.GitHubPost(ctx, key)
+	post, finished, err := s.posted(ctx, key)
+	if finished || err != nil {
+		return err
+	}
+	_, issue, err := s.issueOf(ctx, a.TicketID)
 	if err != nil {
-		return gone(err)
+		return err
 	}
-	if post.PostedAt != nil {
-		return nil
-	}
-	t, err := s.store.Ticket(ctx, a.TicketID)
-	if err != nil {
-		return gone(err)
-	}
-	if t.GitHubIssueNumber == nil {
-		// The issue is still being opened: try again later, with backoff,
-		// so that the comment gives up when its issue does.
-		if _, err := s.store.GitHubPost(ctx, issueKey(t.ID)); err != nil {
-			return gone(err)
-		}
-		return fmt.Errorf("github: the issue of %s is not opened yet", t.Reference)
-	}
-	issue := *t.GitHubIssueNumber
 	body, err := s.ratingBodyOf(ctx, a.RatingID)
 	if err != nil {
 		return err
@@ -138,12 +126,9 @@ func (s *Service) postRating(ctx context.Context, job *river.Job[PostRatingArgs]
 func (s *Service) postDiscussionRating(ctx context.Context, job *river.Job[PostRatingArgs]) error {
 	a := job.Args
 	key := discussionRatingKey(a.RatingID)
-	post, err := s.store.GitHubPost(ctx, key)
-	if err != nil {
-		return gone(err)
-	}
-	if post.PostedAt != nil {
-		return nil
+	_, finished, err := s.posted(ctx, key)
+	if finished || err != nil {
+		return err
 	}
 	d, err := s.discussionOf(ctx, a.TicketID)
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -268,12 +267,9 @@ func (s *Service) createIssue(ctx context.Context, job *river.Job[CreateIssueArg
 	}
 	a := job.Args
 	key := issueKey(a.TicketID)
-	post, err := s.store.GitHubPost(ctx, key)
-	if err != nil {
-		return gone(err)
-	}
-	if post.PostedAt != nil {
-		return nil
+	_, finished, err := s.posted(ctx, key)
+	if finished || err != nil {
+		return err
 	}
 	src, err := s.issueSource(ctx, a.TicketID, a.MessageID)
 	if err != nil {
@@ -310,27 +306,14 @@ func (s *Service) postComment(ctx context.Context, job *river.Job[PostCommentArg
 		return river.JobCancel(ErrSyncOff)
 	}
 	a := job.Args
-	post, err := s.store.GitHubPost(ctx, a.Key)
+	post, finished, err := s.posted(ctx, a.Key)
+	if finished || err != nil {
+		return err
+	}
+	_, issue, err := s.issueOf(ctx, a.TicketID)
 	if err != nil {
-		return gone(err)
+		return err
 	}
-	if post.PostedAt != nil {
-		return nil
-	}
-	t, err := s.store.Ticket(ctx, a.TicketID)
-	if err != nil {
-		return gone(err)
-	}
-	if t.GitHubIssueNumber == nil {
-		// The issue is still being opened (perhaps waiting out a rate
-		// limit): try again later, with backoff, so that a comment gives up
-		// when its issue does.
-		if _, err := s.store.GitHubPost(ctx, issueKey(t.ID)); err != nil {
-			return gone(err)
-		}
-		return fmt.Errorf("github: the issue of %s is not opened yet", t.Reference)
-	}
-	issue := *t.GitHubIssueNumber
 	body := a.Body
 	if a.MessageID != 0 {
 		m, err := s.store.Message(ctx, a.MessageID)

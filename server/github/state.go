@@ -96,25 +96,14 @@ func (s *Service) issueState(ctx context.Context, job *river.Job[IssueStateArgs]
 		return river.JobCancel(ErrSyncOff)
 	}
 	a := job.Args
-	post, err := s.store.GitHubPost(ctx, a.Key)
+	post, finished, err := s.posted(ctx, a.Key)
+	if finished || err != nil {
+		return err
+	}
+	t, issue, err := s.issueOf(ctx, a.TicketID)
 	if err != nil {
-		return gone(err)
+		return err
 	}
-	if post.PostedAt != nil {
-		return nil
-	}
-	t, err := s.store.Ticket(ctx, a.TicketID)
-	if err != nil {
-		return gone(err)
-	}
-	if t.GitHubIssueNumber == nil {
-		// As a comment does: wait for the issue, with backoff.
-		if _, err := s.store.GitHubPost(ctx, issueKey(t.ID)); err != nil {
-			return gone(err)
-		}
-		return fmt.Errorf("github: the issue of %s is not opened yet", t.Reference)
-	}
-	issue := *t.GitHubIssueNumber
 	if err := s.syncIssueState(ctx, t); err != nil {
 		return err
 	}
