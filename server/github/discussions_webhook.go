@@ -120,22 +120,7 @@ func (s *Service) acceptDiscussion(ctx context.Context, d Delivery) (string, err
 	default:
 		return OutcomeIgnored, nil
 	}
-	outcome := OutcomeQueued
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		first, err := tx.RecordGitHubDelivery(ctx, d.ID, d.Event)
-		if err != nil {
-			return err
-		}
-		if !first {
-			outcome = OutcomeDuplicate
-			return nil
-		}
-		return s.jobs.Enqueue(ctx, tx.SQL(), job)
-	})
-	if err != nil {
-		return "", fmt.Errorf("github: accept delivery %s: %w", d.ID, err)
-	}
-	return outcome, nil
+	return s.queueDelivery(ctx, d, job)
 }
 
 // discussionCommentEvent acts on an agent's comment on a ticket's

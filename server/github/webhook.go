@@ -103,6 +103,12 @@ func (s *Service) Accept(ctx context.Context, d Delivery) (string, error) {
 	default:
 		return OutcomeIgnored, nil
 	}
+	return s.queueDelivery(ctx, d, job)
+}
+
+// queueDelivery records a delivery and queues its job in one transaction:
+// OutcomeDuplicate, and nothing queued, when GitHub sent it before.
+func (s *Service) queueDelivery(ctx context.Context, d Delivery, job river.JobArgs) (string, error) {
 	outcome := OutcomeQueued
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		first, err := tx.RecordGitHubDelivery(ctx, d.ID, d.Event)
