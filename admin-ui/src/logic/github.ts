@@ -2,7 +2,7 @@
 // off, or whose issue job gave up) get one, with their replies as comments.
 // And the desk setting: issues or discussions.
 import type { FieldErrors } from './guestPolicy'
-import { runes, trimSpace } from './text'
+import { count, runes, trimSpace } from './text'
 
 export const BACKFILL = '/support/admin/api/github/backfill'
 
@@ -23,10 +23,6 @@ export interface BackfillResult {
   in_progress: number
   erased: number
   left: number
-}
-
-function count(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`
 }
 
 /** What the page says about tickets without an issue. */

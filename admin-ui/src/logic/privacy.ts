@@ -1,6 +1,6 @@
 // Contact export and erasure, and the retention purge setting.
 import { formatDate } from './tickets'
-import { trimSpace } from './text'
+import { count, trimSpace } from './text'
 
 /** What POST /support/admin/contacts/:id/erase answers. */
 export interface Erasure {
@@ -34,10 +34,6 @@ export function eraseConfirmed(typed: string, email: string): boolean {
 /** The name of the downloaded export. */
 export function exportFilename(contactID: number): string {
   return `portico-contact-${contactID}.json`
-}
-
-function count(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`
 }
 
 /** The line shown after an erasure. */

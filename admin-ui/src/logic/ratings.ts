@@ -1,3 +1,4 @@
+import { count } from './text'
 // Customers' answers to "How did we do?" (issue 17): on the ticket page and,
 // counted over the last 30 days, on the home page.
 
@@ -42,7 +43,7 @@ export function share(n: number, total: number): number {
 /** "12 answers in the last 30 days", or that there are none yet. */
 export function summaryText(s: RatingSummary): string {
   if (s.total === 0) return `No answers in the last ${s.days} days yet.`
-  return `${s.total} answer${s.total === 1 ? '' : 's'} in the last ${s.days} days.`
+  return `${count(s.total, 'answer')} in the last ${s.days} days.`
 }
 
 /** Whether the customer changed their answer after giving it. */

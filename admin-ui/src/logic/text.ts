@@ -36,3 +36,8 @@ export function isPositiveInt(s: string): boolean {
   const n = Number(s)
   return n >= 1 && Number.isSafeInteger(n)
 }
+
+/** "1 ticket", "3 tickets": n with the noun in the number it needs. */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`
+}
