@@ -3,13 +3,9 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/portico/portico/server/github"
-	"github.com/portico/portico/server/httperr"
 	"github.com/portico/portico/server/settings"
 )
 
@@ -64,10 +60,6 @@ func (h *DeskHandler) PutSettings(c *fiber.Ctx) error {
 		input.DiscussionCategory = cat
 	}
 	d, err := h.svc.SetDesk(c.UserContext(), input)
-	if errors.Is(err, github.ErrGitHubUnavailable) {
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(httperr.RetryLater))
-		return fiber.NewError(fiber.StatusServiceUnavailable, "GitHub did not answer, so the discussion category could not be checked; nothing was changed, try again shortly")
-	}
 	if err != nil {
 		return err
 	}

@@ -286,7 +286,8 @@ func findCategory(repo DiscussionRepository, name string) (DiscussionCategory, b
 
 // ErrGitHubUnavailable means GitHub could not be asked whether a desk
 // setting can work; nothing was stored.
-var ErrGitHubUnavailable = errors.New("github: GitHub did not answer")
+var ErrGitHubUnavailable error = &model.UnavailableError{Reason: "GitHub did not answer, so the discussion category " +
+	"could not be checked; nothing was changed, try again shortly"}
 
 // Desk returns the desk setting (issues when the service has no settings).
 func (s *Service) Desk(ctx context.Context) (settings.Desk, error) {

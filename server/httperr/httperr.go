@@ -40,6 +40,7 @@ func Of(err error) (Answer, bool) {
 	var limited *tickets.RateLimitedError
 	var tooLarge *attachments.TooLargeError
 	var conflict *model.ConflictError
+	var unavailable *model.UnavailableError
 	switch {
 	case err == nil:
 		return Answer{}, false
@@ -62,6 +63,8 @@ func Of(err error) (Answer, bool) {
 		return Answer{Status: http.StatusForbidden, Message: ratings.ErrNotRequester.Error()}, true
 	case errors.Is(err, ratings.ErrTicketOpen):
 		return Answer{Status: http.StatusConflict, Message: ratings.ErrTicketOpen.Error()}, true
+	case errors.As(err, &unavailable):
+		return Answer{Status: http.StatusServiceUnavailable, RetryAfter: RetryLater, Message: unavailable.Reason}, true
 	case store.IsUnavailable(err):
 		return Answer{Status: http.StatusServiceUnavailable, RetryAfter: 5,
 			Message: "the database is unreachable for a moment; please try again shortly"}, true

@@ -45,3 +45,12 @@ func TestOfConflict(t *testing.T) {
 		t.Error("CheckBackfillLimit's range is 0..MaxBackfillLimit")
 	}
 }
+
+// A party we depend on that did not answer (GitHub, checking a discussion
+// category) is 503 with Retry-After and its reason, as the other outages.
+func TestOfUnavailable(t *testing.T) {
+	a, ok := httperr.Of(fmt.Errorf("%w: %w", github.ErrGitHubUnavailable, fmt.Errorf("dial tcp: refused")))
+	if !ok || a.Status != http.StatusServiceUnavailable || a.RetryAfter != httperr.RetryLater || a.Message != github.ErrGitHubUnavailable.Error() {
+		t.Errorf("Of(GitHub unavailable) = %+v, %v", a, ok)
+	}
+}

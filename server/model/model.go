@@ -296,6 +296,13 @@ type ConflictError struct{ Reason string }
 
 func (e *ConflictError) Error() string { return e.Reason }
 
+// UnavailableError says a party we depend on did not answer, so nothing was
+// done and the request may be tried again shortly (503 with Retry-After);
+// Reason says what could not be done.
+type UnavailableError struct{ Reason string }
+
+func (e *UnavailableError) Error() string { return e.Reason }
+
 // Address is a mailbox with an optional display name.
 type Address struct {
 	Name  string `json:"name"`
