@@ -135,9 +135,6 @@ func (s *Service) Attachments(ctx context.Context) (settings.Attachments, error)
 	return s.settings.Attachments(ctx)
 }
 
-// Storage says where new uploads go.
-func (s *Service) Storage() string { return s.storage }
-
 // stagingDir holds uploads being read. On disk it is inside Dir, so that
 // keeping a file is a rename on one file system; in the database mode the
 // system's temporary folder will do.

@@ -163,6 +163,14 @@ const (
 	MaxWidgetGreeting = 500
 )
 
+// PorticoTitle and PorticoGreeting report whether the widget's title and
+// greeting are still the ones portico came with, which each language
+// translates; an admin's own words are shown as written in every language.
+func (w Widget) PorticoTitle() bool { return w.Title == DefaultWidget().Title }
+
+// PorticoGreeting: see PorticoTitle.
+func (w Widget) PorticoGreeting() bool { return w.Greeting == DefaultWidget().Greeting }
+
 // DefaultPortal is the portal before an admin changes anything.
 func DefaultPortal() Portal {
 	return Portal{Enabled: true, AllowReply: true, Retention: 30 * 24 * time.Hour, StatusMails: true, DefaultLanguage: i18n.Default}

@@ -100,15 +100,6 @@ func (s *Store) AttachmentRemovals(ctx context.Context, limit int) ([]string, er
 	return keys, nil
 }
 
-// CountAttachmentRemovals is how many files on disk still wait for removal.
-func (s *Store) CountAttachmentRemovals(ctx context.Context) (int, error) {
-	var n int
-	if err := s.q.CountAttachmentRemovals.GetContext(ctx, &n); err != nil {
-		return 0, fmt.Errorf("store: count attachment removals: %w", err)
-	}
-	return n, nil
-}
-
 // AttachmentRemoved forgets a removal once its file is gone.
 func (s *Store) AttachmentRemoved(ctx context.Context, key string) error {
 	return s.InTx(ctx, func(tx *Tx) error {

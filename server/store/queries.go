@@ -92,7 +92,6 @@ type queries struct {
 	QueueAuthoredFileRemovals *sqlx.Stmt `query:"queue-authored-file-removals"`
 	AttachmentRemovals        *sqlx.Stmt `query:"attachment-removals"`
 	DeleteAttachmentRemoval   *sqlx.Stmt `query:"delete-attachment-removal"`
-	CountAttachmentRemovals   *sqlx.Stmt `query:"count-attachment-removals"`
 
 	// settings.sql
 	SettingsPair   *sqlx.Stmt `query:"settings-pair"`

@@ -119,16 +119,13 @@ func (s *Service) SendAgentReply(ctx context.Context, r AgentReply) (model.Messa
 			return err
 		}
 		msg.EmailMessageID = &mid
-		// The chain starts with the first mail of the ticket (the
-		// confirmation) and ends with the latest message we know of.
-		refs := append([]string{mail.FirstMessageID(t.ID, s.replyDomain)}, thread...)
-		inReplyTo := refs[len(refs)-1]
+		inReplyTo, refs := s.threadHeaders(t.ID, thread)
 		var mails []int64
 		for _, rc := range dedupe(to) {
 			id, err := s.recordMail(ctx, tx, store.NewOutboundMail{
 				TicketID: t.ID, MessageID: &msg.ID, Kind: model.MailAgentReply,
 				ToEmail: rc.Email, ToName: rc.Name, EmailMessageID: mid,
-				InReplyTo: inReplyTo, Refs: strings.Join(refs, " "),
+				InReplyTo: inReplyTo, Refs: refs,
 			}, mail.AgentReplyPayload{CustomerName: rc.Name, AgentName: r.AuthorName, BodyText: r.BodyText, BodyHTML: r.BodyHTML})
 			if err != nil {
 				return err
@@ -239,4 +236,13 @@ func (s *Service) Recipients(ctx context.Context, ticketID int64) ([]Recipient, 
 		out = append(out, Recipient{Email: p.Email, Name: p.Name})
 	}
 	return dedupe(out), nil
+}
+
+// threadHeaders are the In-Reply-To and References of a mail that joins a
+// ticket's conversation (an agent reply, a fresh link, a status mail):
+// under the latest mail we know of (thread, oldest first), the chain
+// starting with the ticket's first mail, the confirmation.
+func (s *Service) threadHeaders(ticketID int64, thread []string) (inReplyTo, refs string) {
+	chain := append([]string{mail.FirstMessageID(ticketID, s.replyDomain)}, thread...)
+	return chain[len(chain)-1], strings.Join(chain, " ")
 }

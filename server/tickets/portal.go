@@ -406,14 +406,14 @@ func (s *Service) IssuePortalLink(ctx context.Context, reference, email string) 
 		if err != nil {
 			return err
 		}
-		refs := append([]string{mail.FirstMessageID(t.ID, s.replyDomain)}, thread...)
+		inReplyTo, refs := s.threadHeaders(t.ID, thread)
 		mid, err := mail.LinkMessageID(t.ID, s.replyDomain)
 		if err != nil {
 			return err
 		}
 		id, err := s.recordMail(ctx, tx, store.NewOutboundMail{
 			TicketID: t.ID, Kind: model.MailPortalLink, ToEmail: email, ToName: name, EmailMessageID: mid,
-			InReplyTo: refs[len(refs)-1], Refs: strings.Join(refs, " "),
+			InReplyTo: inReplyTo, Refs: refs,
 		}, mail.PortalLinkPayload{CustomerName: name})
 		if err != nil {
 			return err

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"strings"
 
 	"github.com/portico/portico/server/mail"
 	"github.com/portico/portico/server/model"
@@ -44,9 +43,7 @@ func (s *Service) recordStatusMail(ctx context.Context, tx *store.Tx, ticketID i
 	if err != nil {
 		return nil, err
 	}
-	// Threaded as an agent reply is: under the latest mail of the
-	// conversation, the chain starting with the first.
-	refs := append([]string{mail.FirstMessageID(ticketID, s.replyDomain)}, thread...)
+	inReplyTo, refs := s.threadHeaders(ticketID, thread)
 	var nonce [8]byte
 	if _, err := rand.Read(nonce[:]); err != nil {
 		return nil, fmt.Errorf("tickets: status mail id: %w", err)
@@ -54,7 +51,7 @@ func (s *Service) recordStatusMail(ctx context.Context, tx *store.Tx, ticketID i
 	id, err := s.recordMail(ctx, tx, store.NewOutboundMail{
 		TicketID: ticketID, Kind: kind, ToEmail: to.Email,
 		EmailMessageID: mail.StatusMessageID(ticketID, hex.EncodeToString(nonce[:]), s.replyDomain),
-		InReplyTo:      refs[len(refs)-1], Refs: strings.Join(refs, " "),
+		InReplyTo:      inReplyTo, Refs: refs,
 	}, mail.StatusPayload{})
 	if err != nil {
 		return nil, err

@@ -107,16 +107,13 @@ func (f *FormPage) formData(c *fiber.Ctx, w settings.Widget, asked string) views
 		S: s, Nonce: nonce(c), Title: w.Title, Greeting: w.Greeting, Action: FormPath,
 		Priorities: w.Priorities, TurnstileSiteKey: f.h.turnstileSiteKey, Language: lang,
 	}
-	// The admin's own words stay as written; portico's defaults are
-	// translated.
-	def := settings.DefaultWidget()
-	if d.Title == "" || d.Title == def.Title {
+	if d.Title == "" || w.PorticoTitle() {
 		d.Title = s.WidgetTitle
 	}
-	switch d.Greeting {
-	case "":
+	switch {
+	case d.Greeting == "":
 		d.Greeting = s.WidgetGreeting
-	case def.Greeting:
+	case w.PorticoGreeting():
 		d.Greeting = s.WidgetDefaultHi
 	}
 	if up, err := f.h.uploadConfig(c.UserContext()); err == nil && up != nil {

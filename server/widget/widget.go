@@ -164,13 +164,10 @@ func (h *Handler) Config(c *fiber.Ctx) error {
 	}
 	if lang != "" {
 		l := h.catalog.For(lang)
-		// The title and greeting are the admin's own words, shown as
-		// written; only the ones portico came with are translated.
-		def := settings.DefaultWidget()
-		if out.Title == def.Title {
+		if w.PorticoTitle() {
 			out.Title = l.T("widget.default_title")
 		}
-		if out.Greeting == def.Greeting {
+		if w.PorticoGreeting() {
 			out.Greeting = l.T("widget.default_greeting")
 		}
 		out.Locale = lang
@@ -296,9 +293,7 @@ func (h *Handler) file(c *fiber.Ctx, in submission, files *attachments.Form) err
 
 	sub.Turnstile = in.Turnstile
 	sub.Files = files
-	if i18n.Supported(in.Language) {
-		sub.Language = in.Language
-	}
+	sub.Language = in.Language // the service keeps it only when portico speaks it
 	// Field errors (422), a failed human check (403), budgets (429) and
 	// outages (503) are answered by the error handler, through httperr.
 	t, err := h.tickets.CreateFromWidget(c.UserContext(), sub)

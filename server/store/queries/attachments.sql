@@ -54,7 +54,3 @@ SELECT storage_key FROM attachment_removals ORDER BY created_at, storage_key LIM
 -- name: delete-attachment-removal
 -- pool: write
 DELETE FROM attachment_removals WHERE storage_key = ?
-
--- name: count-attachment-removals
--- pool: read
-SELECT count(*) FROM attachment_removals
