@@ -288,3 +288,15 @@ func SanitizeFilename(name string) string {
 	}
 	return name
 }
+
+// ValidUTF8 reports whether every text field of the form is UTF-8 (a JSON
+// body is checked by encoding/json; a form's fields by this, wherever one
+// is read).
+func (f *Form) ValidUTF8() bool {
+	for _, v := range f.Values {
+		if !utf8.ValidString(v) {
+			return false
+		}
+	}
+	return true
+}

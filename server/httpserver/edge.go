@@ -73,9 +73,9 @@ func bodyLimit(path string) (limit int, handlerAnswers bool) {
 		return inbound.MaxBody, false
 	case path == "/github/webhook":
 		return githubhook.MaxPayload, false
-	case path == "/support/widget/form":
+	case path == widget.FormPath:
 		return widget.MaxBody, true
-	case strings.HasPrefix(path, "/portal/") && strings.HasSuffix(path, "/replies"):
+	case portalReply(path):
 		return portal.MaxReplyBody, true
 	}
 	return DefaultBodyLimit, false
@@ -140,8 +140,13 @@ func uploadRoute(c *fiber.Ctx) bool {
 		return false
 	}
 	path := c.Path()
-	return path == "/support/widget/tickets" || path == widget.FormPath ||
-		(strings.HasPrefix(path, "/portal/") && strings.HasSuffix(path, "/replies"))
+	return path == "/support/widget/tickets" || path == widget.FormPath || portalReply(path)
+}
+
+// portalReply reports whether path is a portal page's reply form (POST
+// /portal/:token/replies).
+func portalReply(path string) bool {
+	return strings.HasPrefix(path, "/portal/") && strings.HasSuffix(path, "/replies")
 }
 
 // limitUpload holds an upload to attachments.MaxFormBody without reading

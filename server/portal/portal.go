@@ -9,7 +9,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -295,11 +294,9 @@ func (h *Handler) readForm(c *fiber.Ctx) (*attachments.Form, bool, error) {
 	if err != nil {
 		return nil, true, err
 	}
-	for _, v := range form.Values {
-		if !utf8.ValidString(v) {
-			form.Close(context.WithoutCancel(c.UserContext()))
-			return nil, true, model.FieldErrors{"body": "must be valid UTF-8 text"}
-		}
+	if !form.ValidUTF8() {
+		form.Close(context.WithoutCancel(c.UserContext()))
+		return nil, true, model.FieldErrors{"body": "must be valid UTF-8 text"}
 	}
 	return form, true, nil
 }

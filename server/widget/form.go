@@ -252,7 +252,7 @@ func (h *Handler) readForm(c *fiber.Ctx) (*attachments.Form, bool, error) {
 		return nil, true, model.FieldErrors{"files": "cannot be attached here"}
 	}
 	form, _, err := download.ReadUpload(c, h.uploads)
-	if err == nil && !validUTF8(form) {
+	if err == nil && !form.ValidUTF8() {
 		form.Close(context.WithoutCancel(c.UserContext()))
 		return nil, true, fmt.Errorf("%w: a field is not valid UTF-8", attachments.ErrMalformed)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -65,7 +64,7 @@ func (h *Handler) createWithFiles(c *fiber.Ctx) error {
 		return err
 	}
 	defer form.Close(context.WithoutCancel(c.UserContext()))
-	if !validUTF8(form) {
+	if !form.ValidUTF8() {
 		return fiber.NewError(fiber.StatusBadRequest, "the form is not valid UTF-8")
 	}
 	in := submission{
@@ -82,15 +81,4 @@ func (h *Handler) createWithFiles(c *fiber.Ctx) error {
 		in.RequesterID = json.RawMessage(strconv.Quote(v))
 	}
 	return h.file(c, in, form)
-}
-
-// validUTF8 reports whether every text field is UTF-8 (encoding/json checks
-// a JSON body; a form's fields are checked here).
-func validUTF8(f *attachments.Form) bool {
-	for _, v := range f.Values {
-		if !utf8.ValidString(v) {
-			return false
-		}
-	}
-	return true
 }
